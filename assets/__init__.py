@@ -1,0 +1,1 @@
+"""Dagster layer over the `pipelines` engine: resources, one asset per mapping, and the Definitions."""

@@ -1,0 +1,47 @@
+"""Connection settings, read from the environment (secrets never leave it)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
+
+
+class SettingsError(Exception):
+    """A required environment variable is missing."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where Medusa and Strapi are, and where the mappings live."""
+
+    medusa_database_url: str
+    strapi_url: str
+    strapi_api_token: str = field(repr=False)
+    mappings_dir: Path = REPO_MAPPINGS_DIR
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+        """Read MEDUSA_DATABASE_URL, STRAPI_URL, STRAPI_API_TOKEN and MAPPINGS_DIR (optional)."""
+        env = os.environ if environ is None else environ
+        required = ("MEDUSA_DATABASE_URL", "STRAPI_URL", "STRAPI_API_TOKEN")
+        missing = [name for name in required if not env.get(name)]
+        if missing:
+            raise SettingsError(
+                f"missing environment variable(s): {', '.join(missing)} "
+                "(for the local stack: eval \"$(scripts/stack env)\")"
+            )
+        return cls(
+            medusa_database_url=env["MEDUSA_DATABASE_URL"],
+            strapi_url=env["STRAPI_URL"],
+            strapi_api_token=env["STRAPI_API_TOKEN"],
+            mappings_dir=mappings_dir(env),
+        )
+
+
+def mappings_dir(environ: dict[str, str] | None = None) -> Path:
+    """MAPPINGS_DIR, or the repository's mappings/ folder."""
+    env = os.environ if environ is None else environ
+    return Path(env["MAPPINGS_DIR"]) if env.get("MAPPINGS_DIR") else REPO_MAPPINGS_DIR

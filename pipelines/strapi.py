@@ -1,0 +1,231 @@
+"""Strapi 5 REST client: one requests.Session with bounded urllib3 retries, explicit timeouts, paging."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Iterator, Mapping
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+PAGE_SIZE = 100  # Strapi's maxLimit in config/api.js
+MAX_QUERY_CHARS = 6000  # keeps `$in` lookups well under Node's 16 KiB header limit
+
+
+class StrapiError(Exception):
+    """Strapi answered a request with an error status."""
+
+    def __init__(self, method: str, path: str, status: int, message: str):
+        self.method, self.path, self.status, self.message = method, path, status, message
+        super().__init__(f"{method} {path} -> {status}: {message}")
+
+    @property
+    def is_unique_violation(self) -> bool:
+        """A create lost a race on `medusa_id`: 400 'must be unique', or 500 from the database index."""
+        return self.status == 500 or (self.status == 400 and "unique" in self.message.lower())
+
+
+class StrapiAuthError(StrapiError):
+    """The API token is missing (403) or wrong (401)."""
+
+
+class StrapiUnavailable(Exception):
+    """Strapi could not be reached (connection refused, reset or timed out) even after retries."""
+
+
+class BoundedRetry(Retry):
+    """urllib3 Retry that honours Retry-After but never sleeps longer than `max_retry_after` seconds."""
+
+    def __init__(self, *args: Any, max_retry_after: float = 60.0, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.max_retry_after = max_retry_after
+
+    def new(self, **kw: Any) -> "BoundedRetry":
+        retry = super().new(**kw)
+        retry.max_retry_after = self.max_retry_after
+        return retry
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        # Strapi answers a create that hits the medusa_id unique index with a bare 500: retrying it
+        # only repeats the violation, and the sync resolves it by re-reading the entry.
+        if method == "POST" and status_code == 500:
+            return False
+        return super().is_retry(method, status_code, has_retry_after)
+
+    def get_retry_after(self, response: Any) -> float | None:
+        seconds = super().get_retry_after(response)
+        return None if seconds is None else min(seconds, self.max_retry_after)
+
+
+def build_retry(retries: int = 5, backoff_factor: float = 0.5, max_retry_after: float = 60.0) -> BoundedRetry:
+    """Retries for connect errors, resets, 429 (Retry-After honoured) and 5xx, on every method.
+
+    POST is retried too (but not on a plain 500, see `BoundedRetry.is_retry`): `medusa_id` has a
+    unique index, so a create that reached Strapi before the connection dropped comes back as a
+    unique violation, which the sync resolves as an update.
+    """
+    return BoundedRetry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        backoff_factor=backoff_factor,
+        backoff_max=30,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=frozenset({"GET", "POST", "PUT", "DELETE"}),
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        max_retry_after=max_retry_after,
+    )
+
+
+class StrapiClient:
+    """Talks to one Strapi 5 over REST with an API token. Thread-safe for concurrent writes."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_token: str,
+        *,
+        timeout: tuple[float, float] = (5.0, 60.0),
+        retries: int = 5,
+        backoff_factor: float = 0.5,
+        max_retry_after: float = 60.0,
+        pool_size: int = 8,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.session = requests.Session()
+        adapter = HTTPAdapter(
+            max_retries=build_retry(retries, backoff_factor, max_retry_after),
+            pool_connections=1,
+            pool_maxsize=pool_size,
+        )
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+        self.session.headers.update({"Accept": "application/json", "User-Agent": "medusa-strapi-sync"})
+        if api_token:
+            self.session.headers["Authorization"] = f"Bearer {api_token}"
+
+    def __repr__(self) -> str:  # never shows the token
+        return f"StrapiClient({self.base_url!r})"
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        self.session.close()
+
+    def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> Any:
+        """Send one request (retried as configured); the parsed JSON body, or None for an empty one."""
+        try:
+            response = self.session.request(
+                method, f"{self.base_url}{path}", params=params, json=json, timeout=self.timeout
+            )
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise StrapiUnavailable(
+                f"{method} {path}: Strapi at {self.base_url} is unreachable: {_root_cause(exc)}"
+            ) from None
+        if response.status_code >= 400:
+            error_type = StrapiAuthError if response.status_code in (401, 403) else StrapiError
+            raise error_type(method, path, response.status_code, _error_message(response))
+        if not response.content:
+            return None
+        return response.json()
+
+    def health(self) -> None:
+        """Raise StrapiUnavailable / StrapiError unless GET /_health answers 2xx."""
+        self.request("GET", "/_health")
+
+    def check_access(self, plural: str) -> None:
+        """Raise StrapiAuthError when the token cannot read `/api/<plural>` (fail fast, before any write)."""
+        self.request("GET", f"/api/{plural}", params={"pagination[pageSize]": 1, "fields[0]": "medusa_id"})
+
+    def iter_entries(
+        self,
+        plural: str,
+        *,
+        fields: Iterable[str] = ("medusa_id",),
+        populate: Mapping[str, Iterable[str]] | None = None,
+        filters: list[tuple[str, Any]] | None = None,
+        page_size: int = PAGE_SIZE,
+    ) -> Iterator[dict[str, Any]]:
+        """Yield every entry of `/api/<plural>` matching `filters`, page by page, in id order."""
+        base = [*_selection(fields, populate), *(filters or []), ("sort[0]", "id:asc")]
+        page = 1
+        while True:
+            params = [*base, ("pagination[page]", page), ("pagination[pageSize]", page_size)]
+            body = self.request("GET", f"/api/{plural}", params=params)
+            yield from body["data"]
+            meta = body.get("meta", {}).get("pagination", {})
+            if page >= meta.get("pageCount", 0):
+                return
+            page += 1
+
+    def find_by_medusa_ids(
+        self,
+        plural: str,
+        medusa_ids: Iterable[str],
+        *,
+        fields: Iterable[str] = ("medusa_id",),
+        populate: Mapping[str, Iterable[str]] | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Entries of `plural` whose medusa_id is in `medusa_ids`, keyed by medusa_id (`$in` batches)."""
+        found: dict[str, dict[str, Any]] = {}
+        fields = ["medusa_id", *(f for f in fields if f != "medusa_id")]
+        for batch in _batches(sorted(set(medusa_ids))):
+            filters = [(f"filters[medusa_id][$in][{i}]", mid) for i, mid in enumerate(batch)]
+            for entry in self.iter_entries(plural, fields=fields, populate=populate, filters=filters):
+                found[entry["medusa_id"]] = entry
+        return found
+
+    def create(self, plural: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """POST a new entry; returns it (with documentId)."""
+        return self.request("POST", f"/api/{plural}", json={"data": data})["data"]
+
+    def update(self, plural: str, document_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """PUT changed attributes of an entry; returns it."""
+        return self.request("PUT", f"/api/{plural}/{document_id}", json={"data": data})["data"]
+
+    def delete(self, plural: str, document_id: str) -> None:
+        """DELETE an entry (Strapi answers 204 even when it does not exist)."""
+        self.request("DELETE", f"/api/{plural}/{document_id}")
+
+
+def _selection(fields: Iterable[str], populate: Mapping[str, Iterable[str]] | None) -> list[tuple[str, Any]]:
+    params: list[tuple[str, Any]] = [(f"fields[{i}]", name) for i, name in enumerate(fields)]
+    for relation, rel_fields in (populate or {}).items():
+        params += [(f"populate[{relation}][fields][{i}]", name) for i, name in enumerate(rel_fields)]
+    return params
+
+
+def _batches(ids: list[str]) -> Iterator[list[str]]:
+    batch: list[str] = []
+    size = 0
+    for mid in ids:
+        cost = len(mid) * 3 + 40  # worst-case percent-encoding plus the bracketed key
+        if batch and (len(batch) >= PAGE_SIZE or size + cost > MAX_QUERY_CHARS):
+            yield batch
+            batch, size = [], 0
+        batch.append(mid)
+        size += cost
+    if batch:
+        yield batch
+
+
+def _error_message(response: requests.Response) -> str:
+    try:
+        error = response.json().get("error") or {}
+    except ValueError:
+        return response.text[:300] or response.reason
+    message = error.get("message") or response.reason
+    details = [
+        f"{'.'.join(map(str, e.get('path', [])))}: {e.get('message')}"
+        for e in (error.get("details") or {}).get("errors", [])
+    ]
+    return f"{message} ({'; '.join(details)})" if details else message
+
+
+def _root_cause(exc: BaseException) -> str:
+    while exc.__cause__ or exc.__context__:
+        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
+    text = str(exc)
+    return text.split(": ", 1)[-1] if ": " in text else text or type(exc).__name__

@@ -1,0 +1,136 @@
+"""Mapping files: the repo's mappings load; every kind of bad edit is refused with file, line and key."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from pipelines.mapping import MappingErrors, load_mapping, load_mappings
+from pipelines.settings import REPO_MAPPINGS_DIR
+
+VALID = """\
+content_type: widget
+plural: widgets
+source:
+  table: widget
+fields:
+  title: title
+  widget_type: type
+relations:
+  owner:
+    target: widget
+    column: parent_id
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "widget.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_repo_mappings_load_in_dependency_order():
+    mappings = load_mappings(REPO_MAPPINGS_DIR)
+    assert mappings.content_types == ["product-collection", "product", "product-variant"]
+    product = mappings.get("product")
+    assert product.table == "product" and product.primary_key == "id"
+    assert product.cursor == "updated_at" and product.soft_delete == "deleted_at"
+    assert product.fields["title"] == "title"
+    (relation,) = product.relations
+    assert (relation.attribute, relation.target, relation.column) == ("product_collection", "product-collection", "collection_id")
+    assert "created_at" not in product.source_columns or product.cursor == "created_at"
+    assert set(product.cms_only) == {"rich_description", "seo_title"}
+    assert mappings.dependencies("product-variant") == ["product"]
+
+
+def test_every_repo_mapping_has_the_editor_schema_hint():
+    for path in REPO_MAPPINGS_DIR.glob("*.yaml"):
+        assert path.read_text().startswith("# yaml-language-server: $schema=../pipelines/mapping.schema.json")
+
+
+def test_defaults_and_renames(tmp_path):
+    spec = load_mapping(write(tmp_path, VALID))
+    assert spec.fields == {"title": "title", "widget_type": "type"}
+    assert spec.source_columns == ["id", "title", "type", "parent_id", "updated_at"]
+    assert spec.cursor == "updated_at" and spec.soft_delete == "deleted_at"
+
+
+def test_null_cursor_and_soft_delete(tmp_path):
+    spec = load_mapping(write(tmp_path, VALID.replace("  table: widget\n", "  table: widget\n  cursor: null\n  soft_delete: null\n")))
+    assert spec.cursor is None and spec.soft_delete is None
+    assert spec.source_columns == ["id", "title", "type", "parent_id"]
+
+
+INVALID = [
+    # (name, yaml text, expected line, expected key, expected message fragment)
+    ("unknown top-level key", VALID + "titel: x\n", 12, "titel", "unknown key 'titel'"),
+    ("typo in source key", VALID.replace("  table: widget", "  table: widget\n  tabel: w"), 5, "source.tabel", "did you mean 'table'"),
+    ("missing source", "content_type: widget\nplural: widgets\n", 1, "source", "required key is missing"),
+    ("missing content_type", "plural: widgets\nsource: {table: widget}\n", 1, "content_type", "required key is missing"),
+    ("missing plural", "content_type: widget\nsource: {table: widget}\n", 1, "plural", "required key is missing"),
+    ("missing table", "content_type: widget\nplural: widgets\nsource:\n  primary_key: id\n", 3, "source.table", "required key is missing"),
+    ("field value is a list", VALID.replace("  title: title", "  title: [title]"), 6, "fields.title", "expected string"),
+    ("field names a bad column", VALID.replace("  title: title", "  title: 'ti tle'"), 6, "fields.title", "not a valid name"),
+    ("medusa_id is mapped", VALID.replace("  title: title", "  medusa_id: id"), 6, "fields.medusa_id", "managed by Strapi or the sync"),
+    ("documentId is mapped", VALID.replace("  title: title", "  documentId: id"), 6, "fields.documentId", "managed by Strapi or the sync"),
+    ("relation without column", VALID.replace("    column: parent_id\n", ""), 9, "relations.owner.column", "required key is missing"),
+    ("relation unknown key", VALID + "    kind: many\n", 12, "relations.owner.kind", "unknown key 'kind'"),
+    ("content_type not kebab-case", VALID.replace("content_type: widget", "content_type: Widget"), 1, "content_type", "not a valid name"),
+    ("plural with a slash", VALID.replace("plural: widgets", "plural: api/widgets"), 2, "plural", "not a valid name"),
+    ("cursor is a number", VALID.replace("  table: widget", "  table: widget\n  cursor: 5"), 5, "source.cursor", "column name or null"),
+    ("cms_only unknown type", VALID + "cms_only:\n  seo: html\n", 13, "cms_only.seo", "not one of"),
+    ("fields is a list", VALID.replace("fields:\n  title: title\n  widget_type: type\n", "fields: [title]\n"), 5, "fields", "expected object"),
+    ("attribute in fields and relations", VALID.replace("  widget_type: type", "  owner: type"), 9, "relations.owner", "also declared under fields"),
+    ("primary key written as field", VALID.replace("  title: title", "  title: id"), 6, "fields.title", "primary key is written as medusa_id"),
+    ("duplicate key", VALID.replace("  widget_type: type", "  widget_type: type\n  title: other"), 8, "fields.title", "duplicate key"),
+    ("broken YAML", VALID.replace("  title: title", "  title: [title"), 7, "", "not valid YAML"),
+    ("tab indentation", VALID.replace("  title: title", "\ttitle: title"), 6, "", "not valid YAML"),
+    ("empty file", "", 1, "", "file is empty"),
+    ("a list instead of a mapping", "- content_type: widget\n", 1, "", "must be a YAML mapping"),
+    ("drop is not a list", VALID + "drop: created_at\n", 12, "drop", "expected array"),
+]
+
+
+@pytest.mark.parametrize("name, text, line, key, fragment", INVALID, ids=[c[0] for c in INVALID])
+def test_invalid_mapping_is_refused_with_file_line_key(tmp_path, name, text, line, key, fragment):
+    path = write(tmp_path, text)
+    with pytest.raises(MappingErrors) as caught:
+        load_mapping(path)
+    error = caught.value.errors[0]
+    assert (error.file, error.line, error.key) == (str(path), line, key), str(error)
+    assert fragment in error.message, str(error)
+    assert str(error).startswith(f"{path}:{line}: ")
+
+
+def test_file_name_must_match_content_type(tmp_path):
+    with pytest.raises(MappingErrors, match=r"gadget\.yaml:1: content_type: file must be named widget\.yaml"):
+        load_mapping(write(tmp_path, VALID, name="gadget.yaml"))
+
+
+def test_unknown_relation_target_across_files(tmp_path):
+    write(tmp_path, VALID.replace("target: widget", "target: widgit"))
+    with pytest.raises(MappingErrors) as caught:
+        load_mappings(tmp_path)
+    (error,) = caught.value.errors
+    assert (error.line, error.key) == (10, "relations.owner.target")
+    assert "unknown content type 'widgit' (did you mean 'widget'?)" in error.message
+
+
+def test_relation_cycle_is_refused(tmp_path):
+    write(tmp_path, "content_type: a\nplural: as\nsource: {table: a}\nrelations:\n  b: {target: b, column: b_id}\n", "a.yaml")
+    write(tmp_path, "content_type: b\nplural: bs\nsource: {table: b}\nrelations:\n  a: {target: a, column: a_id}\n", "b.yaml")
+    with pytest.raises(MappingErrors, match="relation cycle cannot be ordered"):
+        load_mappings(tmp_path)
+
+
+def test_all_errors_of_all_files_are_reported_together(tmp_path):
+    write(tmp_path, VALID + "titel: x\n", "widget.yaml")
+    write(tmp_path, "content_type: gadget\nplural: gadgets\n", "gadget.yaml")
+    with pytest.raises(MappingErrors) as caught:
+        load_mappings(tmp_path)
+    assert sorted(e.key for e in caught.value.errors) == ["source", "titel"]
+
+
+def test_missing_directory(tmp_path):
+    with pytest.raises(MappingErrors, match="does not exist"):
+        load_mappings(tmp_path / "nope")

@@ -1,0 +1,132 @@
+"""Strapi client: bounded retries (429 with Retry-After, 5xx, resets, refused connections), errors, paging."""
+
+import socket
+import time
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+
+from pipelines.strapi import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable
+
+from .fake_http import ScriptedServer
+
+TOKEN = "s3cr3t-token-value"
+OK = (200, {}, {"data": {"documentId": "d1", "medusa_id": "prod_1"}})
+
+
+def client(url: str, **kw) -> StrapiClient:
+    kw.setdefault("backoff_factor", 0)
+    return StrapiClient(url, TOKEN, timeout=(1.0, 2.0), **kw)
+
+
+def test_429_is_retried_after_retry_after_seconds():
+    with ScriptedServer([(429, {"Retry-After": "1"}, {"error": {"message": "Too Many Requests"}}), OK]) as server:
+        started = time.monotonic()
+        assert client(server.url).create("products", {"medusa_id": "prod_1"})["documentId"] == "d1"
+        assert time.monotonic() - started >= 0.9
+        assert len(server.requests) == 2
+
+
+def test_retry_after_is_capped():
+    with ScriptedServer([(429, {"Retry-After": "3600"}, None), OK]) as server:
+        started = time.monotonic()
+        client(server.url, max_retry_after=0.2).create("products", {"medusa_id": "prod_1"})
+        assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_5xx_is_retried(status):
+    with ScriptedServer([(status, {}, None), (status, {}, None), OK]) as server:
+        client(server.url).update("products", "d1", {"title": "x"})
+        assert [r["method"] for r in server.requests] == ["PUT"] * 3
+
+
+def test_post_500_is_not_retried_since_it_is_how_strapi_reports_a_unique_violation():
+    with ScriptedServer([(500, {}, {"error": {"message": "Internal Server Error"}}), OK]) as server:
+        with pytest.raises(StrapiError) as caught:
+            client(server.url).create("products", {"medusa_id": "prod_1"})
+        assert caught.value.is_unique_violation and len(server.requests) == 1
+
+
+def test_retries_are_bounded_and_end_in_a_clear_error():
+    with ScriptedServer([(503, {}, {"error": {"message": "Service Unavailable"}})]) as server:
+        with pytest.raises(StrapiError) as caught:
+            client(server.url, retries=3).request("GET", "/api/products")
+        assert caught.value.status == 503
+        assert len(server.requests) == 4  # first try + 3 retries
+
+
+def test_connection_reset_is_retried():
+    with ScriptedServer(["reset", "reset", OK]) as server:
+        assert client(server.url).create("products", {"medusa_id": "prod_1"})["documentId"] == "d1"
+        assert len(server.requests) == 3
+
+
+def test_refused_connection_is_a_clear_unavailable_error_without_the_token():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed when the block ends: nothing listens there
+    with pytest.raises(StrapiUnavailable) as caught:
+        client(f"http://127.0.0.1:{port}", retries=2).health()
+    assert f"127.0.0.1:{port}" in str(caught.value)
+    assert TOKEN not in str(caught.value)
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_auth_errors_are_not_retried(status):
+    with ScriptedServer([(status, {}, {"error": {"message": "Forbidden"}})]) as server:
+        with pytest.raises(StrapiAuthError):
+            client(server.url).request("GET", "/api/products")
+        assert len(server.requests) == 1
+
+
+def test_validation_error_carries_strapi_details_and_is_not_retried():
+    body = {"data": None, "error": {"status": 400, "name": "ValidationError", "message": "1 error occurred",
+                                    "details": {"errors": [{"path": ["title"], "message": "must be at most 255 characters"}]}}}
+    with ScriptedServer([(400, {}, body)]) as server:
+        with pytest.raises(StrapiError) as caught:
+            client(server.url).create("products", {"medusa_id": "p", "title": "x" * 300})
+        assert caught.value.status == 400
+        assert "title: must be at most 255 characters" in str(caught.value)
+        assert len(server.requests) == 1
+
+
+def test_unique_violation_detection():
+    assert StrapiError("POST", "/api/x", 400, "This attribute must be unique").is_unique_violation
+    assert StrapiError("POST", "/api/x", 500, "Internal Server Error").is_unique_violation
+    assert not StrapiError("POST", "/api/x", 400, "Invalid key foo").is_unique_violation
+
+
+def test_token_is_sent_as_bearer_and_never_shown():
+    with ScriptedServer([OK]) as server:
+        c = client(server.url)
+        c.request("GET", "/api/products")
+        assert server.requests[0]["headers"]["Authorization"] == f"Bearer {TOKEN}"
+        assert TOKEN not in repr(c)
+
+
+def test_find_by_medusa_ids_uses_in_batches_and_pages():
+    def reply(method, path):
+        query = dict(parse_qsl(urlsplit(path).query))
+        ids = [v for k, v in query.items() if k.startswith("filters[medusa_id][$in]")]
+        page = int(query["pagination[page]"])
+        page_ids = ids[(page - 1) * 100: page * 100]
+        return (200, {}, {"data": [{"documentId": f"doc-{i}", "medusa_id": i} for i in page_ids],
+                          "meta": {"pagination": {"page": page, "pageCount": 1}}})
+
+    ids = [f"prod_{n:04d}" for n in range(250)]
+    with ScriptedServer(reply) as server:
+        found = client(server.url).find_by_medusa_ids("products", ids)
+    assert found.keys() == set(ids)
+    assert len(server.requests) == 3  # 100 + 100 + 50 ids, one GET each
+    assert all(len(r["path"]) < 16_000 for r in server.requests)
+
+
+def test_iter_entries_follows_page_count():
+    def reply(method, path):
+        page = int(dict(parse_qsl(urlsplit(path).query))["pagination[page]"])
+        return (200, {}, {"data": [{"medusa_id": f"m{page}"}], "meta": {"pagination": {"page": page, "pageCount": 3}}})
+
+    with ScriptedServer(reply) as server:
+        entries = list(client(server.url).iter_entries("products"))
+    assert [e["medusa_id"] for e in entries] == ["m1", "m2", "m3"]
