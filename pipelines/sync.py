@@ -114,7 +114,7 @@ class ContentTypeSync:
             for rows in self.source.iter_chunks(self.spec, window, self.chunk_size):
                 self._sync_chunk(rows, pool)
                 self.result.seconds = time.monotonic() - started
-                self.log.info(self.result.summary())
+                self.log.info("so far: %s", self.result.summary())
         self.result.seconds = time.monotonic() - started
         return self.result
 
