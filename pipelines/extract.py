@@ -5,14 +5,15 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from .mapping import MappingSpec
+from .mapping import MappingSpec, Relation
 
 DEFAULT_CHUNK_SIZE = 500
+IN_BATCH = 1000  # keys per `IN (...)` lookup
 
 
 class SourceError(Exception):
@@ -117,11 +118,62 @@ class MedusaSource:
         except sa.exc.OperationalError as exc:
             raise SourceError(f"reading {spec.table} from Medusa's database failed: {_reason(exc)}") from None
 
+    def live_keys(self, spec: MappingSpec, keys: Iterable[Any]) -> set[str]:
+        """Which of `keys` are live (not soft-deleted) rows of `spec`'s table, as strings."""
+        table = self.table(spec.table, spec.schema)
+        pk = table.c[spec.primary_key]
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for batch in _batched(_typed(pk, keys)):
+                stmt = sa.select(pk).where(pk.in_(batch))
+                if spec.soft_delete:
+                    stmt = stmt.where(table.c[spec.soft_delete].is_(None))
+                found.update(str(k) for k in conn.execute(stmt).scalars())
+        return found
+
+    def through_keys(
+        self, spec: MappingSpec, relation: Relation, target: MappingSpec, source_keys: Iterable[Any]
+    ) -> dict[str, list[str]]:
+        """Live target keys linked to each of `spec`'s source keys through the relation's join table (sorted)."""
+        through = relation.through
+        join = self.table(through.table, spec.schema)
+        target_table = self.table(target.table, target.schema)
+        src, dst = join.c[through.source], join.c[through.target]
+        linked: dict[str, list[str]] = {}
+        with self.engine.connect() as conn:
+            for batch in _batched(_typed(src, source_keys)):
+                stmt = (
+                    sa.select(src, dst)
+                    .select_from(join.join(target_table, dst == target_table.c[target.primary_key]))
+                    .where(src.in_(batch))
+                    .order_by(src, dst)
+                )
+                if through.soft_delete:
+                    stmt = stmt.where(join.c[through.soft_delete].is_(None))
+                if target.soft_delete:
+                    stmt = stmt.where(target_table.c[target.soft_delete].is_(None))
+                for source_key, target_key in conn.execute(stmt):
+                    linked.setdefault(str(source_key), []).append(str(target_key))
+        return linked
+
     def count(self, spec: MappingSpec, window: Window = FULL) -> int:
         """Number of live rows of `spec` in `window`."""
         stmt = sa.select(sa.func.count()).select_from(self.select(spec, window).order_by(None).subquery())
         with self.engine.connect() as conn:
             return int(conn.execute(stmt).scalar_one())
+
+
+def _typed(column: sa.Column, keys: Iterable[Any]) -> list[Any]:
+    """Keys as the column's Python type (relation keys travel as strings; integer keys must not)."""
+    unique = list(dict.fromkeys(k for k in keys if k is not None))
+    if isinstance(column.type, sa.Integer):
+        return [int(k) for k in unique if str(k).lstrip("-").isdigit()]
+    return [str(k) for k in unique]
+
+
+def _batched(items: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(items), IN_BATCH):
+        yield items[start:start + IN_BATCH]
 
 
 def _reason(exc: sa.exc.DBAPIError) -> str:

@@ -45,14 +45,52 @@ class MappingErrors(Exception):
         super().__init__("\n".join(str(e) for e in errors))
 
 
+KEY_COLUMN, VALUE_COLUMN = "$key", "$value"  # pseudo-columns of a `json_entries` source
+CONVERTER_TYPES = {"minor_units": "decimal", "string": "text", "integer": "integer", "decimal": "decimal", "boolean": "boolean"}
+
+
+@dataclass(frozen=True)
+class Field:
+    """A Strapi attribute filled from a Medusa column, optionally converted."""
+
+    attribute: str
+    column: str
+    convert: str | None = None
+    json_key: str | None = None
+    currency_column: str | None = None
+    strapi_type: str | None = None
+
+    @property
+    def is_pseudo(self) -> bool:
+        """True for `$key` / `$value` of a json_entries source."""
+        return self.column in (KEY_COLUMN, VALUE_COLUMN)
+
+
+@dataclass(frozen=True)
+class Through:
+    """A join table: `source` holds this table's key, `target` the target table's key."""
+
+    table: str
+    source: str
+    target: str
+    soft_delete: str | None = None
+
+
 @dataclass(frozen=True)
 class Relation:
-    """A many-to-one relation: `column` of the source table holds the target's Medusa key."""
+    """A relation linked by the target's medusa_id: by a foreign-key `column`, or `through` a join table."""
 
     attribute: str
     target: str
-    column: str
+    column: str | None = None
+    through: Through | None = None
     inverse: str | None = None
+    to_one: bool = False
+
+    @property
+    def is_to_many(self) -> bool:
+        """True when the attribute holds a list of targets (many-to-many)."""
+        return self.through is not None and not self.to_one
 
 
 @dataclass(frozen=True)
@@ -66,17 +104,32 @@ class MappingSpec:
     primary_key: str = "id"
     cursor: str | None = "updated_at"
     soft_delete: str | None = "deleted_at"
-    fields: dict[str, str] = field(default_factory=dict)
+    json_entries: str | None = None
+    fields: dict[str, Field] = field(default_factory=dict)
     relations: tuple[Relation, ...] = ()
     cms_only: dict[str, str] = field(default_factory=dict)
     drop: tuple[str, ...] = ()
+    description: str | None = None
     path: Path | None = None
     lines: dict[KeyPath, int] = field(default_factory=dict, compare=False, repr=False)
 
     @property
+    def uid(self) -> str:
+        """Strapi UID, e.g. api::product.product."""
+        return f"api::{self.content_type}.{self.content_type}"
+
+    @property
     def source_columns(self) -> list[str]:
         """Columns the extractor reads: key, mapped fields, relation keys, cursor (no duplicates)."""
-        wanted = [self.primary_key, *self.fields.values(), *(r.column for r in self.relations)]
+        wanted = [self.primary_key]
+        for f in self.fields.values():
+            if not f.is_pseudo:
+                wanted.append(f.column)
+            if f.currency_column:
+                wanted.append(f.currency_column)
+        wanted += [r.column for r in self.relations if r.column]
+        if self.json_entries:
+            wanted.append(self.json_entries)
         if self.cursor:
             wanted.append(self.cursor)
         return list(dict.fromkeys(wanted))
@@ -86,12 +139,13 @@ class MappingSpec:
         """Strapi attributes the sync writes and compares (besides `medusa_id`)."""
         return [*self.fields, *(r.attribute for r in self.relations)]
 
+    def relation(self, attribute: str) -> Relation:
+        """The relation declared under `attribute`."""
+        return next(r for r in self.relations if r.attribute == attribute)
+
     def line_of(self, *path: str | int) -> int | None:
         """Line of the deepest known key along `path` in the mapping file."""
-        for end in range(len(path), -1, -1):
-            if path[:end] in self.lines:
-                return self.lines[path[:end]]
-        return None
+        return _line(self.lines, tuple(path))
 
     def error(self, message: str, *path: str | int) -> MappingError:
         """A MappingError located at `path` in this spec's file."""
@@ -149,24 +203,34 @@ def _collect_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], fi
 
 def _schema_errors(data: Any, lines: dict[KeyPath, int], file: Path) -> list[MappingError]:
     validator = jsonschema.Draft202012Validator(mapping_json_schema())
-    found: list[MappingError] = []
-    for err in sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]):
-        path: KeyPath = tuple(err.absolute_path)
-        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            allowed = sorted(err.schema.get("properties", {}))
-            for extra in sorted(set(err.instance) - set(allowed)):
-                hint = difflib.get_close_matches(str(extra), allowed, n=1)
-                message = f"unknown key {extra!r}" + (f" (did you mean {hint[0]!r}?)" if hint else f"; allowed: {', '.join(allowed)}")
-                found.append(MappingError(file, _line(lines, (*path, extra)), _dotted((*path, extra)), message))
-            continue
-        if err.validator == "required":
-            missing = err.message.split("'")[1] if "'" in err.message else err.message
-            found.append(MappingError(file, _line(lines, path), _dotted((*path, missing)), "required key is missing"))
-            continue
-        if "propertyNames" in err.absolute_schema_path:
-            path = (*path, err.instance)  # the error is about the key itself
-        found.append(MappingError(file, _line(lines, path), _dotted(path), _message(err)))
-    return found
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    return [found for err in errors for found in _convert(err, lines, file)]
+
+
+def _convert(err: jsonschema.ValidationError, lines: dict[KeyPath, int], file: Path) -> list[MappingError]:
+    """One schema violation as MappingErrors located at the offending key."""
+    path: KeyPath = tuple(err.absolute_path)
+    if err.validator in ("anyOf", "oneOf") and err.context:
+        # Report the branch the value was meant for (an object, or a name), not every alternative.
+        relevant = [e for e in err.context if e.validator != "type"]
+        if relevant:
+            return [found for sub in relevant for found in _convert(sub, lines, file)]
+        kinds = " or ".join(dict.fromkeys(str(e.validator_value) for e in err.context))
+        return [MappingError(file, _line(lines, path), _dotted(path), f"expected {kinds}, got {type(err.instance).__name__} {err.instance!r}")]
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        allowed = sorted(err.schema.get("properties", {}))
+        found = []
+        for extra in sorted(set(err.instance) - set(allowed)):
+            hint = difflib.get_close_matches(str(extra), allowed, n=1)
+            message = f"unknown key {extra!r}" + (f" (did you mean {hint[0]!r}?)" if hint else f"; allowed: {', '.join(allowed)}")
+            found.append(MappingError(file, _line(lines, (*path, extra)), _dotted((*path, extra)), message))
+        return found
+    if err.validator == "required":
+        missing = err.message.split("'")[1] if "'" in err.message else err.message
+        return [MappingError(file, _line(lines, path), _dotted((*path, missing)), "required key is missing")]
+    if "propertyNames" in err.absolute_schema_path:
+        path = (*path, err.instance)  # the error is about the key itself
+    return [MappingError(file, _line(lines, path), _dotted(path), _message(err))]
 
 
 def _line(lines: dict[KeyPath, int], path: KeyPath) -> int | None:
@@ -185,17 +249,30 @@ def _message(err: jsonschema.ValidationError) -> str:
         return f"{err.instance!r} is not one of {', '.join(map(str, err.validator_value))}"
     if err.validator == "not" and err.instance in ("id", "documentId", "medusa_id", "createdAt", "updatedAt", "publishedAt", "locale"):
         return f"{err.instance!r} is managed by Strapi or the sync and cannot be mapped"
-    if err.validator == "oneOf":
-        return f"{err.instance!r} must be a column name or null"
     return err.message
+
+
+def _field(attribute: str, value: str | dict[str, Any]) -> Field:
+    if isinstance(value, str):
+        return Field(attribute, value)
+    return Field(attribute, value["column"], value.get("convert"), value.get("json_key"),
+                 value.get("currency_column"), value.get("strapi_type"))
+
+
+def _relation(attribute: str, value: dict[str, Any]) -> Relation:
+    through = value.get("through")
+    return Relation(
+        attribute=attribute,
+        target=value["target"],
+        column=value.get("column"),
+        through=Through(through["table"], through["source"], through["target"], through.get("soft_delete")) if through else None,
+        inverse=value.get("inverse"),
+        to_one=bool(value.get("to_one", False)),
+    )
 
 
 def _build_spec(data: dict[str, Any], lines: dict[KeyPath, int], path: Path) -> MappingSpec:
     source = data["source"]
-    relations = tuple(
-        Relation(attribute=name, target=r["target"], column=r["column"], inverse=r.get("inverse"))
-        for name, r in (data.get("relations") or {}).items()
-    )
     return MappingSpec(
         content_type=data["content_type"],
         plural=data["plural"],
@@ -204,10 +281,12 @@ def _build_spec(data: dict[str, Any], lines: dict[KeyPath, int], path: Path) -> 
         primary_key=source.get("primary_key", "id"),
         cursor=source.get("cursor", "updated_at"),
         soft_delete=source.get("soft_delete", "deleted_at"),
-        fields=dict(data.get("fields") or {}),
-        relations=relations,
+        json_entries=source.get("json_entries"),
+        fields={name: _field(name, value) for name, value in (data.get("fields") or {}).items()},
+        relations=tuple(_relation(name, r) for name, r in (data.get("relations") or {}).items()),
         cms_only=dict(data.get("cms_only") or {}),
         drop=tuple(data.get("drop") or ()),
+        description=data.get("description"),
         path=path,
         lines=lines,
     )
@@ -224,9 +303,20 @@ def _spec_errors(spec: MappingSpec) -> list[MappingError]:
             written.setdefault(name, (section, name))
     if spec.path is not None and spec.path.stem != spec.content_type:
         errors.append(spec.error(f"file must be named {spec.content_type}.yaml", "content_type"))
-    if spec.primary_key in spec.fields.values():
-        key = next(a for a, c in spec.fields.items() if c == spec.primary_key)
-        errors.append(spec.error("the primary key is written as medusa_id; map it only under source.primary_key", "fields", key))
+    for f in spec.fields.values():
+        if f.column == spec.primary_key and not spec.json_entries:
+            errors.append(spec.error("the primary key is written as medusa_id; map it only under source.primary_key", "fields", f.attribute))
+        if f.is_pseudo and not spec.json_entries:
+            errors.append(spec.error(f"{f.column} exists only with source.json_entries", "fields", f.attribute))
+        if f.currency_column and f.convert != "minor_units":
+            errors.append(spec.error("currency_column only applies to convert: minor_units", "fields", f.attribute, "currency_column"))
+    for rel in spec.relations:
+        if (rel.column is None) == (rel.through is None):
+            errors.append(spec.error("a relation needs exactly one of `column` (many-to-one) or `through` (join table)", "relations", rel.attribute))
+        elif rel.to_one and rel.through is None:
+            errors.append(spec.error("to_one only applies to relations `through` a join table", "relations", rel.attribute, "to_one"))
+        if rel.inverse and rel.inverse == rel.attribute and rel.target == spec.content_type:
+            errors.append(spec.error("a self-relation's inverse needs a name of its own", "relations", rel.attribute, "inverse"))
     return errors
 
 
@@ -277,6 +367,10 @@ class MappingSet:
         """Content types that `content_type`'s relations point at (other than itself)."""
         spec = self.get(content_type)
         return list(dict.fromkeys(r.target for r in spec.relations if r.target != content_type))
+
+    def inverse_relations(self, content_type: str) -> list[tuple[MappingSpec, Relation]]:
+        """(owner spec, relation) pairs of relations pointing at `content_type` that name an `inverse`."""
+        return [(s, r) for s in self.specs for r in s.relations if r.target == content_type and r.inverse]
 
 
 def _order(specs: list[MappingSpec]) -> tuple[list[MappingSpec], list[MappingError]]:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 from .extract import FULL, DEFAULT_CHUNK_SIZE, MedusaSource, Window
 from .mapping import MappingSet, MappingSpec
 from .strapi import StrapiClient, StrapiError
-from .transform import Record, transform
+from .transform import Link, Record, transform
 
 DEFAULT_CONCURRENCY = 4  # Strapi's write rate stops growing past 4 clients on a 2-core machine
 MAX_REPORTED_FAILURES = 50
@@ -79,6 +79,7 @@ class _Write:
     record: Record
     data: dict[str, Any]
     document_id: str | None  # None: create
+    recount: bool = True  # False for the second write of an entry already counted in this run
 
 
 class ContentTypeSync:
@@ -105,6 +106,8 @@ class ContentTypeSync:
         self.result = SyncResult(spec.content_type)
         self._target_ids: dict[str, dict[str, str]] = {}  # target type -> medusa_id -> documentId
         self._relations = {rel.attribute: rel.target for rel in spec.relations}
+        self._deferred: list[tuple[Record, list[str]]] = []  # self-relations left for the second pass
+        self._counted: set[str] = set()  # medusa_ids already counted as created or updated in this run
 
     def run(self, window: Window = FULL) -> SyncResult:
         """Sync every live row of the window; returns the counts (row failures are counted, not raised)."""
@@ -115,71 +118,133 @@ class ContentTypeSync:
                 self._sync_chunk(rows, pool)
                 self.result.seconds = time.monotonic() - started
                 self.log.info("so far: %s", self.result.summary())
+            if self._deferred:
+                self._link_deferred(pool)
         self.result.seconds = time.monotonic() - started
         return self.result
 
     def _sync_chunk(self, rows: list[dict[str, Any]], pool: ThreadPoolExecutor) -> None:
         records = transform(rows, self.spec)
         self.result.read += len(records)
-        existing = self.client.find_by_medusa_ids(
+        for record in records:
+            if record.error:
+                self.result.record_failure(RowFailure(record.medusa_id, "convert", record.error))
+        records = [r for r in records if not r.error]
+        self._attach_links(records)
+        existing = self._index([r.medusa_id for r in records])
+        self._resolve_targets(records)
+        writes = [w for w in (self._plan(r, existing.get(r.medusa_id)) for r in records) if w is not None]
+        self._count(pool.map(self._write, writes))
+
+    def _index(self, medusa_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Existing entries with the values the sync compares (mapped fields, relation targets' medusa_id)."""
+        return self.client.find_by_medusa_ids(
             self.spec.plural,
-            [r.medusa_id for r in records],
+            medusa_ids,
             fields=["medusa_id", *self.spec.fields],
             populate={rel.attribute: ["medusa_id"] for rel in self.spec.relations},
         )
-        self._resolve_targets(records)
-        writes = []
-        for record in records:
-            write = self._plan(record, existing.get(record.medusa_id))
-            if write is not None:
-                writes.append(write)
-        for outcome in pool.map(self._write, writes):
+
+    def _count(self, outcomes: Iterable[str | RowFailure | None]) -> None:
+        for outcome in outcomes:
+            if outcome is None:
+                continue
             if isinstance(outcome, RowFailure):
                 self.result.record_failure(outcome)
             else:
                 setattr(self.result, outcome, getattr(self.result, outcome) + 1)
 
+    def _attach_links(self, records: list[Record]) -> None:
+        """Relation targets by Medusa key; targets that are soft-deleted or gone count as no target."""
+        for rel in self.spec.relations:
+            target = self.mappings.get(rel.target)
+            if rel.column:
+                live = self.source.live_keys(target, {r.links[rel.attribute] for r in records})
+                for r in records:
+                    if r.links[rel.attribute] not in live:
+                        r.links[rel.attribute] = None
+            else:
+                linked = self.source.through_keys(self.spec, rel, target, [r.key for r in records])
+                for r in records:
+                    keys = linked.get(str(r.key), [])
+                    r.links[rel.attribute] = (keys[0] if keys else None) if rel.to_one else keys
+
     def _resolve_targets(self, records: list[Record]) -> None:
         for rel in self.spec.relations:
             target = self.mappings.get(rel.target)
             known = self._target_ids.setdefault(rel.target, {})
-            wanted = {r.links[rel.attribute] for r in records} - {None} - set(known)
+            wanted = {mid for r in records for mid in _ids(r.links[rel.attribute])} - set(known)
             if wanted:
                 found = self.client.find_by_medusa_ids(target.plural, wanted)
                 known.update({mid: entry["documentId"] for mid, entry in found.items()})
 
     def _plan(self, record: Record, current: dict[str, Any] | None) -> _Write | None:
-        missing = [
-            f"{attr} -> {self._relations[attr]} {target!r} is not in Strapi"
-            for attr, target in record.links.items()
-            if target is not None and target not in self._target_ids[self._relations[attr]]
-        ]
+        missing, deferred = [], []
+        for attr, link in record.links.items():
+            target = self._relations[attr]
+            unresolved = [mid for mid in _ids(link) if mid not in self._target_ids[target]]
+            if unresolved and target == self.spec.content_type:
+                deferred.append(attr)  # a self-relation: the target may be written later in this run
+            elif unresolved:
+                missing.append(_not_in_strapi(attr, target, unresolved))
         if missing:
             self.result.record_failure(RowFailure(record.medusa_id, "resolve", "; ".join(missing)))
             return None
+        if deferred:
+            self._deferred.append((record, deferred))
+        links = {k: v for k, v in record.links.items() if k not in deferred}
         if current is None:
-            return _Write(record, {"medusa_id": record.medusa_id, **self._data(record, record.links)}, None)
+            self._counted.add(record.medusa_id)
+            return _Write(record, {"medusa_id": record.medusa_id, **self._data(record.attributes, links)}, None)
         attributes = {k: v for k, v in record.attributes.items() if not values_equal(v, current.get(k))}
-        links = {k: v for k, v in record.links.items() if v != _related_medusa_id(current.get(k))}
-        if not attributes and not links:
+        links = {k: v for k, v in links.items() if _differs(v, current.get(k))}
+        if attributes or links:
+            self._counted.add(record.medusa_id)
+            return _Write(record, self._data(attributes, links), current["documentId"])
+        if not deferred:
             self.result.unchanged += 1
-            return None
-        return _Write(record, self._data(record, links, attributes), current["documentId"])
+        return None
 
-    def _data(self, record: Record, links: dict[str, str | None], attributes: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _data(self, attributes: dict[str, Any], links: dict[str, Link]) -> dict[str, Any]:
         """Attributes plus relations as the target entries' documentIds (None disconnects)."""
-        data = dict(record.attributes if attributes is None else attributes)
-        for attr, target in links.items():
-            data[attr] = None if target is None else self._target_ids[self._relations[attr]][target]
+        data = dict(attributes)
+        for attr, link in links.items():
+            known = self._target_ids[self._relations[attr]]
+            data[attr] = [known[mid] for mid in link] if isinstance(link, list) else None if link is None else known[link]
         return data
 
-    def _write(self, write: _Write) -> str | RowFailure:
+    def _link_deferred(self, pool: ThreadPoolExecutor) -> None:
+        """Second pass for self-relations whose targets were written later in the same run."""
+        pending, self._deferred = self._deferred, []
+        records = [record for record, _ in pending]
+        self._resolve_targets(records)
+        existing = self._index([r.medusa_id for r in records])
+        writes = []
+        for record, attrs in pending:
+            current = existing.get(record.medusa_id)
+            if current is None:
+                continue  # its create failed, and was counted then
+            known = self._target_ids[self.spec.content_type]
+            unresolved = [mid for attr in attrs for mid in _ids(record.links[attr]) if mid not in known]
+            if unresolved:
+                message = _not_in_strapi(attrs[0], self.spec.content_type, unresolved)
+                self.result.record_failure(RowFailure(record.medusa_id, "resolve", message))
+                continue
+            changed = {a: record.links[a] for a in attrs if _differs(record.links[a], current.get(a))}
+            first_write = record.medusa_id not in self._counted
+            if changed:
+                writes.append(_Write(record, self._data({}, changed), current["documentId"], recount=first_write))
+            elif first_write:
+                self.result.unchanged += 1
+        self._count(pool.map(self._write, writes))
+
+    def _write(self, write: _Write) -> str | RowFailure | None:
         """Send one create or update; returns the counter to bump, or the failure."""
         plural = self.spec.plural
         try:
             if write.document_id is not None:
                 self.client.update(plural, write.document_id, write.data)
-                return "updated"
+                return "updated" if write.recount else None
             try:
                 self.client.create(plural, write.data)
                 return "created"
@@ -200,8 +265,20 @@ class ContentTypeSync:
             return RowFailure(write.record.medusa_id, action, f"{exc.status}: {exc.message}")
 
 
-def _related_medusa_id(related: Any) -> str | None:
-    return related.get("medusa_id") if isinstance(related, dict) else None
+def _ids(link: Link) -> list[str]:
+    return [] if link is None else [link] if isinstance(link, str) else link
+
+
+def _not_in_strapi(attribute: str, target: str, medusa_ids: list[str]) -> str:
+    more = f" and {len(medusa_ids) - 5} more" if len(medusa_ids) > 5 else ""
+    return f"{attribute} -> {target} {', '.join(map(repr, medusa_ids[:5]))}{more} is not in Strapi"
+
+
+def _differs(desired: Link, current: Any) -> bool:
+    """Whether Strapi's populated relation (dict, list of dicts or None) differs from the desired targets."""
+    if isinstance(desired, list):
+        return sorted(desired) != sorted(e["medusa_id"] for e in current or [])
+    return desired != (current.get("medusa_id") if isinstance(current, dict) else None)
 
 
 def values_equal(desired: Any, current: Any) -> bool:

@@ -11,7 +11,10 @@ from typing import Any
 
 import pandas as pd
 
-from .mapping import MappingSpec
+from .convert import CONVERTERS, ConversionError
+from .mapping import KEY_COLUMN, VALUE_COLUMN, Field, MappingSpec
+
+Link = str | list[str] | None
 
 
 @dataclass
@@ -20,7 +23,9 @@ class Record:
 
     medusa_id: str
     attributes: dict[str, Any] = field(default_factory=dict)
-    links: dict[str, str | None] = field(default_factory=dict)
+    links: dict[str, Link] = field(default_factory=dict)
+    key: Any = None  # the source row's primary key value, as the database holds it
+    error: str | None = None  # set when a value could not be converted
 
 
 def jsonable(value: Any) -> Any:
@@ -59,29 +64,48 @@ def to_frame(rows: list[dict[str, Any]], spec: MappingSpec) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=spec.source_columns, dtype=object)
 
 
+def explode_json_entries(frame: pd.DataFrame, spec: MappingSpec) -> pd.DataFrame:
+    """One row per key of the `json_entries` object column, with `$key` / `$value` pseudo-columns."""
+    items = frame[spec.json_entries].map(lambda obj: list(obj.items()) if isinstance(obj, dict) else [])
+    exploded = frame.assign(_item=items).explode("_item").dropna(subset=["_item"])
+    exploded[KEY_COLUMN] = exploded["_item"].map(lambda kv: kv[0])
+    exploded[VALUE_COLUMN] = exploded["_item"].map(lambda kv: kv[1])
+    return exploded.drop(columns="_item").reset_index(drop=True).astype(object)
+
+
+def _value(f: Field, row: dict[str, Any]) -> Any:
+    value = row[f.column]
+    if f.json_key is not None:
+        value = value.get(f.json_key) if isinstance(value, dict) else None
+    if f.convert == "minor_units":
+        value = CONVERTERS["minor_units"](value, row[f.currency_column] if f.currency_column else None)
+    elif f.convert:
+        value = CONVERTERS[f.convert](value)
+    return jsonable(value)
+
+
 def transform(rows: list[dict[str, Any]], spec: MappingSpec) -> list[Record]:
-    """Apply `spec` to extracted rows: rename fields, keep relation keys, drop everything else."""
+    """Apply `spec` to extracted rows: rename and convert fields, keep relation keys, drop the rest.
+
+    A row whose value a converter refuses becomes a Record with `error` set (it is reported, not written).
+    """
     if not rows:
         return []
     frame = to_frame(rows, spec)
-    out = pd.DataFrame(
-        {
-            "medusa_id": frame[spec.primary_key].map(str),
-            **{attr: frame[column] for attr, column in spec.fields.items()},
-        },
-        dtype=object,
-    )
-    links = pd.DataFrame(
-        {rel.attribute: frame[rel.column] for rel in spec.relations}, index=frame.index, dtype=object
-    )
+    if spec.json_entries:
+        frame = explode_json_entries(frame, spec)
     records = []
-    for attributes, link_row in zip(out.to_dict("records"), links.to_dict("records")):
-        medusa_id = attributes.pop("medusa_id")
-        records.append(
-            Record(
-                medusa_id=medusa_id,
-                attributes={k: jsonable(v) for k, v in attributes.items()},
-                links={k: None if v is None else str(v) for k, v in link_row.items()},
-            )
-        )
+    for row in frame.to_dict("records"):
+        key = row[spec.primary_key]
+        medusa_id = f"{key}:{row[KEY_COLUMN]}" if spec.json_entries else str(key)
+        record = Record(medusa_id=medusa_id, key=key)
+        try:
+            record.attributes = {name: _value(f, row) for name, f in spec.fields.items()}
+        except (ConversionError, ArithmeticError, TypeError, ValueError) as exc:
+            record.error = f"cannot convert: {exc}"
+        record.links = {
+            rel.attribute: None if row[rel.column] is None else str(row[rel.column])
+            for rel in spec.relations if rel.column
+        }
+        records.append(record)
     return records

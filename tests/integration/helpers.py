@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+import sqlalchemy as sa
+
 from pipelines.extract import MedusaSource
-from pipelines.mapping import MappingSet, MappingSpec
+from pipelines.mapping import MappingSet, MappingSpec, Relation
 from pipelines.strapi import StrapiClient
 from pipelines.sync import values_equal
-from pipelines.transform import jsonable
+from pipelines.transform import transform
 
 
 def strapi_entries(strapi: StrapiClient, spec: MappingSpec) -> list[dict]:
@@ -26,29 +28,58 @@ def medusa_rows(source: MedusaSource, spec: MappingSpec) -> list[dict]:
         return [dict(r) for r in conn.execute(source.select(spec)).mappings()]
 
 
-def assert_in_sync(source: MedusaSource, strapi: StrapiClient, mappings: MappingSet) -> dict[str, int]:
+def expected_links(source: MedusaSource, mappings: MappingSet, spec: MappingSpec, rel: Relation) -> dict[str, set[str]]:
+    """Source key -> live target keys, straight from SQL (independent of the sync's own lookups)."""
+    target = mappings.get(rel.target)
+    t_live = f"and t.{target.soft_delete} is null" if target.soft_delete else ""
+    if rel.column:
+        s_live = f"where s.{spec.soft_delete} is null" if spec.soft_delete else ""
+        sql = (f"select s.{spec.primary_key}, t.{target.primary_key} from {spec.table} s "
+               f"left join {target.table} t on t.{target.primary_key} = s.{rel.column} {t_live} {s_live}")
+    else:
+        th = rel.through
+        j_live = f"and j.{th.soft_delete} is null" if th.soft_delete else ""
+        sql = (f"select j.{th.source}, t.{target.primary_key} from {th.table} j "
+               f"join {target.table} t on t.{target.primary_key} = j.{th.target} {t_live} {j_live}")
+    links: dict[str, set[str]] = {}
+    with source.engine.connect() as conn:
+        for key, target_key in conn.execute(sa.text(sql)):
+            links.setdefault(str(key), set())
+            if target_key is not None:
+                links[str(key)].add(str(target_key))
+    return links
+
+
+def assert_in_sync(source: MedusaSource, strapi: StrapiClient, mappings: MappingSet, only: list[str] | None = None) -> dict[str, int]:
     """Every live Medusa row is in Strapi exactly once, with equal values and relations; returns counts."""
     counts = {}
     for spec in mappings:
+        if only and spec.content_type not in only:
+            continue
         entries = strapi_entries(strapi, spec)
         ids = Counter(e["medusa_id"] for e in entries)
         duplicates = [mid for mid, n in ids.items() if n > 1]
         assert not duplicates, f"{spec.content_type}: duplicated medusa_id {duplicates[:5]}"
-        rows = {str(r[spec.primary_key]): r for r in medusa_rows(source, spec)}
-        assert set(ids) == set(rows), (
-            f"{spec.content_type}: missing {sorted(set(rows) - set(ids))[:5]}, extra {sorted(set(ids) - set(rows))[:5]}"
+        records = {r.medusa_id: r for r in transform(medusa_rows(source, spec), spec)}
+        assert set(ids) == set(records), (
+            f"{spec.content_type}: missing {sorted(set(records) - set(ids))[:5]}, extra {sorted(set(ids) - set(records))[:5]}"
         )
         by_id = {e["medusa_id"]: e for e in entries}
-        for mid, row in rows.items():
+        for mid, record in records.items():
             entry = by_id[mid]
-            for attr, column in spec.fields.items():
-                assert values_equal(jsonable(row[column]), entry.get(attr)), (
-                    f"{spec.content_type} {mid}.{attr}: medusa {row[column]!r} != strapi {entry.get(attr)!r}"
+            for attr, value in record.attributes.items():
+                assert values_equal(value, entry.get(attr)), (
+                    f"{spec.content_type} {mid}.{attr}: medusa {value!r} != strapi {entry.get(attr)!r}"
                 )
-            for rel in spec.relations:
-                related = entry.get(rel.attribute)
-                got = related["medusa_id"] if related else None
-                want = None if row[rel.column] is None else str(row[rel.column])
-                assert got == want, f"{spec.content_type} {mid}.{rel.attribute}: {got!r} != {want!r}"
-        counts[spec.content_type] = len(rows)
+        for rel in spec.relations:
+            want = expected_links(source, mappings, spec, rel)
+            for mid, record in records.items():
+                related = by_id[mid].get(rel.attribute)
+                got = {e["medusa_id"] for e in related} if isinstance(related, list) else {related["medusa_id"]} if related else set()
+                key = str(record.key)
+                expected = want.get(key, set())
+                if rel.to_one and len(expected) > 1:
+                    expected = {min(expected)}
+                assert got == expected, f"{spec.content_type} {mid}.{rel.attribute}: strapi {got} != medusa {expected}"
+        counts[spec.content_type] = len(records)
     return counts

@@ -94,16 +94,30 @@ def test_unresolvable_relation_fails_the_row_only_and_is_retried_next_run(source
     collection_id, product_id = medusa_sql(
         "select collection_id, id from product where collection_id is not null and deleted_at is null order by id limit 1"
     )[0]
-    medusa_sql("update product_collection set deleted_at = now() where id = :id", id=collection_id)
-    collection, product = sync_all(mappings, source, clean_strapi, only=["product-collection", "product"])
-    assert collection.ok
+    sync_all(mappings, source, clean_strapi, only=["product-collection"])
+    entry = clean_strapi.find_by_medusa_ids("product-collections", [collection_id])[collection_id]
+    clean_strapi.delete("product-collections", entry["documentId"])  # as if its sync had failed
+
+    (product,) = sync_all(mappings, source, clean_strapi, only=["product"])
     assert product.failed >= 1 and product.created == product.read - product.failed
     failure = next(f for f in product.failures if f.medusa_id == product_id)
     assert f"product_collection -> product-collection '{collection_id}' is not in Strapi" in failure.message
 
-    medusa_sql("update product_collection set deleted_at = null where id = :id", id=collection_id)
     collection, product = sync_all(mappings, source, clean_strapi, only=["product-collection", "product"])
-    assert (collection.created, product.created, product.failed) == (1, product.read - product.unchanged, 0)
+    assert (collection.created, product.failed) == (1, 0)
+    assert product.created == product.read - product.unchanged
+    assert_in_sync(source, clean_strapi, mappings, only=["product-collection", "product"])
+
+
+def test_soft_deleted_relation_target_links_to_nothing(source, clean_strapi, mappings, medusa_sql):
+    collection_id, product_id = medusa_sql(
+        "select collection_id, id from product where collection_id is not null and deleted_at is null order by id limit 1"
+    )[0]
+    medusa_sql("update product_collection set deleted_at = now() where id = :id", id=collection_id)
+    results = sync_all(mappings, source, clean_strapi)
+    assert all(r.ok for r in results), [f.message for r in results for f in r.failures]
+    entry = clean_strapi.find_by_medusa_ids("products", [product_id], populate={"product_collection": ["medusa_id"]})[product_id]
+    assert entry["product_collection"] is None
 
 
 def test_concurrent_syncs_never_duplicate(source, clean_strapi, mappings):
@@ -147,4 +161,4 @@ def test_lost_create_race_becomes_an_update_not_a_duplicate(source, clean_strapi
     result = ContentTypeSync(spec, mappings, source, clean_strapi).run()
     monkeypatch.undo()
     assert (result.created, result.updated, result.failed) == (0, result.read, 0)
-    assert_in_sync(source, clean_strapi, mappings.__class__((spec,)))
+    assert_in_sync(source, clean_strapi, mappings, only=[spec.content_type])

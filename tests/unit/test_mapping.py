@@ -35,7 +35,7 @@ def test_repo_mappings_load_in_dependency_order():
     product = mappings.get("product")
     assert product.table == "product" and product.primary_key == "id"
     assert product.cursor == "updated_at" and product.soft_delete == "deleted_at"
-    assert product.fields["title"] == "title"
+    assert product.fields["title"].column == "title"
     (relation,) = product.relations
     assert (relation.attribute, relation.target, relation.column) == ("product_collection", "product-collection", "collection_id")
     assert "created_at" not in product.source_columns or product.cursor == "created_at"
@@ -50,7 +50,7 @@ def test_every_repo_mapping_has_the_editor_schema_hint():
 
 def test_defaults_and_renames(tmp_path):
     spec = load_mapping(write(tmp_path, VALID))
-    assert spec.fields == {"title": "title", "widget_type": "type"}
+    assert {a: f.column for a, f in spec.fields.items()} == {"title": "title", "widget_type": "type"}
     assert spec.source_columns == ["id", "title", "type", "parent_id", "updated_at"]
     assert spec.cursor == "updated_at" and spec.soft_delete == "deleted_at"
 
@@ -69,15 +69,15 @@ INVALID = [
     ("missing content_type", "plural: widgets\nsource: {table: widget}\n", 1, "content_type", "required key is missing"),
     ("missing plural", "content_type: widget\nsource: {table: widget}\n", 1, "plural", "required key is missing"),
     ("missing table", "content_type: widget\nplural: widgets\nsource:\n  primary_key: id\n", 3, "source.table", "required key is missing"),
-    ("field value is a list", VALID.replace("  title: title", "  title: [title]"), 6, "fields.title", "expected string"),
+    ("field value is a list", VALID.replace("  title: title", "  title: [title]"), 6, "fields.title", "expected string or object"),
     ("field names a bad column", VALID.replace("  title: title", "  title: 'ti tle'"), 6, "fields.title", "not a valid name"),
     ("medusa_id is mapped", VALID.replace("  title: title", "  medusa_id: id"), 6, "fields.medusa_id", "managed by Strapi or the sync"),
     ("documentId is mapped", VALID.replace("  title: title", "  documentId: id"), 6, "fields.documentId", "managed by Strapi or the sync"),
-    ("relation without column", VALID.replace("    column: parent_id\n", ""), 9, "relations.owner.column", "required key is missing"),
+    ("relation without column or through", VALID.replace("    column: parent_id\n", ""), 9, "relations.owner", "exactly one of `column`"),
     ("relation unknown key", VALID + "    kind: many\n", 12, "relations.owner.kind", "unknown key 'kind'"),
     ("content_type not kebab-case", VALID.replace("content_type: widget", "content_type: Widget"), 1, "content_type", "not a valid name"),
     ("plural with a slash", VALID.replace("plural: widgets", "plural: api/widgets"), 2, "plural", "not a valid name"),
-    ("cursor is a number", VALID.replace("  table: widget", "  table: widget\n  cursor: 5"), 5, "source.cursor", "column name or null"),
+    ("cursor is a number", VALID.replace("  table: widget", "  table: widget\n  cursor: 5"), 5, "source.cursor", "expected string or null"),
     ("cms_only unknown type", VALID + "cms_only:\n  seo: html\n", 13, "cms_only.seo", "not one of"),
     ("fields is a list", VALID.replace("fields:\n  title: title\n  widget_type: type\n", "fields: [title]\n"), 5, "fields", "expected object"),
     ("attribute in fields and relations", VALID.replace("  widget_type: type", "  owner: type"), 9, "relations.owner", "also declared under fields"),

@@ -3,15 +3,18 @@
 import datetime as dt
 from decimal import Decimal
 
-from pipelines.mapping import MappingSpec, Relation
+from pipelines.mapping import Field, MappingSpec, Relation, Through
 from pipelines.transform import jsonable, transform
 
 SPEC = MappingSpec(
     content_type="product",
     plural="products",
     table="product",
-    fields={"title": "title", "product_kind": "type", "weight": "weight", "metadata": "metadata"},
-    relations=(Relation("product_collection", "product-collection", "collection_id"),),
+    fields={a: Field(a, c) for a, c in {"title": "title", "product_kind": "type", "weight": "weight", "metadata": "metadata"}.items()},
+    relations=(
+        Relation("product_collection", "product-collection", column="collection_id"),
+        Relation("product_tags", "product-tag", through=Through("product_tags", "product_id", "product_tag_id")),
+    ),
 )
 
 
@@ -25,7 +28,7 @@ def test_renames_and_relation_keys_and_drops():
     (record,) = transform([row(type="shirt", collection_id="pcol_1", created_at="x")], SPEC)
     assert record.medusa_id == "prod_1"
     assert record.attributes == {"title": "T", "product_kind": "shirt", "weight": None, "metadata": None}
-    assert record.links == {"product_collection": "pcol_1"}
+    assert record.links == {"product_collection": "pcol_1"}  # join-table links are added by the extractor
     assert "updated_at" not in record.attributes and "created_at" not in record.attributes
 
 
@@ -62,3 +65,55 @@ def test_jsonable_conversions():
     assert jsonable(dt.datetime(2024, 5, 1, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))) == "2024-05-01T12:00:00Z"
     assert jsonable(dt.date(2024, 5, 1)) == "2024-05-01"
     assert jsonable({"a": [Decimal("1.5"), None]}) == {"a": [1.5, None]}
+
+
+PRICE = MappingSpec(
+    content_type="money-amount", plural="money-amounts", table="money_amount",
+    fields={
+        "amount": Field("amount", "amount", convert="minor_units", currency_column="currency_code"),
+        "color": Field("color", "metadata", json_key="color"),
+        "min_quantity": Field("min_quantity", "min_quantity", convert="string"),
+    },
+)
+
+
+def price(**values):
+    return {"id": "ma_1", "amount": 1950, "currency_code": "usd", "metadata": None, "min_quantity": None,
+            "updated_at": None, **values}
+
+
+def test_minor_units_and_json_key_converters():
+    (usd, jpy, none) = transform([
+        price(metadata={"color": "red"}, min_quantity=5),
+        price(id="ma_2", currency_code="jpy", metadata={"size": "L"}),
+        price(id="ma_3", amount=None),
+    ], PRICE)
+    assert usd.attributes == {"amount": 19.5, "color": "red", "min_quantity": "5"}
+    assert jpy.attributes["amount"] == 1950 and jpy.attributes["color"] is None
+    assert none.attributes["amount"] is None
+
+
+METAFIELD = MappingSpec(
+    content_type="product-metafield", plural="product-metafields", table="product", json_entries="metadata",
+    fields={"key": Field("key", "$key"), "value": Field("value", "$value")},
+    relations=(Relation("product", "product", column="id"),),
+)
+
+
+def test_json_entries_become_one_record_per_key():
+    rows = [
+        {"id": "prod_1", "metadata": {"color": "red", "specs": {"cotton": 0.9}}, "updated_at": None},
+        {"id": "prod_2", "metadata": None, "updated_at": None},
+        {"id": "prod_3", "metadata": {}, "updated_at": None},
+    ]
+    records = transform(rows, METAFIELD)
+    assert [r.medusa_id for r in records] == ["prod_1:color", "prod_1:specs"]
+    assert records[1].attributes == {"key": "specs", "value": {"cotton": 0.9}}
+    assert records[0].links == {"product": "prod_1"}
+
+
+def test_a_value_the_converter_refuses_marks_the_record():
+    spec = MappingSpec(content_type="x", plural="xs", table="x", fields={"n": Field("n", "n", convert="integer")})
+    (good, bad) = transform([{"id": 1, "n": "7", "updated_at": None}, {"id": 2, "n": "7.5", "updated_at": None}], spec)
+    assert good.attributes == {"n": 7} and good.error is None
+    assert "not a whole number" in bad.error
