@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
+
 from .extract import DEFAULT_CHUNK_SIZE, MedusaSource, SourceError
-from .mapping import MappingErrors, load_mappings
-from .settings import Settings, SettingsError, mappings_dir
+from .mapping import MappingErrors, MappingSet, load_mappings
+from .settings import REPO_STRAPI_APP, Settings, SettingsError, mappings_dir
 from .strapi import StrapiClient, StrapiError, StrapiUnavailable
+from .strapi_schema import SchemaError, generate_app, read_app_schemas
 from .sync import DEFAULT_CONCURRENCY, SyncResult, sync_all
+from .validate import check_database, check_strapi
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -21,8 +25,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="only print the final counts and errors")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    validate = sub.add_parser("validate", help="check the mapping files; exit 1 with file:line: key: message")
+    validate = sub.add_parser(
+        "validate",
+        help="check the mappings (files; Medusa's tables and columns; Strapi's content types); exit 1 with file:line: key: message",
+    )
     validate.add_argument("--mappings", type=Path, help="mappings folder (default: $MAPPINGS_DIR or the repo's mappings/)")
+    validate.add_argument("--strapi-app", type=Path, default=REPO_STRAPI_APP,
+                          help="Strapi app folder to check against when Strapi is not reachable (default: %(default)s)")
+
+    schema = sub.add_parser("strapi-schema", help="generate the Strapi content types from the mappings and Medusa's column types")
+    schema.add_argument("--mappings", type=Path, help="mappings folder (default: $MAPPINGS_DIR or the repo's mappings/)")
+    schema.add_argument("--app", type=Path, default=REPO_STRAPI_APP, help="Strapi app folder (default: %(default)s)")
+    schema.add_argument("--check", action="store_true", help="write nothing; exit 1 if the generated files are out of date")
 
     sync = sub.add_parser("sync", help="upsert every mapped content type (dependency order) into Strapi")
     sync.add_argument("--mappings", type=Path, help="mappings folder (default: $MAPPINGS_DIR or the repo's mappings/)")
@@ -33,9 +47,80 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Load and check every mapping; print each problem as file:line: key: message."""
+    """Check every mapping as far as the reachable systems allow; print each problem as file:line: key: message."""
     mappings = load_mappings(args.mappings or mappings_dir())
-    print(f"ok: {len(mappings)} mappings ({', '.join(mappings.content_types)})")
+    print(f"files: ok, {len(mappings)} mappings ({', '.join(mappings.content_types)})")
+    errors = _database_errors(mappings) + _strapi_errors(mappings, args.strapi_app)
+    if errors:
+        raise MappingErrors(errors)
+    print("ok")
+    return EXIT_OK
+
+
+def _database_errors(mappings: MappingSet) -> list:
+    url = os.environ.get("MEDUSA_DATABASE_URL")
+    if not url:
+        print("medusa: skipped (MEDUSA_DATABASE_URL not set)")
+        return []
+    source = MedusaSource(url)
+    try:
+        errors = check_database(mappings, source)
+    except SourceError as exc:
+        print(f"medusa: skipped ({exc})")
+        return []
+    finally:
+        source.dispose()
+    print(f"medusa: {'ok' if not errors else f'{len(errors)} error(s)'}, tables and columns checked")
+    return errors
+
+
+def _strapi_errors(mappings: MappingSet, app_dir: Path) -> list:
+    url, token = os.environ.get("STRAPI_URL"), os.environ.get("STRAPI_API_TOKEN")
+    if url and token:
+        client = StrapiClient(url, token, retries=1)
+        try:
+            errors = check_strapi(mappings, client.content_types(), f"Strapi at {url}")
+            print(f"strapi: {'ok' if not errors else f'{len(errors)} error(s)'}, content types of {url} checked")
+            return errors
+        except (StrapiUnavailable, StrapiError) as exc:
+            print(f"strapi: {url} not usable ({exc}); checking the app folder instead")
+        finally:
+            client.close()
+    if (app_dir / "src" / "api").is_dir():
+        errors = check_strapi(mappings, read_app_schemas(app_dir), f"the Strapi app in {app_dir}")
+        print(f"strapi: {'ok' if not errors else f'{len(errors)} error(s)'}, content types of {app_dir} checked")
+        return errors
+    print("strapi: skipped (no STRAPI_URL and no app folder)")
+    return []
+
+
+def cmd_strapi_schema(args: argparse.Namespace) -> int:
+    """Write (or --check) the Strapi content types generated from the mappings."""
+    url = os.environ.get("MEDUSA_DATABASE_URL")
+    if not url:
+        raise SettingsError("MEDUSA_DATABASE_URL is needed: column types are read from Medusa's database")
+    mappings = load_mappings(args.mappings or mappings_dir())
+    source = MedusaSource(url)
+    try:
+        errors = check_database(mappings, source)
+        if errors:
+            raise MappingErrors(errors)
+        app = generate_app(mappings, source)
+    finally:
+        source.dispose()
+    if args.check:
+        stale = app.diff(args.app)
+        for path in stale:
+            print(f"out of date: {args.app / path}", file=sys.stderr)
+        if stale:
+            print("run `medusa-strapi strapi-schema` and commit the result", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"up to date: {len(mappings)} content types in {args.app}")
+        return EXIT_OK
+    changed = app.write(args.app)
+    for path in changed:
+        print(f"wrote {args.app / path}")
+    print(f"{len(changed)} file(s) changed; restart Strapi to load them" if changed else "already up to date")
     return EXIT_OK
 
 
@@ -76,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
-    commands = {"validate": cmd_validate, "sync": cmd_sync}
+    commands = {"validate": cmd_validate, "sync": cmd_sync, "strapi-schema": cmd_strapi_schema}
     try:
         return commands[args.command](args)
     except MappingErrors as exc:
@@ -87,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, KeyError) as exc:
         print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (SourceError, StrapiUnavailable, StrapiError) as exc:
+    except (SourceError, StrapiUnavailable, StrapiError, SchemaError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
 

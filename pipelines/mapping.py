@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import graphlib
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -303,9 +304,12 @@ def _spec_errors(spec: MappingSpec) -> list[MappingError]:
             written.setdefault(name, (section, name))
     if spec.path is not None and spec.path.stem != spec.content_type:
         errors.append(spec.error(f"file must be named {spec.content_type}.yaml", "content_type"))
+    for section, names in (("fields", spec.fields), ("relations", [r.attribute for r in spec.relations]),
+                           ("cms_only", spec.cms_only), ("relations", [r.inverse for r in spec.relations if r.inverse])):
+        for name in names:
+            if _reserved(name):
+                errors.append(spec.error(f"{name!r} is a name Strapi reserves for itself", section, name))
     for f in spec.fields.values():
-        if f.column == spec.primary_key and not spec.json_entries:
-            errors.append(spec.error("the primary key is written as medusa_id; map it only under source.primary_key", "fields", f.attribute))
         if f.is_pseudo and not spec.json_entries:
             errors.append(spec.error(f"{f.column} exists only with source.json_entries", "fields", f.attribute))
         if f.currency_column and f.convert != "minor_units":
@@ -318,6 +322,16 @@ def _spec_errors(spec: MappingSpec) -> list[MappingError]:
         if rel.inverse and rel.inverse == rel.attribute and rel.target == spec.content_type:
             errors.append(spec.error("a self-relation's inverse needs a name of its own", "relations", rel.attribute, "inverse"))
     return errors
+
+
+# Strapi 5 refuses these attribute names (compared in snake_case; `strapi` is a reserved prefix).
+STRAPI_RESERVED = {"id", "document_id", "created_at", "updated_at", "published_at", "created_by_id", "updated_by_id",
+                   "created_by", "updated_by", "entry_id", "localizations", "meta", "locale", "__component", "__content_type"}
+
+
+def _reserved(name: str) -> bool:
+    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+    return snake in STRAPI_RESERVED or snake.lstrip("_").startswith("strapi")
 
 
 def load_mapping(path: Path | str) -> MappingSpec:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
+REPO_STRAPI_APP = Path(__file__).resolve().parent.parent / "strapi"
 
 
 class SettingsError(Exception):

@@ -139,6 +139,11 @@ class StrapiClient:
         """Raise StrapiAuthError when the token cannot read `/api/<plural>` (fail fast, before any write)."""
         self.request("GET", f"/api/{plural}", params={"pagination[pageSize]": 1, "fields[0]": "medusa_id"})
 
+    def content_types(self) -> dict[str, dict[str, Any]]:
+        """Content-type UID -> attributes, as the running Strapi has them (content-type-builder API)."""
+        body = self.request("GET", "/api/content-type-builder/content-types")
+        return {ct["uid"]: ct.get("schema", {}).get("attributes", {}) for ct in body["data"]}
+
     def iter_entries(
         self,
         plural: str,

@@ -6,6 +6,7 @@ differ only in the window of rows they pass.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +17,7 @@ from typing import Any, Callable, Iterable
 from .extract import FULL, DEFAULT_CHUNK_SIZE, MedusaSource, Window
 from .mapping import MappingSet, MappingSpec
 from .strapi import StrapiClient, StrapiError
+from .strapi_schema import field_attribute
 from .transform import Link, Record, transform
 
 DEFAULT_CONCURRENCY = 4  # Strapi's write rate stops growing past 4 clients on a 2-core machine
@@ -106,6 +108,7 @@ class ContentTypeSync:
         self.result = SyncResult(spec.content_type)
         self._target_ids: dict[str, dict[str, str]] = {}  # target type -> medusa_id -> documentId
         self._relations = {rel.attribute: rel.target for rel in spec.relations}
+        self._json_attributes: set[str] | None = None  # found on first use (needs the reflected table)
         self._deferred: list[tuple[Record, list[str]]] = []  # self-relations left for the second pass
         self._counted: set[str] = set()  # medusa_ids already counted as created or updated in this run
 
@@ -196,7 +199,7 @@ class ContentTypeSync:
         if current is None:
             self._counted.add(record.medusa_id)
             return _Write(record, {"medusa_id": record.medusa_id, **self._data(record.attributes, links)}, None)
-        attributes = {k: v for k, v in record.attributes.items() if not values_equal(v, current.get(k))}
+        attributes = {k: v for k, v in record.attributes.items() if not values_equal(v, self._current(k, current))}
         links = {k: v for k, v in links.items() if _differs(v, current.get(k))}
         if attributes or links:
             self._counted.add(record.medusa_id)
@@ -208,10 +211,32 @@ class ContentTypeSync:
     def _data(self, attributes: dict[str, Any], links: dict[str, Link]) -> dict[str, Any]:
         """Attributes plus relations as the target entries' documentIds (None disconnects)."""
         data = dict(attributes)
+        for attr in self._json_attrs() & data.keys():
+            if isinstance(data[attr], str):
+                # Strapi passes a string to a json column as already-encoded JSON text: encode it once.
+                data[attr] = json.dumps(data[attr], ensure_ascii=False)
         for attr, link in links.items():
             known = self._target_ids[self._relations[attr]]
             data[attr] = [known[mid] for mid in link] if isinstance(link, list) else None if link is None else known[link]
         return data
+
+    def _current(self, attr: str, current: dict[str, Any]) -> Any:
+        """An entry's value as comparable to ours: Strapi reads a JSON string scalar back as its JSON text."""
+        value = current.get(attr)
+        if isinstance(value, str) and attr in self._json_attrs():
+            try:
+                return json.loads(value)
+            except ValueError:
+                return value
+        return value
+
+    def _json_attrs(self) -> set[str]:
+        if self._json_attributes is None:
+            table = self.source.table(self.spec.table, self.spec.schema)
+            self._json_attributes = {
+                name for name, f in self.spec.fields.items() if field_attribute(self.spec, f, table)["type"] == "json"
+            }
+        return self._json_attributes
 
     def _link_deferred(self, pool: ThreadPoolExecutor) -> None:
         """Second pass for self-relations whose targets were written later in the same run."""

@@ -29,18 +29,45 @@ def write(tmp_path: Path, text: str, name: str = "widget.yaml") -> Path:
     return path
 
 
-def test_repo_mappings_load_in_dependency_order():
+SEED_CONTENT_TYPES = {
+    "product", "product-variant", "product-collection", "product-category", "product-type", "product-tag",
+    "product-option", "product-option-value", "product-metafield", "region", "currency", "country", "money-amount",
+    "payment-provider", "fulfillment-provider", "shipping-option", "shipping-profile", "store", "image",
+}
+
+
+def test_repo_mappings_cover_the_seed_content_types_in_dependency_order():
     mappings = load_mappings(REPO_MAPPINGS_DIR)
-    assert mappings.content_types == ["product-collection", "product", "product-variant"]
-    product = mappings.get("product")
+    assert set(mappings.content_types) == SEED_CONTENT_TYPES
+    position = {name: i for i, name in enumerate(mappings.content_types)}
+    for spec in mappings:
+        for target in mappings.dependencies(spec.content_type):
+            assert position[target] < position[spec.content_type], (spec.content_type, target)
+
+
+def test_repo_product_mapping_has_the_seed_renames():
+    product = load_mappings(REPO_MAPPINGS_DIR).get("product")
     assert product.table == "product" and product.primary_key == "id"
     assert product.cursor == "updated_at" and product.soft_delete == "deleted_at"
-    assert product.fields["title"].column == "title"
-    (relation,) = product.relations
-    assert (relation.attribute, relation.target, relation.column) == ("product_collection", "product-collection", "collection_id")
-    assert "created_at" not in product.source_columns or product.cursor == "created_at"
+    relations = {r.attribute: r for r in product.relations}
+    assert relations["product_collection"].column == "collection_id"
+    assert relations["product_type"].column == "type_id"
+    assert relations["product_tags"].through.table == "product_tags" and relations["product_tags"].is_to_many
     assert set(product.cms_only) == {"rich_description", "seo_title"}
-    assert mappings.dependencies("product-variant") == ["product"]
+    assert "created_at" not in product.fields and "updated_at" not in product.fields
+
+
+def test_repo_mappings_use_every_relation_kind():
+    mappings = load_mappings(REPO_MAPPINGS_DIR)
+    category = mappings.get("product-category")
+    assert category.relation("parent_category").target == "product-category"  # self-relation
+    assert category.soft_delete is None
+    currency = mappings.get("currency")
+    assert (currency.primary_key, currency.cursor, currency.soft_delete) == ("code", None, None)
+    price = mappings.get("money-amount")
+    assert price.fields["amount"].convert == "minor_units"
+    assert price.relation("product_variant").to_one
+    assert mappings.get("product-metafield").json_entries == "metadata"
 
 
 def test_every_repo_mapping_has_the_editor_schema_hint():
@@ -81,7 +108,15 @@ INVALID = [
     ("cms_only unknown type", VALID + "cms_only:\n  seo: html\n", 13, "cms_only.seo", "not one of"),
     ("fields is a list", VALID.replace("fields:\n  title: title\n  widget_type: type\n", "fields: [title]\n"), 5, "fields", "expected object"),
     ("attribute in fields and relations", VALID.replace("  widget_type: type", "  owner: type"), 9, "relations.owner", "also declared under fields"),
-    ("primary key written as field", VALID.replace("  title: title", "  title: id"), 6, "fields.title", "primary key is written as medusa_id"),
+    ("Strapi-reserved attribute", VALID.replace("  title: title", "  meta: title"), 6, "fields.meta", "Strapi reserves"),
+    ("Strapi-reserved prefix", VALID.replace("  title: title", "  strapiStage: title"), 6, "fields.strapiStage", "Strapi reserves"),
+    ("pseudo-column without json_entries", VALID.replace("  title: title", "  title: $key"), 6, "fields.title", "only with source.json_entries"),
+    ("unknown converter", VALID.replace("  title: title", "  title: {column: title, convert: upper}"), 6, "fields.title.convert", "not one of"),
+    ("currency_column without minor_units", VALID.replace("  title: title", "  title: {column: title, currency_column: c}"), 6, "fields.title.currency_column", "only applies to convert: minor_units"),
+    ("column and through together", VALID.replace("    column: parent_id", "    column: parent_id\n    through: {table: j, source: a, target: b}"), 9, "relations.owner", "exactly one of"),
+    ("through without target column", VALID.replace("    column: parent_id", "    through: {table: j, source: a}"), 11, "relations.owner.through.target", "required key is missing"),
+    ("to_one without through", VALID.replace("    column: parent_id", "    column: parent_id\n    to_one: true"), 12, "relations.owner.to_one", "only applies to relations `through`"),
+    ("field object without column", VALID.replace("  title: title", "  title: {convert: string}"), 6, "fields.title.column", "required key is missing"),
     ("duplicate key", VALID.replace("  widget_type: type", "  widget_type: type\n  title: other"), 8, "fields.title", "duplicate key"),
     ("broken YAML", VALID.replace("  title: title", "  title: [title"), 7, "", "not valid YAML"),
     ("tab indentation", VALID.replace("  title: title", "\ttitle: title"), 6, "", "not valid YAML"),

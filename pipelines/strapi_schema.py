@@ -1,0 +1,187 @@
+"""Generate the Strapi app's content types from the mappings and the reflected Medusa column types.
+
+The mappings are the single source of truth: `medusa-strapi strapi-schema` writes
+`src/api/<type>/content-types/<type>/schema.json` (+ route, controller and service files) for every
+mapping, with both sides of every relation and a database-level unique index on `medusa_id`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from .extract import MedusaSource
+from .mapping import CONVERTER_TYPES, KEY_COLUMN, VALUE_COLUMN, Field, MappingSet, MappingSpec
+
+GENERATED_MARKER = ".generated-by-medusa-strapi"
+STRING_MAX = 255  # Strapi `string` columns are varchar(255)
+
+MEDUSA_ID_ATTRIBUTE = {"type": "string", "required": True, "unique": True, "column": {"unique": True}}
+
+JS_FILES = {
+    "controllers": "createCoreController",
+    "routes": "createCoreRouter",
+    "services": "createCoreService",
+}
+
+
+class SchemaError(Exception):
+    """A column type the generator cannot express in Strapi."""
+
+
+def strapi_type(column_type: sa.types.TypeEngine) -> dict[str, Any]:
+    """Strapi attribute for a reflected Postgres column type.
+
+    `varchar` without a length (all of Medusa's) becomes `text`, not `string`: Strapi's `string` is
+    varchar(255) and refuses longer values, while Medusa accepts them.
+    """
+    if isinstance(column_type, sa.Enum):
+        return {"type": "enumeration", "enum": list(column_type.enums)}
+    if isinstance(column_type, sa.Boolean):
+        return {"type": "boolean"}
+    if isinstance(column_type, sa.BigInteger):
+        return {"type": "biginteger"}
+    if isinstance(column_type, sa.Integer):
+        return {"type": "integer"}
+    if isinstance(column_type, sa.Float):
+        return {"type": "float"}
+    if isinstance(column_type, sa.Numeric):
+        return {"type": "decimal"}
+    if isinstance(column_type, (sa.JSON, postgresql.JSONB, postgresql.JSON, sa.ARRAY)):
+        return {"type": "json"}
+    if isinstance(column_type, sa.DateTime):
+        return {"type": "datetime"}
+    if isinstance(column_type, sa.Date):
+        return {"type": "date"}
+    if isinstance(column_type, sa.Time):
+        return {"type": "time"}
+    if isinstance(column_type, sa.Uuid):
+        return {"type": "string"}
+    if isinstance(column_type, sa.String):
+        if isinstance(column_type, sa.Text) or column_type.length is None or column_type.length > STRING_MAX:
+            return {"type": "text"}
+        return {"type": "string"}
+    raise SchemaError(f"no Strapi type for column type {column_type!r}")
+
+
+def field_attribute(spec: MappingSpec, f: Field, table: sa.Table) -> dict[str, Any]:
+    """The Strapi attribute of a mapped field: explicit type, converter type, or the column's type."""
+    if f.strapi_type:
+        return {"type": f.strapi_type}
+    if f.convert:
+        return {"type": CONVERTER_TYPES[f.convert]}
+    if f.json_key is not None or f.column == VALUE_COLUMN:
+        return {"type": "json"}
+    if f.column == KEY_COLUMN:
+        return {"type": "text"}
+    try:
+        return strapi_type(table.c[f.column].type)
+    except SchemaError as exc:
+        raise SchemaError(f"{spec.content_type}.{f.attribute}: {exc}") from None
+
+
+def _display_name(content_type: str) -> str:
+    return " ".join(word.capitalize() for word in content_type.split("-"))
+
+
+def content_type_schema(spec: MappingSpec, mappings: MappingSet, source: MedusaSource) -> dict[str, Any]:
+    """The schema.json of one content type."""
+    table = source.table(spec.table, spec.schema)
+    attributes: dict[str, Any] = {"medusa_id": dict(MEDUSA_ID_ATTRIBUTE)}
+    for name, f in spec.fields.items():
+        attributes[name] = field_attribute(spec, f, table)
+    for rel in spec.relations:
+        target = mappings.get(rel.target)
+        if rel.is_to_many:
+            attribute = {"type": "relation", "relation": "manyToMany" if rel.inverse else "manyWay", "target": target.uid}
+        else:
+            attribute = {"type": "relation", "relation": "manyToOne" if rel.inverse else "oneWay", "target": target.uid}
+        if rel.inverse:
+            attribute["inversedBy"] = rel.inverse
+        attributes[rel.attribute] = attribute
+    for owner, rel in mappings.inverse_relations(spec.content_type):
+        attributes[rel.inverse] = {
+            "type": "relation",
+            "relation": "manyToMany" if rel.is_to_many else "oneToMany",
+            "target": owner.uid,
+            "mappedBy": rel.attribute,
+        }
+    for name, kind in spec.cms_only.items():
+        attributes[name] = {"type": kind}
+    info = {"singularName": spec.content_type, "pluralName": spec.plural, "displayName": _display_name(spec.content_type)}
+    if spec.description:
+        info["description"] = spec.description
+    return {
+        "kind": "collectionType",
+        "collectionName": spec.plural.replace("-", "_"),
+        "info": info,
+        "options": {"draftAndPublish": False},
+        "pluginOptions": {},
+        "attributes": attributes,
+    }
+
+
+def _js(kind: str, uid: str) -> str:
+    return (
+        "'use strict';\n\n"
+        "// Generated by `medusa-strapi strapi-schema` from the mappings; do not edit.\n"
+        "const { factories } = require('@strapi/strapi');\n\n"
+        f"module.exports = factories.{JS_FILES[kind]}('{uid}');\n"
+    )
+
+
+@dataclass(frozen=True)
+class GeneratedApp:
+    """Every file the mappings generate, relative to the Strapi app folder."""
+
+    files: dict[str, str]
+
+    def diff(self, app_dir: Path) -> list[str]:
+        """Relative paths that are missing, different, or stale (generated earlier, no longer mapped)."""
+        changed = [p for p, text in self.files.items() if not (app_dir / p).is_file() or (app_dir / p).read_text() != text]
+        return sorted(changed + [str(d.relative_to(app_dir)) for d in self._stale(app_dir)])
+
+    def write(self, app_dir: Path) -> list[str]:
+        """Write the files that differ and remove stale generated content types; returns what changed."""
+        changed = self.diff(app_dir)
+        for stale in self._stale(app_dir):
+            shutil.rmtree(stale)
+        for path in changed:
+            if path in self.files:
+                target = app_dir / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(self.files[path])
+        return changed
+
+    def _stale(self, app_dir: Path) -> list[Path]:
+        api = app_dir / "src" / "api"
+        wanted = {Path(p).parts[2] for p in self.files}
+        return sorted(d for d in api.glob("*") if (d / GENERATED_MARKER).exists() and d.name not in wanted) if api.is_dir() else []
+
+
+def generate_app(mappings: MappingSet, source: MedusaSource) -> GeneratedApp:
+    """All generated files for `mappings`, with column types reflected from Medusa's database."""
+    files: dict[str, str] = {}
+    for spec in mappings:
+        base = f"src/api/{spec.content_type}"
+        schema = content_type_schema(spec, mappings, source)
+        files[f"{base}/content-types/{spec.content_type}/schema.json"] = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+        for kind in JS_FILES:
+            files[f"{base}/{kind}/{spec.content_type}.js"] = _js(kind, spec.uid)
+        files[f"{base}/{GENERATED_MARKER}"] = "Generated from mappings/" + f"{spec.content_type}.yaml; regenerate with `medusa-strapi strapi-schema`.\n"
+    return GeneratedApp(files)
+
+
+def read_app_schemas(app_dir: Path) -> dict[str, dict[str, Any]]:
+    """Content-type UID -> attributes, from the schema.json files of a Strapi app folder."""
+    schemas = {}
+    for path in sorted((app_dir / "src" / "api").glob("*/content-types/*/schema.json")):
+        name = path.parent.name
+        schemas[f"api::{path.parts[-4]}.{name}"] = json.loads(path.read_text()).get("attributes", {})
+    return schemas

@@ -1,0 +1,110 @@
+"""Cross-checks of loaded mappings against Medusa's database and Strapi's content types.
+
+File-level checks (schema, keys, cycles) happen when mappings load; these need the other systems.
+Each returns MappingErrors located at the offending key, so nothing is written before they pass.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from .extract import MedusaSource, SourceError
+from .mapping import MappingError, MappingSet, MappingSpec
+
+
+def _suggest(name: str, options: list[str]) -> str:
+    hint = difflib.get_close_matches(name, options, n=1)
+    return f" (did you mean {hint[0]!r}?)" if hint else ""
+
+
+def _table(source: MedusaSource, spec: MappingSpec, name: str, errors: list[MappingError], *path: str | int) -> sa.Table | None:
+    try:
+        return source.table(name, spec.schema)
+    except SourceError as exc:
+        if "does not exist" not in str(exc):
+            raise
+        tables = sa.inspect(source.engine).get_table_names(schema=spec.schema)
+        errors.append(spec.error(f"table {name!r} does not exist in Medusa's database{_suggest(name, tables)}", *path))
+        return None
+
+
+def _column(table: sa.Table, name: str | None, spec: MappingSpec, errors: list[MappingError], *path: str | int) -> None:
+    if name is not None and name not in table.c:
+        errors.append(spec.error(
+            f"table {table.name!r} has no column {name!r}{_suggest(name, list(table.c.keys()))}", *path
+        ))
+
+
+def _is_json(table: sa.Table, column: str) -> bool:
+    return column in table.c and isinstance(table.c[column].type, (sa.JSON, postgresql.JSONB, postgresql.JSON))
+
+
+def check_database(mappings: MappingSet, source: MedusaSource) -> list[MappingError]:
+    """Every table and column a mapping names exists in the connected Medusa database.
+
+    Raises SourceError when the database cannot be reached.
+    """
+    errors: list[MappingError] = []
+    for spec in mappings:
+        table = _table(source, spec, spec.table, errors, "source", "table")
+        if table is None:
+            continue
+        for key in ("primary_key", "cursor", "soft_delete", "json_entries"):
+            _column(table, getattr(spec, key), spec, errors, "source", key)
+        if spec.json_entries and spec.json_entries in table.c and not _is_json(table, spec.json_entries):
+            errors.append(spec.error(f"column {spec.json_entries!r} is not json/jsonb", "source", "json_entries"))
+        for name, f in spec.fields.items():
+            if not f.is_pseudo:
+                _column(table, f.column, spec, errors, "fields", name)
+                if f.json_key is not None and f.column in table.c and not _is_json(table, f.column):
+                    errors.append(spec.error(f"json_key needs a json/jsonb column; {f.column!r} is not", "fields", name, "json_key"))
+            _column(table, f.currency_column, spec, errors, "fields", name, "currency_column")
+        for rel in spec.relations:
+            if rel.column:
+                _column(table, rel.column, spec, errors, "relations", rel.attribute, "column")
+            elif rel.through:
+                join = _table(source, spec, rel.through.table, errors, "relations", rel.attribute, "through", "table")
+                if join is not None:
+                    for key in ("source", "target", "soft_delete"):
+                        _column(join, getattr(rel.through, key), spec, errors, "relations", rel.attribute, "through", key)
+        for column in spec.drop:
+            _column(table, column, spec, errors, "drop")
+    return errors
+
+
+def check_strapi(mappings: MappingSet, content_types: dict[str, dict[str, Any]], where: str) -> list[MappingError]:
+    """Every content type and attribute a mapping writes exists in Strapi (`content_types`: UID -> attributes)."""
+    errors: list[MappingError] = []
+    for spec in mappings:
+        attributes = content_types.get(spec.uid)
+        if attributes is None:
+            known = [uid.split(".")[-1] for uid in content_types if uid.startswith("api::")]
+            errors.append(spec.error(
+                f"{where} has no content type {spec.uid}{_suggest(spec.content_type, known)}", "content_type"
+            ))
+            continue
+        if "medusa_id" not in attributes:
+            errors.append(spec.error(f"{spec.uid} in {where} has no medusa_id attribute", "content_type"))
+        for section, names in (("fields", list(spec.fields)), ("cms_only", list(spec.cms_only))):
+            for name in names:
+                if name not in attributes:
+                    errors.append(spec.error(
+                        f"{spec.uid} in {where} has no attribute {name!r}{_suggest(name, list(attributes))}", section, name
+                    ))
+        for rel in spec.relations:
+            attribute = attributes.get(rel.attribute)
+            target_uid = mappings.get(rel.target).uid
+            if attribute is None:
+                errors.append(spec.error(
+                    f"{spec.uid} in {where} has no attribute {rel.attribute!r}{_suggest(rel.attribute, list(attributes))}",
+                    "relations", rel.attribute,
+                ))
+            elif attribute.get("type") != "relation" or attribute.get("target") != target_uid:
+                errors.append(spec.error(
+                    f"{spec.uid}.{rel.attribute} in {where} is not a relation to {target_uid}", "relations", rel.attribute, "target"
+                ))
+    return errors
