@@ -13,32 +13,73 @@ from .helpers import assert_in_sync, strapi_entries
 
 def test_full_sync_puts_every_row_in_strapi_exactly_once(source, clean_strapi, mappings):
     results = sync_all(mappings, source, clean_strapi)
-    assert [r.content_type for r in results] == ["product-collection", "product", "product-variant"]
+    assert [r.content_type for r in results] == mappings.content_types
     assert all(r.ok for r in results), [f.message for r in results for f in r.failures]
     counts = assert_in_sync(source, clean_strapi, mappings)
     assert counts["product"] >= 10 and counts["product-variant"] > counts["product"] and counts["product-collection"] >= 3
+    assert all(counts[t] > 0 for t in mappings.content_types), counts  # the demo catalog uses all 19 tables
     for r in results:
         assert r.created == r.read == counts[r.content_type] and r.updated == 0
 
 
-def test_relations_read_back_with_populate(source, clean_strapi, mappings, stack, medusa_sql):
-    sync_all(mappings, source, clean_strapi)
-    product_id, collection_id = medusa_sql(
-        "select id, collection_id from product where collection_id is not null and deleted_at is null order by id limit 1"
-    )[0]
-    variant_ids = {r[0] for r in medusa_sql("select id from product_variant where product_id = :p and deleted_at is null", p=product_id)}
-    # the storefront read path of the seed document
+def populated(stack, plural: str, medusa_id: str) -> dict:
+    """The storefront read path of the seed document: filter by medusa_id, populate=*."""
     response = requests.get(
-        f"{stack['STRAPI_URL']}/api/products",
-        params={"filters[medusa_id][$eq]": product_id, "populate": "*"},
+        f"{stack['STRAPI_URL']}/api/{plural}",
+        params={"filters[medusa_id][$eq]": medusa_id, "populate": "*"},
         headers={"Authorization": f"Bearer {stack['STRAPI_API_TOKEN']}"},
         timeout=10,
     )
     response.raise_for_status()
-    (product,) = response.json()["data"]
+    (entry,) = response.json()["data"]
+    return entry
+
+
+def ids(related) -> set[str]:
+    return {e["medusa_id"] for e in related}
+
+
+def test_relations_read_back_with_populate(source, clean_strapi, mappings, stack, medusa_sql):
+    sync_all(mappings, source, clean_strapi)
+    one = lambda sql, **p: {str(r[0]) for r in medusa_sql(sql, **p)}  # noqa: E731
+
+    # a product with a collection, a type, tags, categories and images
+    product_id, collection_id, type_id = medusa_sql(
+        "select p.id, p.collection_id, p.type_id from product p where p.deleted_at is null and p.collection_id is not null"
+        " and p.type_id is not null and exists (select 1 from product_tags t where t.product_id = p.id)"
+        " and exists (select 1 from product_images i where i.product_id = p.id) order by p.id limit 1"
+    )[0]
+    product = populated(stack, "products", product_id)
     assert product["product_collection"]["medusa_id"] == collection_id
-    assert {v["medusa_id"] for v in product["product_variants"]} == variant_ids
+    assert product["product_type"]["medusa_id"] == type_id
+    assert ids(product["product_variants"]) == one("select id from product_variant where product_id = :p and deleted_at is null", p=product_id)
+    assert ids(product["product_tags"]) == one("select product_tag_id from product_tags where product_id = :p", p=product_id)
+    assert ids(product["product_categories"]) == one("select product_category_id from product_category_product where product_id = :p", p=product_id)
+    assert ids(product["product_options"]) == one("select id from product_option where product_id = :p and deleted_at is null", p=product_id)
+    assert ids(product["images"]) == one("select image_id from product_images where product_id = :p", p=product_id)
     assert "created_at" not in product and "updated_at" not in product
+
+    # a variant's prices (through product_variant_money_amount), in major units
+    variant_id = medusa_sql("select variant_id from product_variant_money_amount where deleted_at is null order by variant_id limit 1")[0][0]
+    variant = populated(stack, "product-variants", variant_id)
+    assert ids(variant["prices"]) == one(
+        "select money_amount_id from product_variant_money_amount where variant_id = :v and deleted_at is null", v=variant_id
+    )
+    price_id, amount = medusa_sql("select id, amount from money_amount where currency_code = 'usd' and deleted_at is null order by id limit 1")[0]
+    assert float(populated(stack, "money-amounts", price_id)["amount"]) == amount / 100
+
+    # a region's countries, currency and providers
+    region_id, currency = medusa_sql("select id, currency_code from region where deleted_at is null order by id limit 1")[0]
+    region = populated(stack, "regions", region_id)
+    assert region["currency"]["medusa_id"] == currency
+    assert ids(region["countries"]) == one("select id from country where region_id = :r", r=region_id)
+    assert ids(region["payment_providers"]) == one("select provider_id from region_payment_providers where region_id = :r", r=region_id)
+    assert ids(region["fulfillment_providers"]) == one("select provider_id from region_fulfillment_providers where region_id = :r", r=region_id)
+
+    # a category's parent and children (self-relation)
+    child_id, parent_id = medusa_sql("select id, parent_category_id from product_category where parent_category_id is not null order by id limit 1")[0]
+    assert populated(stack, "product-categories", child_id)["parent_category"]["medusa_id"] == parent_id
+    assert child_id in ids(populated(stack, "product-categories", parent_id)["category_children"])
 
 
 def test_second_sync_writes_nothing(source, clean_strapi, mappings):
@@ -84,8 +125,11 @@ def test_soft_deleted_rows_are_not_synced(source, clean_strapi, mappings, medusa
     product_id = medusa_sql("select id from product where deleted_at is null order by id limit 1")[0][0]
     medusa_sql("update product set deleted_at = now() where id = :id", id=product_id)
     medusa_sql("update product_variant set deleted_at = now() where product_id = :id", id=product_id)
+    medusa_sql("update product_option set deleted_at = now() where product_id = :id", id=product_id)
+    medusa_sql("update product_option_value set deleted_at = now() where variant_id in (select id from product_variant where product_id = :id)", id=product_id)
+    medusa_sql("update money_amount set deleted_at = now() where id in (select money_amount_id from product_variant_money_amount pvma join product_variant v on v.id = pvma.variant_id where v.product_id = :id)", id=product_id)
     results = sync_all(mappings, source, clean_strapi)
-    assert all(r.ok for r in results)
+    assert all(r.ok for r in results), [f.message for r in results for f in r.failures]
     assert product_id not in {e["medusa_id"] for e in strapi_entries(clean_strapi, mappings.get("product"))}
     assert_in_sync(source, clean_strapi, mappings)
 
@@ -94,19 +138,22 @@ def test_unresolvable_relation_fails_the_row_only_and_is_retried_next_run(source
     collection_id, product_id = medusa_sql(
         "select collection_id, id from product where collection_id is not null and deleted_at is null order by id limit 1"
     )[0]
-    sync_all(mappings, source, clean_strapi, only=["product-collection"])
-    entry = clean_strapi.find_by_medusa_ids("product-collections", [collection_id])[collection_id]
-    clean_strapi.delete("product-collections", entry["documentId"])  # as if its sync had failed
+    product_types = ["product", *mappings.dependencies("product")]
+    sync_all(mappings, source, clean_strapi, only=product_types)
+    for plural, mid in (("products", product_id), ("product-collections", collection_id)):
+        entry = clean_strapi.find_by_medusa_ids(plural, [mid])[mid]
+        clean_strapi.delete(plural, entry["documentId"])  # as if their sync had failed
 
     (product,) = sync_all(mappings, source, clean_strapi, only=["product"])
-    assert product.failed >= 1 and product.created == product.read - product.failed
+    assert product.failed >= 1 and product.created == 0 and product.unchanged == product.read - product.failed
     failure = next(f for f in product.failures if f.medusa_id == product_id)
     assert f"product_collection -> product-collection '{collection_id}' is not in Strapi" in failure.message
 
-    collection, product = sync_all(mappings, source, clean_strapi, only=["product-collection", "product"])
-    assert (collection.created, product.failed) == (1, 0)
-    assert product.created == product.read - product.unchanged
-    assert_in_sync(source, clean_strapi, mappings, only=["product-collection", "product"])
+    results = sync_all(mappings, source, clean_strapi, only=product_types)
+    by_type = {r.content_type: r for r in results}
+    assert by_type["product-collection"].created == 1 and by_type["product"].created >= 1
+    assert all(r.ok for r in results)
+    assert_in_sync(source, clean_strapi, mappings, only=product_types)
 
 
 def test_soft_deleted_relation_target_links_to_nothing(source, clean_strapi, mappings, medusa_sql):
@@ -121,8 +168,8 @@ def test_soft_deleted_relation_target_links_to_nothing(source, clean_strapi, map
 
 
 def test_concurrent_syncs_never_duplicate(source, clean_strapi, mappings):
-    sync_all(mappings, source, clean_strapi, only=["product-collection", "product"])
     spec = mappings.get("product-variant")
+    sync_all(mappings, source, clean_strapi, only=["product", *mappings.dependencies("product")])
     results, errors = [], []
 
     def run():
@@ -139,7 +186,7 @@ def test_concurrent_syncs_never_duplicate(source, clean_strapi, mappings):
     assert not errors and len(results) == 3
     assert sum(r.created for r in results) == results[0].read
     assert all(r.ok for r in results), [f.message for r in results for f in r.failures]
-    assert_in_sync(source, clean_strapi, mappings)
+    assert_in_sync(source, clean_strapi, mappings, only=["product-variant"])
 
 
 def test_lost_create_race_becomes_an_update_not_a_duplicate(source, clean_strapi, mappings, monkeypatch):
