@@ -1,0 +1,79 @@
+"""Strapi types from Medusa column types, and checks of mappings against Strapi content types (no services)."""
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+
+from pipelines.mapping import Field, MappingSet, MappingSpec, Relation, Through, load_mappings
+from pipelines.settings import REPO_MAPPINGS_DIR, REPO_STRAPI_APP
+from pipelines.strapi_schema import MEDUSA_ID_ATTRIBUTE, field_attribute, read_app_schemas, strapi_type
+from pipelines.validate import check_strapi
+
+
+@pytest.mark.parametrize("column_type, expected", [
+    (sa.String(), {"type": "text"}),              # Medusa's unbounded varchar: text, not string(255)
+    (sa.String(100), {"type": "string"}),
+    (sa.String(1000), {"type": "text"}),
+    (sa.Text(), {"type": "text"}),
+    (sa.Integer(), {"type": "integer"}),
+    (sa.BigInteger(), {"type": "biginteger"}),
+    (sa.Numeric(10, 2), {"type": "decimal"}),
+    (sa.REAL(), {"type": "float"}),
+    (sa.Boolean(), {"type": "boolean"}),
+    (postgresql.JSONB(), {"type": "json"}),
+    (sa.DateTime(timezone=True), {"type": "datetime"}),
+    (sa.Date(), {"type": "date"}),
+    (sa.Enum("draft", "published", name="status"), {"type": "enumeration", "enum": ["draft", "published"]}),
+])
+def test_column_types(column_type, expected):
+    assert strapi_type(column_type) == expected
+
+
+def test_field_types_follow_converters_and_overrides():
+    table = sa.Table("t", sa.MetaData(), sa.Column("id", sa.String), sa.Column("amount", sa.Integer),
+                     sa.Column("metadata", postgresql.JSONB), sa.Column("name", sa.String))
+    spec = MappingSpec(content_type="t", plural="ts", table="t")
+    assert field_attribute(spec, Field("amount", "amount", convert="minor_units"), table) == {"type": "decimal"}
+    assert field_attribute(spec, Field("color", "metadata", json_key="color"), table) == {"type": "json"}
+    assert field_attribute(spec, Field("name", "name", strapi_type="string"), table) == {"type": "string"}
+    assert field_attribute(spec, Field("amount", "amount"), table) == {"type": "integer"}
+
+
+def test_committed_content_types_carry_unique_medusa_id_and_both_relation_sides():
+    schemas = read_app_schemas(REPO_STRAPI_APP)
+    mappings = load_mappings(REPO_MAPPINGS_DIR)
+    assert set(schemas) == {spec.uid for spec in mappings}
+    for spec in mappings:
+        assert schemas[spec.uid]["medusa_id"] == MEDUSA_ID_ATTRIBUTE
+        for rel in spec.relations:
+            if rel.inverse:
+                inverse = schemas[mappings.get(rel.target).uid][rel.inverse]
+                assert inverse["mappedBy"] == rel.attribute and inverse["target"] == spec.uid
+    assert schemas["api::product.product"]["rich_description"] == {"type": "richtext"}
+
+
+def _spec(**kw) -> MappingSpec:
+    base = dict(content_type="widget", plural="widgets", table="widget", fields={"title": Field("title", "title")},
+                lines={("content_type",): 1, ("fields", "title"): 6, ("relations", "owner"): 9, ("relations", "owner", "target"): 10})
+    return MappingSpec(**{**base, **kw})
+
+
+def test_check_strapi_names_missing_types_and_attributes():
+    owner = Relation("owner", "widget", column="owner_id")
+    mappings = MappingSet((_spec(relations=(owner,)),))
+    ok = {"api::widget.widget": {"medusa_id": {}, "title": {}, "owner": {"type": "relation", "target": "api::widget.widget"}}}
+    assert check_strapi(mappings, ok, "Strapi") == []
+
+    (error,) = check_strapi(mappings, {"api::widgit.widgit": {}}, "Strapi")
+    assert (error.line, error.key) == (1, "content_type") and "no content type api::widget.widget (did you mean 'widgit'?)" in error.message
+
+    typo = {"api::widget.widget": {"medusa_id": {}, "titel": {}, "owner": {"type": "relation", "target": "api::widget.widget"}}}
+    (error,) = check_strapi(mappings, typo, "Strapi")
+    assert (error.line, error.key) == (6, "fields.title") and "has no attribute 'title' (did you mean 'titel'?)" in error.message
+
+    wrong_target = {"api::widget.widget": {"medusa_id": {}, "title": {}, "owner": {"type": "relation", "target": "api::x.x"}}}
+    (error,) = check_strapi(mappings, wrong_target, "Strapi")
+    assert error.key == "relations.owner.target" and "is not a relation to api::widget.widget" in error.message
