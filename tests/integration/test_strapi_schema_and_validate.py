@@ -107,3 +107,14 @@ def test_unreachable_database_is_reported_not_fatal_for_validate(tmp_path):
     result = cli("validate", env=env)
     assert result.returncode == 0
     assert "medusa: skipped (cannot connect" in result.stdout
+
+
+def test_dagster_definitions_refuse_a_mapping_naming_a_missing_column(stack, tmp_path):
+    folder = _broken_copy(tmp_path, "image.yaml", "  url: url", "  url: link")
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-m", "assets.definitions"],
+        env={**os.environ, **stack, "MAPPINGS_DIR": str(folder)}, capture_output=True, text=True, timeout=120,
+        cwd=REPO_MAPPINGS_DIR.parent,
+    )
+    assert result.returncode != 0
+    assert f"image.yaml:{_line_of(folder / 'image.yaml', 'url: link')}: fields.url: table 'image' has no column 'link'" in result.stdout + result.stderr
