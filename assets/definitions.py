@@ -5,15 +5,19 @@ from __future__ import annotations
 import logging
 import os
 
-from dagster import AssetSelection, Definitions, define_asset_job
+from dagster import Definitions
 
 from pipelines.extract import MedusaSource, SourceError
 from pipelines.mapping import MappingErrors, MappingSet, load_mappings
 from pipelines.settings import mappings_dir
 from pipelines.validate import check_database
 
-from .factory import TARGET_GROUP, build_sync_assets, source_specs
+from .checks import build_checks
+from .factory import build_sync_assets, source_specs
+from .partitions import build_backfill_jobs
 from .resources import resources_from_env
+from .schedules import reconcile_job, reconcile_schedule
+from .sensors import build_change_sensors, changes_job
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +43,11 @@ def checked_mappings() -> MappingSet:
 
 mappings = checked_mappings()
 
-sync_all_job = define_asset_job(
-    "sync_all",
-    selection=AssetSelection.groups(TARGET_GROUP),
-    description="Full sync of every mapped content type, in dependency order.",
-)
-
 defs = Definitions(
     assets=[*source_specs(mappings), *build_sync_assets(mappings)],
-    jobs=[sync_all_job],
+    asset_checks=build_checks(mappings),
+    jobs=[reconcile_job, changes_job, *build_backfill_jobs(mappings)],
+    schedules=[reconcile_schedule],
+    sensors=build_change_sensors(mappings),
     resources=resources_from_env(),
 )

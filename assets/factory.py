@@ -1,19 +1,30 @@
 """One Dagster asset per mapping file, all built by the same factory.
 
+An asset is "Strapi's copy of one content type". Materializing it runs the engine's one upsert path
+over a window chosen by the run config: everything with deletes (`reconcile`, the default: the UI's
+Materialize button and the nightly schedule) or the rows changed since a watermark (`changes`: the
+sensors).
+
 No `from __future__ import annotations` here: Dagster inspects the real annotation of `context`.
 """
+
+from datetime import datetime
+from typing import Literal, Optional
 
 from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
     AssetsDefinition,
+    Config,
     Failure,
     MaterializeResult,
     MetadataValue,
     asset,
 )
+from pydantic import Field
 
+from pipelines.extract import FULL, Window
 from pipelines.mapping import MappingSet, MappingSpec
 from pipelines.sync import ContentTypeSync, SyncResult
 
@@ -21,6 +32,18 @@ from .resources import MedusaDatabase, StrapiResource
 
 SOURCE_GROUP = "medusa"
 TARGET_GROUP = "strapi"
+
+
+class SyncConfig(Config):
+    """How much of the content type a run covers."""
+
+    mode: Literal["reconcile", "changes"] = Field(
+        default="reconcile",
+        description="reconcile: all of Medusa vs all of Strapi, with deletes; changes: rows changed since `since`",
+    )
+    since: Optional[str] = Field(
+        default=None, description="changes mode: ISO timestamp; rows whose cursor is at or after it (all rows when empty)"
+    )
 
 
 def source_key(table: str) -> AssetKey:
@@ -42,9 +65,10 @@ def source_specs(mappings: MappingSet) -> list[AssetSpec]:
     ]
 
 
-def result_metadata(result: SyncResult) -> dict[str, object]:
+def result_metadata(result: SyncResult, window: Window, mode: str) -> dict[str, object]:
     """The figures a run records in Dagster (no secrets, no row values)."""
-    metadata: dict[str, object] = {**result.counts(), "seconds": round(result.seconds, 2)}
+    metadata: dict[str, object] = {**result.counts(), "seconds": round(result.seconds, 2), "mode": mode,
+                                   "window": window.describe()}
     if result.failures:
         metadata["first failures"] = MetadataValue.md(
             "\n".join(f"- `{f.medusa_id}` ({f.action}): {f.message}" for f in result.failures[:20])
@@ -52,9 +76,26 @@ def result_metadata(result: SyncResult) -> dict[str, object]:
     return metadata
 
 
+def run_sync(
+    context, spec: MappingSpec, mappings: MappingSet, medusa: MedusaDatabase, strapi: StrapiResource,
+    window: Window, *, mode: str, delete_missing: bool = False,
+) -> dict[str, object]:
+    """Run the engine over `window`; the run's metadata, or Failure (with the same metadata) if rows failed."""
+    context.log.info(f"{spec.content_type}: {mode} over {window.describe()}")
+    with medusa.source() as source, strapi.client() as client:
+        result = ContentTypeSync(spec, mappings, source, client, concurrency=strapi.concurrency, log=context.log).run(
+            window, delete_missing=delete_missing
+        )
+    metadata = result_metadata(result, window, mode)
+    if not result.ok:
+        raise Failure(description=f"{result.failed} row(s) of {spec.content_type} failed: {result.summary()}", metadata=metadata)
+    return metadata
+
+
 def build_sync_asset(spec: MappingSpec, mappings: MappingSet) -> AssetsDefinition:
-    """The asset that upserts `spec`'s content type, after the content types its relations point at."""
+    """The asset that syncs `spec`'s content type, after the content types its relations point at."""
     deps = [source_key(spec.table), *(strapi_key(t) for t in mappings.dependencies(spec.content_type))]
+    mapping_file = spec.path.name if spec.path else f"{spec.content_type}.yaml"
 
     @asset(
         key=strapi_key(spec.content_type),
@@ -62,15 +103,15 @@ def build_sync_asset(spec: MappingSpec, mappings: MappingSet) -> AssetsDefinitio
         group_name=TARGET_GROUP,
         kinds={"strapi"},
         description=f"Strapi `{spec.content_type}` entries, upserted from Medusa `{spec.table}` by medusa_id "
-        f"(mapping: {spec.path.name if spec.path else spec.content_type})",
-        metadata={"mapping": str(spec.path.name if spec.path else ""), "source table": spec.table},
+        f"(mapping: {mapping_file})",
+        metadata={"mapping": mapping_file, "source table": spec.table, "rest path": f"/api/{spec.plural}"},
     )
-    def _sync(context: AssetExecutionContext, medusa: MedusaDatabase, strapi: StrapiResource) -> MaterializeResult:
-        with medusa.source() as source, strapi.client() as client:
-            result = ContentTypeSync(spec, mappings, source, client, concurrency=strapi.concurrency, log=context.log).run()
-        metadata = result_metadata(result)
-        if not result.ok:
-            raise Failure(description=f"{result.failed} row(s) of {spec.content_type} failed: {result.summary()}", metadata=metadata)
+    def _sync(context: AssetExecutionContext, config: SyncConfig, medusa: MedusaDatabase, strapi: StrapiResource) -> MaterializeResult:
+        if config.mode == "changes":
+            since = datetime.fromisoformat(config.since) if config.since else None
+            metadata = run_sync(context, spec, mappings, medusa, strapi, Window.changes_since(since), mode="changes")
+        else:
+            metadata = run_sync(context, spec, mappings, medusa, strapi, FULL, mode="reconcile", delete_missing=True)
         return MaterializeResult(metadata=metadata)
 
     return _sync

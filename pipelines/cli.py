@@ -43,6 +43,16 @@ def _parser() -> argparse.ArgumentParser:
     sync.add_argument("--only", action="append", metavar="TYPE", help="sync only this content type (repeatable)")
     sync.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="rows read per chunk (default %(default)s)")
     sync.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="concurrent Strapi writes (default %(default)s)")
+
+    for name, text in (
+        ("reconcile", "compare all of Medusa with all of Strapi per type; create, update and delete to make them equal"),
+        ("plan", "print what a reconcile would do (counts per type, first ids per action); write nothing"),
+    ):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("--mappings", type=Path, help="mappings folder (default: $MAPPINGS_DIR or the repo's mappings/)")
+        command.add_argument("--only", action="append", metavar="TYPE", help="only this content type (repeatable)")
+        command.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="rows read per chunk (default %(default)s)")
+        command.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="concurrent Strapi writes (default %(default)s)")
     return parser
 
 
@@ -124,8 +134,8 @@ def cmd_strapi_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_sync(args: argparse.Namespace) -> int:
-    """Sync Medusa into Strapi and print one line of counts per content type."""
+def cmd_sync(args: argparse.Namespace, *, delete_missing: bool = False, dry_run: bool = False) -> int:
+    """Sync Medusa into Strapi (upserts; with delete_missing, a reconcile) and print counts per content type."""
     settings = Settings.from_env()
     mappings = load_mappings(args.mappings or settings.mappings_dir)
     source = MedusaSource(settings.medusa_database_url)
@@ -134,15 +144,38 @@ def cmd_sync(args: argparse.Namespace) -> int:
         results = sync_all(
             mappings, source, client,
             only=args.only, chunk_size=args.chunk_size, concurrency=args.concurrency,
-            on_result=_print_result,
+            delete_missing=delete_missing, dry_run=dry_run,
+            on_result=_print_plan if dry_run else _print_result,
         )
     finally:
         client.close()
         source.dispose()
     failed = sum(r.failed for r in results)
     total = sum(r.read for r in results)
+    if dry_run:
+        writes = sum(r.writes for r in results)
+        print(f"plan: {writes} write(s) across {len(results)} content types ({total} rows read); nothing was written")
+        return EXIT_OK
     print(f"done: {len(results)} content types, {total} rows read, {failed} failed")
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    """Make Strapi equal to Medusa: creates, updates and deletes."""
+    return cmd_sync(args, delete_missing=True)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """Print what a reconcile would do, without writing."""
+    return cmd_sync(args, delete_missing=True, dry_run=True)
+
+
+def _print_plan(result: SyncResult) -> None:
+    print(f"{result.content_type}: create={result.created} update={result.updated} delete={result.deleted} "
+          f"unchanged={result.unchanged}", flush=True)
+    for action in ("create", "update", "delete"):
+        if result.samples.get(action):
+            print(f"  {action}: {', '.join(result.samples[action])}")
 
 
 def _print_result(result: SyncResult) -> None:
@@ -161,7 +194,10 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(message)s",
         stream=sys.stderr,
     )
-    commands = {"validate": cmd_validate, "sync": cmd_sync, "strapi-schema": cmd_strapi_schema}
+    commands = {
+        "validate": cmd_validate, "sync": cmd_sync, "reconcile": cmd_reconcile, "plan": cmd_plan,
+        "strapi-schema": cmd_strapi_schema,
+    }
     try:
         return commands[args.command](args)
     except MappingErrors as exc:

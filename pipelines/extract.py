@@ -20,18 +20,46 @@ class SourceError(Exception):
     """Medusa's database is unreachable or lacks a mapped table or column."""
 
 
+DELETED = "__deleted"  # extra column of windows that include soft-deleted rows
+
+
 @dataclass(frozen=True)
 class Window:
-    """Which rows of a table a run covers: all of them, or `column` in [start, end)."""
+    """Which rows of a table a run covers.
+
+    The full window (the default) holds every live row. A bounded window holds the rows whose `column`
+    (default: the mapping's cursor) is in [start, end) — start inclusive, at microsecond precision —
+    and, with `include_deleted`, the soft-deleted ones too, so that their deletion can be propagated.
+    A table without a cursor has no bounds to apply: its window is always the whole table.
+    """
 
     column: str | None = None
     start: datetime | None = None
     end: datetime | None = None
+    include_deleted: bool = False
 
     @property
     def is_full(self) -> bool:
-        """True when the window covers the whole table."""
-        return self.start is None and self.end is None
+        """True when the window covers every live row and nothing else."""
+        return self.start is None and self.end is None and not self.include_deleted
+
+    @classmethod
+    def changes_since(cls, since: datetime | None) -> "Window":
+        """Rows changed at or after `since` (all rows when None), soft-deleted ones included."""
+        return cls(start=since, include_deleted=True)
+
+    @classmethod
+    def between(cls, column: str, start: datetime, end: datetime) -> "Window":
+        """Rows whose `column` is in [start, end), soft-deleted ones included (a backfill partition)."""
+        return cls(column=column, start=start, end=end, include_deleted=True)
+
+    def describe(self) -> str:
+        """Human-readable bounds, for logs and run metadata."""
+        if self.is_full:
+            return "all live rows"
+        bounds = f"{self.column or 'cursor'} in [{self.start.isoformat() if self.start else '-inf'}, " \
+                 f"{self.end.isoformat() if self.end else '+inf'})"
+        return bounds + (", soft-deleted included" if self.include_deleted else "")
 
 
 FULL = Window()
@@ -88,13 +116,20 @@ class MedusaSource:
         return table, [table.c[c] for c in spec.source_columns]
 
     def select(self, spec: MappingSpec, window: Window = FULL) -> sa.Select:
-        """The SELECT for `spec` within `window`: live rows only, in (cursor, key) order."""
+        """The SELECT for `spec` within `window`, in (cursor, key) order.
+
+        With `window.include_deleted`, soft-deleted rows come too, flagged in the `__deleted` column.
+        """
         table, columns = self._columns(spec)
         stmt = sa.select(*columns)
         if spec.soft_delete:
-            stmt = stmt.where(table.c[spec.soft_delete].is_(None))
-        if not window.is_full:
-            column = table.c[window.column or spec.cursor]
+            deleted = table.c[spec.soft_delete].is_not(None)
+            stmt = stmt.add_columns(deleted.label(DELETED)) if window.include_deleted else stmt.where(~deleted)
+        column_name = window.column or spec.cursor
+        if column_name is not None:
+            if column_name not in table.c:
+                raise SourceError(f"{spec.content_type}: table {spec.table} has no column {column_name}")
+            column = table.c[column_name]
             if window.start is not None:
                 stmt = stmt.where(column >= window.start)
             if window.end is not None:

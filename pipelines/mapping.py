@@ -11,6 +11,7 @@ import graphlib
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -95,6 +96,15 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class Partitioning:
+    """Time partitions of a content type's history, for backfills."""
+
+    start: str  # YYYY-MM-DD
+    column: str = "created_at"
+    granularity: str = "monthly"
+
+
+@dataclass(frozen=True)
 class MappingSpec:
     """One content type's mapping, with defaults applied."""
 
@@ -111,6 +121,7 @@ class MappingSpec:
     cms_only: dict[str, str] = field(default_factory=dict)
     drop: tuple[str, ...] = ()
     description: str | None = None
+    partition: Partitioning | None = None
     path: Path | None = None
     lines: dict[KeyPath, int] = field(default_factory=dict, compare=False, repr=False)
 
@@ -288,6 +299,7 @@ def _build_spec(data: dict[str, Any], lines: dict[KeyPath, int], path: Path) -> 
         cms_only=dict(data.get("cms_only") or {}),
         drop=tuple(data.get("drop") or ()),
         description=data.get("description"),
+        partition=Partitioning(**data["partition"]) if data.get("partition") else None,
         path=path,
         lines=lines,
     )
@@ -314,6 +326,11 @@ def _spec_errors(spec: MappingSpec) -> list[MappingError]:
             errors.append(spec.error(f"{f.column} exists only with source.json_entries", "fields", f.attribute))
         if f.currency_column and f.convert != "minor_units":
             errors.append(spec.error("currency_column only applies to convert: minor_units", "fields", f.attribute, "currency_column"))
+    if spec.partition:
+        try:
+            date.fromisoformat(spec.partition.start)
+        except ValueError:
+            errors.append(spec.error(f"{spec.partition.start!r} is not a date", "partition", "start"))
     for rel in spec.relations:
         if (rel.column is None) == (rel.through is None):
             errors.append(spec.error("a relation needs exactly one of `column` (many-to-one) or `through` (join table)", "relations", rel.attribute))

@@ -22,6 +22,7 @@ from .transform import Link, Record, transform
 
 DEFAULT_CONCURRENCY = 4  # Strapi's write rate stops growing past 4 clients on a 2-core machine
 MAX_REPORTED_FAILURES = 50
+MAX_SAMPLES = 5
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,13 @@ class SyncResult:
     failed: int = 0
     seconds: float = 0.0
     failures: list[RowFailure] = field(default_factory=list)
+    samples: dict[str, list[str]] = field(default_factory=dict)  # dry runs: first medusa_ids per action
+
+    def sample(self, action: str, medusa_id: str) -> None:
+        """Remember one of the first ids a dry run would create, update or delete."""
+        ids = self.samples.setdefault(action, [])
+        if len(ids) < MAX_SAMPLES:
+            ids.append(medusa_id)
 
     @property
     def ok(self) -> bool:
@@ -82,6 +90,11 @@ class _Write:
     data: dict[str, Any]
     document_id: str | None  # None: create
     recount: bool = True  # False for the second write of an entry already counted in this run
+    action: str = ""  # "create", "update" or "delete"; derived from document_id when empty
+
+    def __post_init__(self) -> None:
+        if not self.action:
+            self.action = "update" if self.document_id else "create"
 
 
 class ContentTypeSync:
@@ -97,6 +110,7 @@ class ContentTypeSync:
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         concurrency: int = DEFAULT_CONCURRENCY,
         log: logging.Logger | Any = logger,
+        dry_run: bool = False,
     ):
         self.spec = spec
         self.mappings = mappings
@@ -105,15 +119,24 @@ class ContentTypeSync:
         self.chunk_size = chunk_size
         self.concurrency = concurrency
         self.log = log
+        self.dry_run = dry_run
         self.result = SyncResult(spec.content_type)
         self._target_ids: dict[str, dict[str, str]] = {}  # target type -> medusa_id -> documentId
         self._relations = {rel.attribute: rel.target for rel in spec.relations}
         self._json_attributes: set[str] | None = None  # found on first use (needs the reflected table)
         self._deferred: list[tuple[Record, list[str]]] = []  # self-relations left for the second pass
         self._counted: set[str] = set()  # medusa_ids already counted as created or updated in this run
+        self._live: set[str] = set()  # medusa_ids of live Medusa rows seen in this run (for reconcile)
 
-    def run(self, window: Window = FULL) -> SyncResult:
-        """Sync every live row of the window; returns the counts (row failures are counted, not raised)."""
+    def run(self, window: Window = FULL, *, delete_missing: bool = False) -> SyncResult:
+        """Sync the rows of the window; returns the counts (row failures are counted, not raised).
+
+        Soft-deleted rows in the window (see `Window.include_deleted`) have their entries deleted.
+        `delete_missing` (full window only) makes it a reconcile: entries whose medusa_id is not a live
+        Medusa row are deleted too; entries without a medusa_id are never touched.
+        """
+        if delete_missing and not window.is_full:
+            raise ValueError("delete_missing needs the full window: a partial window cannot tell what is gone")
         started = time.monotonic()
         self.client.check_access(self.spec.plural)
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="strapi-write") as pool:
@@ -123,20 +146,38 @@ class ContentTypeSync:
                 self.log.info("so far: %s", self.result.summary())
             if self._deferred:
                 self._link_deferred(pool)
+            if delete_missing:
+                self._delete_missing(pool)
         self.result.seconds = time.monotonic() - started
         return self.result
 
     def _sync_chunk(self, rows: list[dict[str, Any]], pool: ThreadPoolExecutor) -> None:
         records = transform(rows, self.spec)
         self.result.read += len(records)
+        self._live.update(r.medusa_id for r in records if not r.deleted)
         for record in records:
-            if record.error:
+            if record.error and not record.deleted:
                 self.result.record_failure(RowFailure(record.medusa_id, "convert", record.error))
-        records = [r for r in records if not r.error]
+        gone = [r for r in records if r.deleted]
+        records = [r for r in records if not r.error and not r.deleted]
         self._attach_links(records)
-        existing = self._index([r.medusa_id for r in records])
+        existing = self._index([r.medusa_id for r in records + gone])
         self._resolve_targets(records)
         writes = [w for w in (self._plan(r, existing.get(r.medusa_id)) for r in records) if w is not None]
+        for record in gone:
+            if record.medusa_id in existing:
+                writes.append(_Write(record, {}, existing[record.medusa_id]["documentId"], action="delete"))
+            else:
+                self.result.unchanged += 1
+        self._count(pool.map(self._write, writes))
+
+    def _delete_missing(self, pool: ThreadPoolExecutor) -> None:
+        """Delete entries whose medusa_id is no live Medusa row (hard deletes, or soft deletes missed)."""
+        entries = list(self.client.iter_entries(
+            self.spec.plural, fields=["medusa_id"], filters=[("filters[medusa_id][$notNull]", "true")]
+        ))
+        orphans = [e for e in entries if e.get("medusa_id") and e["medusa_id"] not in self._live]
+        writes = [_Write(Record(e["medusa_id"]), {}, e["documentId"], action="delete") for e in orphans]
         self._count(pool.map(self._write, writes))
 
     def _index(self, medusa_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -190,7 +231,7 @@ class ContentTypeSync:
                 deferred.append(attr)  # a self-relation: the target may be written later in this run
             elif unresolved:
                 missing.append(_not_in_strapi(attr, target, unresolved))
-        if missing:
+        if missing and not self.dry_run:  # a dry run assumes targets it would create earlier in the plan
             self.result.record_failure(RowFailure(record.medusa_id, "resolve", "; ".join(missing)))
             return None
         if deferred:
@@ -217,7 +258,8 @@ class ContentTypeSync:
                 data[attr] = json.dumps(data[attr], ensure_ascii=False)
         for attr, link in links.items():
             known = self._target_ids[self._relations[attr]]
-            data[attr] = [known[mid] for mid in link] if isinstance(link, list) else None if link is None else known[link]
+            resolve = (lambda mid: known.get(mid, mid)) if self.dry_run else known.__getitem__
+            data[attr] = [resolve(mid) for mid in link] if isinstance(link, list) else None if link is None else resolve(link)
         return data
 
     def _current(self, attr: str, current: dict[str, Any]) -> Any:
@@ -264,15 +306,22 @@ class ContentTypeSync:
         self._count(pool.map(self._write, writes))
 
     def _write(self, write: _Write) -> str | RowFailure | None:
-        """Send one create or update; returns the counter to bump, or the failure."""
+        """Send one create, update or delete; returns the counter to bump, or the failure."""
+        counter = {"create": "created", "update": "updated", "delete": "deleted"}[write.action]
+        if self.dry_run:
+            self.result.sample(write.action, write.record.medusa_id)
+            return counter if write.recount else None
         plural = self.spec.plural
         try:
-            if write.document_id is not None:
+            if write.action == "delete":
+                self.client.delete(plural, write.document_id)
+                return counter
+            if write.action == "update":
                 self.client.update(plural, write.document_id, write.data)
-                return "updated" if write.recount else None
+                return counter if write.recount else None
             try:
                 self.client.create(plural, write.data)
-                return "created"
+                return counter
             except StrapiError as exc:
                 if not exc.is_unique_violation:
                     raise
@@ -286,8 +335,7 @@ class ContentTypeSync:
         except StrapiError as exc:
             if exc.status in (401, 403):
                 raise
-            action = "update" if write.document_id else "create"
-            return RowFailure(write.record.medusa_id, action, f"{exc.status}: {exc.message}")
+            return RowFailure(write.record.medusa_id, write.action, f"{exc.status}: {exc.message}")
 
 
 def _ids(link: Link) -> list[str]:
@@ -350,6 +398,7 @@ def sync_all(
     *,
     only: Iterable[str] | None = None,
     window: Window = FULL,
+    delete_missing: bool = False,
     on_result: Callable[[SyncResult], None] | None = None,
     **options: Any,
 ) -> list[SyncResult]:
@@ -362,7 +411,7 @@ def sync_all(
     for spec in mappings:
         if selected and spec.content_type not in selected:
             continue
-        result = ContentTypeSync(spec, mappings, source, client, **options).run(window)
+        result = ContentTypeSync(spec, mappings, source, client, **options).run(window, delete_missing=delete_missing)
         results.append(result)
         if on_result:
             on_result(result)

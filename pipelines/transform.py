@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from .convert import CONVERTERS, ConversionError
+from .extract import DELETED
 from .mapping import KEY_COLUMN, VALUE_COLUMN, Field, MappingSpec
 
 Link = str | list[str] | None
@@ -26,6 +27,7 @@ class Record:
     links: dict[str, Link] = field(default_factory=dict)
     key: Any = None  # the source row's primary key value, as the database holds it
     error: str | None = None  # set when a value could not be converted
+    deleted: bool = False  # the row is soft-deleted in Medusa: its entry is to be removed
 
 
 def jsonable(value: Any) -> Any:
@@ -61,7 +63,7 @@ def jsonable(value: Any) -> Any:
 def to_frame(rows: list[dict[str, Any]], spec: MappingSpec) -> pd.DataFrame:
     """Rows as an object-dtype DataFrame (no float coercion of nullable ints, no NaN)."""
     # dtype=object at construction: inferring first would turn a nullable integer column into floats with NaN.
-    return pd.DataFrame(rows, columns=spec.source_columns, dtype=object)
+    return pd.DataFrame(rows, columns=list(rows[0]) if rows else spec.source_columns, dtype=object)
 
 
 def explode_json_entries(frame: pd.DataFrame, spec: MappingSpec) -> pd.DataFrame:
@@ -98,7 +100,7 @@ def transform(rows: list[dict[str, Any]], spec: MappingSpec) -> list[Record]:
     for row in frame.to_dict("records"):
         key = row[spec.primary_key]
         medusa_id = f"{key}:{row[KEY_COLUMN]}" if spec.json_entries else str(key)
-        record = Record(medusa_id=medusa_id, key=key)
+        record = Record(medusa_id=medusa_id, key=key, deleted=bool(row.get(DELETED)))
         try:
             record.attributes = {name: _value(f, row) for name, f in spec.fields.items()}
         except (ConversionError, ArithmeticError, TypeError, ValueError) as exc:

@@ -71,6 +71,8 @@ def check_database(mappings: MappingSet, source: MedusaSource) -> list[MappingEr
                 if join is not None:
                     for key in ("source", "target", "soft_delete"):
                         _column(join, getattr(rel.through, key), spec, errors, "relations", rel.attribute, "through", key)
+        if spec.partition:
+            _column(table, spec.partition.column, spec, errors, "partition", "column")
         for column in spec.drop:
             _column(table, column, spec, errors, "drop")
     return errors

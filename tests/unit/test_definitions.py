@@ -21,7 +21,7 @@ def test_one_asset_per_mapping_with_relation_deps():
 def test_resources_read_secrets_from_the_environment_not_from_code():
     strapi = defs.resources["strapi"]
     assert "STRAPI_API_TOKEN" in repr(strapi.api_token) or "EnvVar" in repr(strapi.api_token)
-    assert defs.resolve_job_def("sync_all") is not None
+    assert defs.resolve_job_def("reconcile") is not None
 
 
 def test_self_relation_is_not_a_dependency_cycle():

@@ -169,3 +169,19 @@ def test_all_errors_of_all_files_are_reported_together(tmp_path):
 def test_missing_directory(tmp_path):
     with pytest.raises(MappingErrors, match="does not exist"):
         load_mappings(tmp_path / "nope")
+
+
+def test_partition_defaults(tmp_path):
+    spec = load_mapping(write(tmp_path, VALID + 'partition:\n  start: "2024-01-01"\n'))
+    assert (spec.partition.column, spec.partition.granularity, spec.partition.start) == ("created_at", "monthly", "2024-01-01")
+
+
+@pytest.mark.parametrize("text, key, fragment", [
+    ('partition:\n  start: "2024-13-45"\n', "partition.start", "is not a date"),
+    ('partition:\n  start: "2024-01-01"\n  granularity: weekly\n', "partition.granularity", "not one of"),
+    ('partition:\n  column: created_at\n', "partition.start", "required key is missing"),
+])
+def test_bad_partition_is_refused(tmp_path, text, key, fragment):
+    with pytest.raises(MappingErrors) as caught:
+        load_mapping(write(tmp_path, VALID + text))
+    assert caught.value.errors[0].key == key and fragment in caught.value.errors[0].message
