@@ -102,7 +102,7 @@ class SensorCursor:
             if pending:
                 pending = Pending(**{**pending, "watermark": Watermark(**pending["watermark"])})
             return cls(confirmed, pending)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, AttributeError):
             return cls()
 
     def confirm(self) -> "SensorCursor":

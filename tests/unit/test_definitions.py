@@ -28,3 +28,32 @@ def test_self_relation_is_not_a_dependency_cycle():
     graph = defs.resolve_asset_graph()
     category = strapi_key("product-category")
     assert category not in graph.get(category).parent_keys
+
+
+def test_sensors_run_by_default_every_30_seconds_one_per_content_type():
+    from dagster import DefaultSensorStatus
+
+    sensors = {s.name: s for s in defs.sensors}
+    assert len(sensors) == 19 and "product_changes" in sensors
+    assert all(s.default_status == DefaultSensorStatus.RUNNING for s in sensors.values())
+    assert all(s.minimum_interval_seconds == 30 for s in sensors.values())
+
+
+def test_nightly_reconcile_schedule_and_backfill_jobs():
+    from dagster import DefaultScheduleStatus
+
+    (schedule,) = defs.schedules
+    assert schedule.name == "nightly_reconcile" and schedule.cron_schedule == "0 3 * * *"
+    assert schedule.default_status == DefaultScheduleStatus.RUNNING
+    for name in ("backfill_product", "backfill_product_variant", "backfill_money_amount"):
+        job = defs.resolve_job_def(name)
+        keys = job.partitions_def.get_partition_keys()
+        assert keys[0] == "2020-01-01" and len(keys) > 60  # monthly since 2020, the current month included
+
+
+def test_key_checks_for_every_content_type():
+    graph = defs.resolve_asset_graph()
+    checks = {(k.asset_key, k.name) for k in graph.asset_check_keys}
+    assert (strapi_key("product"), "count_matches_medusa") in checks
+    assert (strapi_key("product"), "no_missing_or_orphaned_ids") in checks
+    assert len(checks) == 38
