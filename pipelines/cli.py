@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--only", action="append", metavar="TYPE", help="only this content type (repeatable)")
         command.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="rows read per chunk (default %(default)s)")
         command.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="concurrent Strapi writes (default %(default)s)")
+        command.add_argument("--allow-empty-source", action="store_true",
+                             help="delete every entry of a type whose Medusa table has no live row (refused by default)")
     return parser
 
 
@@ -145,6 +147,7 @@ def cmd_sync(args: argparse.Namespace, *, delete_missing: bool = False, dry_run:
             mappings, source, client,
             only=args.only, chunk_size=args.chunk_size, concurrency=args.concurrency,
             delete_missing=delete_missing, dry_run=dry_run,
+            allow_empty_source=getattr(args, "allow_empty_source", False),
             on_result=_print_plan if dry_run else _print_result,
         )
     finally:

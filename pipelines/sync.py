@@ -111,6 +111,7 @@ class ContentTypeSync:
         concurrency: int = DEFAULT_CONCURRENCY,
         log: logging.Logger | Any = logger,
         dry_run: bool = False,
+        allow_empty_source: bool = False,
     ):
         self.spec = spec
         self.mappings = mappings
@@ -120,6 +121,7 @@ class ContentTypeSync:
         self.concurrency = concurrency
         self.log = log
         self.dry_run = dry_run
+        self.allow_empty_source = allow_empty_source
         self.result = SyncResult(spec.content_type)
         self._target_ids: dict[str, dict[str, str]] = {}  # target type -> medusa_id -> documentId
         self._relations = {rel.attribute: rel.target for rel in spec.relations}
@@ -177,6 +179,13 @@ class ContentTypeSync:
             self.spec.plural, fields=["medusa_id"], filters=[("filters[medusa_id][$notNull]", "true")]
         ))
         orphans = [e for e in entries if e.get("medusa_id") and e["medusa_id"] not in self._live]
+        if orphans and not self._live and not self.allow_empty_source:
+            # An empty source is far more often a wrong database URL than a catalog deleted on purpose.
+            self.result.record_failure(RowFailure(
+                "*", "delete", f"refusing to delete all {len(orphans)} entries: Medusa's {self.spec.table} has no live "
+                "row (wrong database?); allow it with allow_empty_source / --allow-empty-source",
+            ))
+            return
         writes = [_Write(Record(e["medusa_id"]), {}, e["documentId"], action="delete") for e in orphans]
         self._count(pool.map(self._write, writes))
 

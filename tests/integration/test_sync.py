@@ -209,3 +209,14 @@ def test_lost_create_race_becomes_an_update_not_a_duplicate(source, clean_strapi
     monkeypatch.undo()
     assert (result.created, result.updated, result.failed) == (0, result.read, 0)
     assert_in_sync(source, clean_strapi, mappings, only=[spec.content_type])
+
+
+def test_reconcile_refuses_to_empty_a_type_whose_table_is_empty_unless_allowed(source, clean_strapi, mappings, medusa_sql):
+    sync_all(mappings, source, clean_strapi, only=["product-type"])
+    medusa_sql("update product set type_id = null")
+    medusa_sql("delete from product_type")  # as if the URL pointed at the wrong database
+    (refused,) = sync_all(mappings, source, clean_strapi, only=["product-type"], delete_missing=True)
+    assert refused.failed == 1 and refused.deleted == 0 and "refusing to delete all" in refused.failures[0].message
+    (allowed,) = sync_all(mappings, source, clean_strapi, only=["product-type"], delete_missing=True, allow_empty_source=True)
+    assert allowed.ok and allowed.deleted > 0
+    assert strapi_entries(clean_strapi, mappings.get("product-type")) == []
