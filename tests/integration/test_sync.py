@@ -220,3 +220,17 @@ def test_reconcile_refuses_to_empty_a_type_whose_table_is_empty_unless_allowed(s
     (allowed,) = sync_all(mappings, source, clean_strapi, only=["product-type"], delete_missing=True, allow_empty_source=True)
     assert allowed.ok and allowed.deleted > 0
     assert strapi_entries(clean_strapi, mappings.get("product-type")) == []
+
+
+def test_extreme_amounts_and_whitespace_survive(source, clean_strapi, mappings, medusa_sql):
+    price_id = medusa_sql("select id from money_amount where deleted_at is null order by id limit 1")[0][0]
+    medusa_sql("update money_amount set currency_code = 'jpy', amount = 2147483647 where id = :id", id=price_id)
+    product_id = medusa_sql("select id from product where deleted_at is null order by id limit 1")[0][0]
+    title = "  leading and trailing  \n\u200b zero-width, \u05e2\u05d1\u05e8\u05d9\u05ea RTL, \U0001F600 "
+    medusa_sql("update product set title = :t where id = :id", t=title, id=product_id)
+    results = sync_all(mappings, source, clean_strapi)
+    assert all(r.ok for r in results), [f.message for r in results for f in r.failures]
+    price = clean_strapi.find_by_medusa_ids("money-amounts", [price_id], fields=["amount"])[price_id]
+    assert float(price["amount"]) == 2147483647  # a zero-decimal currency is not divided
+    assert clean_strapi.find_by_medusa_ids("products", [product_id], fields=["title"])[product_id]["title"] == title
+    assert all(r.writes == 0 for r in sync_all(mappings, source, clean_strapi))

@@ -20,7 +20,8 @@ from pipelines.validate import check_strapi
     (sa.Text(), {"type": "text"}),
     (sa.Integer(), {"type": "integer"}),
     (sa.BigInteger(), {"type": "biginteger"}),
-    (sa.Numeric(10, 2), {"type": "decimal"}),
+    (sa.Numeric(12, 3), {"type": "decimal", "column": {"args": [12, 3]}}),
+    (sa.Numeric(), {"type": "decimal", "column": {"args": [30, 10]}}),
     (sa.REAL(), {"type": "float"}),
     (sa.Boolean(), {"type": "boolean"}),
     (postgresql.JSONB(), {"type": "json"}),
@@ -36,7 +37,7 @@ def test_field_types_follow_converters_and_overrides():
     table = sa.Table("t", sa.MetaData(), sa.Column("id", sa.String), sa.Column("amount", sa.Integer),
                      sa.Column("metadata", postgresql.JSONB), sa.Column("name", sa.String))
     spec = MappingSpec(content_type="t", plural="ts", table="t")
-    assert field_attribute(spec, Field("amount", "amount", convert="minor_units"), table) == {"type": "decimal"}
+    assert field_attribute(spec, Field("amount", "amount", convert="minor_units"), table) == {"type": "decimal", "column": {"args": [20, 2]}}
     assert field_attribute(spec, Field("color", "metadata", json_key="color"), table) == {"type": "json"}
     assert field_attribute(spec, Field("name", "name", strapi_type="string"), table) == {"type": "string"}
     assert field_attribute(spec, Field("amount", "amount"), table) == {"type": "integer"}
