@@ -179,7 +179,7 @@ class ContentTypeSync:
             self.spec.plural, fields=["medusa_id"], filters=[("filters[medusa_id][$notNull]", "true")]
         ))
         orphans = [e for e in entries if e.get("medusa_id") and e["medusa_id"] not in self._live]
-        if orphans and not self._live and not self.allow_empty_source:
+        if orphans and not self._live and not self.allow_empty_source and self.source.count(self.spec) == 0:
             # An empty source is far more often a wrong database URL than a catalog deleted on purpose.
             self.result.record_failure(RowFailure(
                 "*", "delete", f"refusing to delete all {len(orphans)} entries: Medusa's {self.spec.table} has no live "
