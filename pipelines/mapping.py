@@ -146,11 +146,6 @@ class MappingSpec:
             wanted.append(self.cursor)
         return list(dict.fromkeys(wanted))
 
-    @property
-    def written_attributes(self) -> list[str]:
-        """Strapi attributes the sync writes and compares (besides `medusa_id`)."""
-        return [*self.fields, *(r.attribute for r in self.relations)]
-
     def relation(self, attribute: str) -> Relation:
         """The relation declared under `attribute`."""
         return next(r for r in self.relations if r.attribute == attribute)
