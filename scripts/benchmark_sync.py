@@ -18,20 +18,18 @@ import resource
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
-
-import sqlalchemy as sa
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pipelines.extract import MedusaSource, engine_url  # noqa: E402
+from pipelines.extract import MedusaSource  # noqa: E402
 from pipelines.mapping import load_mappings  # noqa: E402
 from pipelines.settings import REPO_MAPPINGS_DIR  # noqa: E402
 from pipelines.strapi import StrapiClient  # noqa: E402
 from pipelines.sync import ContentTypeSync  # noqa: E402
+from throwaway_db import database_copy  # noqa: E402
 
 
 def counting(client: StrapiClient) -> Counter:
@@ -72,13 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=4)
     args = parser.parse_args(argv)
 
-    template = engine_url(os.environ["MEDUSA_DATABASE_URL"])
-    copy = f"{template.database}_bench_{uuid.uuid4().hex[:6]}"
-    admin = sa.create_engine(template.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{copy}" TEMPLATE "{template.database}"'))
-    url = template.set(database=copy).render_as_string(hide_password=False)
-    try:
+    with database_copy(os.environ["MEDUSA_DATABASE_URL"], "bench") as url:
         subprocess.run([sys.executable, str(REPO / "scripts" / "generate_catalog.py"), "--database-url", url,
                         "--products", str(args.products)], check=True, stdout=subprocess.DEVNULL)
         mappings = load_mappings(REPO_MAPPINGS_DIR)
@@ -95,11 +87,6 @@ def main(argv: list[str] | None = None) -> int:
         client.close()
         source.dispose()
         return 0 if again == 0 else 1
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
-        admin.dispose()
-
 
 if __name__ == "__main__":
     sys.exit(main())

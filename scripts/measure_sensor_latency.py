@@ -29,6 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from pipelines.extract import engine_url  # noqa: E402
 from pipelines.strapi import StrapiClient  # noqa: E402
+from throwaway_db import database_copy  # noqa: E402
 
 # `dagster dev` started in the background ignores SIGTERM and starts with SIGINT ignored: restore it.
 LAUNCHER = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])"
@@ -51,16 +52,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=3011)
     args = parser.parse_args(argv)
 
-    template = engine_url(os.environ["MEDUSA_DATABASE_URL"])
-    copy = f"{template.database}_latency_{uuid.uuid4().hex[:6]}"
-    admin = sa.create_engine(template.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{copy}" TEMPLATE "{template.database}"'))
-    url = template.set(database=copy)
-    medusa = sa.create_engine(url)
+    with database_copy(os.environ["MEDUSA_DATABASE_URL"], "latency") as url:
+        return measure(url, args)
+
+
+def measure(url: str, args: argparse.Namespace) -> int:
+    """Run dagster dev against the database at `url` and time the changes."""
+    medusa = sa.create_engine(engine_url(url))
     home = Path(tempfile.mkdtemp(prefix="dagster-latency-"))
     shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
-    env = {**os.environ, "DAGSTER_HOME": str(home), "MEDUSA_DATABASE_URL": url.render_as_string(hide_password=False)}
+    env = {**os.environ, "DAGSTER_HOME": str(home), "MEDUSA_DATABASE_URL": url}
     dagster = str(Path(sys.executable).with_name("dagster"))
     log = open(home / "dagster-dev.log", "w")
     process = subprocess.Popen(
@@ -100,9 +101,6 @@ def main(argv: list[str] | None = None) -> int:
             os.killpg(process.pid, signal.SIGKILL)
         log.close()
         medusa.dispose()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)'))
-        admin.dispose()
         shutil.rmtree(home, ignore_errors=True)
 
 
