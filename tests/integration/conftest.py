@@ -9,19 +9,22 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-import uuid
+import sys
 from pathlib import Path
 
 import pytest
 import requests
 import sqlalchemy as sa
 
-from pipelines.extract import MedusaSource, engine_url
+from pipelines.extract import MedusaSource
 from pipelines.mapping import MappingSet, load_mappings
 from pipelines.settings import REPO_MAPPINGS_DIR
 from pipelines.strapi import StrapiClient
 
 REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+
+from throwaway_db import database_copy  # noqa: E402  (scripts/ is not a package)
 
 
 def pytest_collection_modifyitems(items):
@@ -70,17 +73,8 @@ def mappings() -> MappingSet:
 @pytest.fixture
 def medusa_url(stack) -> str:
     """URL of a private copy of the demo Medusa database, dropped after the test."""
-    template = engine_url(stack["MEDUSA_DATABASE_URL"])
-    name = f"{template.database}_t{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(template.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template.database}"'))
-    try:
-        yield template.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with database_copy(stack["MEDUSA_DATABASE_URL"], "t") as url:
+        yield url
 
 
 @pytest.fixture
