@@ -25,7 +25,9 @@ from dagster import (
 from pydantic import Field
 
 from pipelines.extract import FULL, Window
-from pipelines.mapping import MappingSet, MappingSpec
+from pipelines.mapping import MappingErrors, MappingSet, MappingSpec
+from pipelines.preflight import preflight
+from pipelines.secrets import describe_error, redact
 from pipelines.sync import ContentTypeSync, SyncResult
 
 from .resources import MedusaDatabase, StrapiResource
@@ -80,12 +82,25 @@ def run_sync(
     context, spec: MappingSpec, mappings: MappingSet, medusa: MedusaDatabase, strapi: StrapiResource,
     window: Window, *, mode: str, delete_missing: bool = False,
 ) -> dict[str, object]:
-    """Run the engine over `window`; the run's metadata, or Failure (with the same metadata) if rows failed."""
+    """Check the mapping, then run the engine over `window`; the run's metadata, or Failure (with the
+    same metadata) if rows failed.
+
+    Errors become a Failure with a redacted one-line message, raised outside the `except` block so that
+    no library's original text (which may quote a secret) is chained into Dagster's storage.
+    """
     context.log.info(f"{spec.content_type}: {mode} over {window.describe()}")
-    with medusa.source() as source, strapi.client() as client:
-        result = ContentTypeSync(spec, mappings, source, client, concurrency=strapi.concurrency, log=context.log).run(
-            window, delete_missing=delete_missing
-        )
+    try:
+        with medusa.source() as source, strapi.client() as client:
+            preflight(mappings, source, client, only=[spec.content_type])
+            sync = ContentTypeSync(spec, mappings, source, client, concurrency=strapi.concurrency, log=context.log)
+            result = sync.run(window, delete_missing=delete_missing)
+        error = None
+    except MappingErrors as exc:
+        error = "the mapping does not match Medusa or Strapi; nothing was written:\n" + "\n".join(map(str, exc.errors))
+    except Exception as exc:  # noqa: BLE001 - reported as one redacted line; nothing is retried silently
+        error = describe_error(exc)
+    if error is not None:
+        raise Failure(description=f"{spec.content_type}: {redact(error)}")
     metadata = result_metadata(result, window, mode)
     if not result.ok:
         raise Failure(description=f"{result.failed} row(s) of {spec.content_type} failed: {result.summary()}", metadata=metadata)

@@ -15,7 +15,9 @@ from .settings import REPO_STRAPI_APP, Settings, SettingsError, mappings_dir
 from .strapi import StrapiClient, StrapiError, StrapiUnavailable
 from .strapi_schema import SchemaError, generate_app, read_app_schemas
 from .sync import DEFAULT_CONCURRENCY, SyncResult, sync_all
-from .validate import check_database, check_strapi
+from .locks import LockTimeout
+from .secrets import RedactingFilter, SecretError, describe_error, redact
+from .validate import check_database, check_strapi, field_types
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -59,39 +61,47 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Check every mapping as far as the reachable systems allow; print each problem as file:line: key: message."""
+    """Check every mapping as far as the reachable systems allow; print each problem as file:line: key: message.
+
+    The checks are those every run makes before writing (`preflight`); here a system that cannot be
+    reached is skipped with a note instead of stopping the check.
+    """
     mappings = load_mappings(args.mappings or mappings_dir())
     print(f"files: ok, {len(mappings)} mappings ({', '.join(mappings.content_types)})")
-    errors = _database_errors(mappings) + _strapi_errors(mappings, args.strapi_app)
+    url = os.environ.get("MEDUSA_DATABASE_URL", "").strip()
+    source = MedusaSource(url) if url else None
+    try:
+        errors, types = _database_errors(mappings, source)
+        errors += _strapi_errors(mappings, args.strapi_app, types)
+    finally:
+        if source:
+            source.dispose()
     if errors:
         raise MappingErrors(errors)
     print("ok")
     return EXIT_OK
 
 
-def _database_errors(mappings: MappingSet) -> list:
-    url = os.environ.get("MEDUSA_DATABASE_URL")
-    if not url:
-        print("medusa: skipped (MEDUSA_DATABASE_URL not set)")
-        return []
-    source = MedusaSource(url)
+def _database_errors(mappings: MappingSet, source: MedusaSource | None) -> tuple[list, dict | None]:
+    if source is None:
+        print("medusa: skipped (MEDUSA_DATABASE_URL not set); attribute types not compared")
+        return [], None
     try:
         errors = check_database(mappings, source)
+        types = None if errors else field_types(mappings, source)
     except SourceError as exc:
-        print(f"medusa: skipped ({exc})")
-        return []
-    finally:
-        source.dispose()
+        print(f"medusa: skipped ({exc}); attribute types not compared")
+        return [], None
     print(f"medusa: {'ok' if not errors else f'{len(errors)} error(s)'}, tables and columns checked")
-    return errors
+    return errors, types
 
 
-def _strapi_errors(mappings: MappingSet, app_dir: Path) -> list:
-    url, token = os.environ.get("STRAPI_URL"), os.environ.get("STRAPI_API_TOKEN")
+def _strapi_errors(mappings: MappingSet, app_dir: Path, types: dict | None) -> list:
+    url, token = os.environ.get("STRAPI_URL", "").strip(), os.environ.get("STRAPI_API_TOKEN", "").strip()
     if url and token:
         client = StrapiClient(url, token, retries=1)
         try:
-            errors = check_strapi(mappings, client.content_types(), f"Strapi at {url}")
+            errors = check_strapi(mappings, client.content_types(), f"Strapi at {url}", types=types)
             print(f"strapi: {'ok' if not errors else f'{len(errors)} error(s)'}, content types of {url} checked")
             return errors
         except (StrapiUnavailable, StrapiError) as exc:
@@ -99,7 +109,7 @@ def _strapi_errors(mappings: MappingSet, app_dir: Path) -> list:
         finally:
             client.close()
     if (app_dir / "src" / "api").is_dir():
-        errors = check_strapi(mappings, read_app_schemas(app_dir), f"the Strapi app in {app_dir}")
+        errors = check_strapi(mappings, read_app_schemas(app_dir), f"the Strapi app in {app_dir}", types=types)
         print(f"strapi: {'ok' if not errors else f'{len(errors)} error(s)'}, content types of {app_dir} checked")
         return errors
     print("strapi: skipped (no STRAPI_URL and no app folder)")
@@ -192,10 +202,13 @@ def _print_result(result: SyncResult) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `medusa-strapi` console script."""
     args = _parser().parse_args(argv)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(RedactingFilter())
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(asctime)s %(levelname)s %(message)s",
-        stream=sys.stderr,
+        handlers=[handler],
+        force=True,
     )
     commands = {
         "validate": cmd_validate, "sync": cmd_sync, "reconcile": cmd_reconcile, "plan": cmd_plan,
@@ -208,11 +221,14 @@ def main(argv: list[str] | None = None) -> int:
             print(error, file=sys.stderr)
         print(f"{len(exc.errors)} mapping error(s); nothing was written", file=sys.stderr)
         return EXIT_FAILED
-    except (SettingsError, KeyError) as exc:
-        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
+    except (SettingsError, SecretError, KeyError) as exc:
+        print(f"error: {redact(str(exc.args[0] if exc.args else exc))}", file=sys.stderr)
         return EXIT_USAGE
-    except (SourceError, StrapiUnavailable, StrapiError, SchemaError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (SourceError, StrapiUnavailable, StrapiError, SchemaError, LockTimeout) as exc:
+        print(f"error: {redact(str(exc))}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # noqa: BLE001 - a library's message may quote a secret: never show it raw
+        print(f"error: unexpected {describe_error(exc)}", file=sys.stderr)
         return EXIT_FAILED
 
 

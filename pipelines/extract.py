@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from .mapping import MappingSpec, Relation
+from .secrets import remember
 
 DEFAULT_CHUNK_SIZE = 500
 IN_BATCH = 1000  # keys per `IN (...)` lookup
@@ -37,11 +39,17 @@ class Window:
     start: datetime | None = None
     end: datetime | None = None
     include_deleted: bool = False
+    keys: frozenset[str] | None = None  # only these primary-key values (as text)
 
     @property
     def is_full(self) -> bool:
         """True when the window covers every live row and nothing else."""
-        return self.start is None and self.end is None and not self.include_deleted
+        return self.start is None and self.end is None and not self.include_deleted and self.keys is None
+
+    @classmethod
+    def of_keys(cls, keys: Iterable[Any]) -> "Window":
+        """The live rows whose primary key is one of `keys` (read again at the time of the call)."""
+        return cls(keys=frozenset(str(k) for k in keys))
 
     @classmethod
     def changes_since(cls, since: datetime | None) -> "Window":
@@ -57,6 +65,8 @@ class Window:
         """Human-readable bounds, for logs and run metadata."""
         if self.is_full:
             return "all live rows"
+        if self.keys is not None:
+            return f"{len(self.keys)} live row(s) by key"
         bounds = f"{self.column or 'cursor'} in [{self.start.isoformat() if self.start else '-inf'}, " \
                  f"{self.end.isoformat() if self.end else '+inf'})"
         return bounds + (", soft-deleted included" if self.include_deleted else "")
@@ -66,11 +76,39 @@ FULL = Window()
 
 
 def engine_url(url: str) -> sa.URL:
-    """Parse a Postgres URL, naming the psycopg 3 driver when none is given."""
-    parsed = make_url(url)
+    """Parse a Postgres URL, naming the psycopg 3 driver when none is given.
+
+    The password is remembered for redaction; a URL that does not parse is refused without echoing it
+    (SQLAlchemy's own message would quote it, password included).
+    """
+    try:
+        parsed = make_url(url.strip())
+    except (sa.exc.ArgumentError, ValueError):
+        raise SourceError("MEDUSA_DATABASE_URL is not a valid database URL (its value is not shown)") from None
+    remember(parsed.password)
     if parsed.drivername in ("postgres", "postgresql"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
+
+
+@dataclass(frozen=True)
+class UnreadableJson:
+    """A json/jsonb value Python could not parse (e.g. nested deeper than its recursion limit).
+
+    The extractor returns it in place of the value, so the row fails on its own in the transform.
+    """
+
+    reason: str
+
+
+def load_json(text: str | bytes) -> Any:
+    """json.loads for the database driver; a value it cannot parse becomes UnreadableJson, not an error."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        return UnreadableJson("JSON nested too deeply to be read")
+    except ValueError as exc:
+        return UnreadableJson(f"invalid JSON: {exc}")
 
 
 class MedusaSource:
@@ -80,6 +118,7 @@ class MedusaSource:
         self.engine = sa.create_engine(
             engine_url(url),
             pool_pre_ping=True,
+            json_deserializer=load_json,
             connect_args={"connect_timeout": connect_timeout, "application_name": "medusa-strapi-sync"},
         )
         self._metadata = sa.MetaData()
@@ -134,6 +173,8 @@ class MedusaSource:
                 stmt = stmt.where(column >= window.start)
             if window.end is not None:
                 stmt = stmt.where(column < window.end)
+        if window.keys is not None:
+            stmt = stmt.where(table.c[spec.primary_key].in_(_typed(table.c[spec.primary_key], window.keys)))
         order = [table.c[spec.cursor]] if spec.cursor else []
         return stmt.order_by(*order, table.c[spec.primary_key])
 

@@ -146,6 +146,10 @@ class MappingSpec:
             wanted.append(self.cursor)
         return list(dict.fromkeys(wanted))
 
+    def source_key(self, medusa_id: str) -> str:
+        """The primary key (as text) of the source row an entry's medusa_id comes from."""
+        return medusa_id.split(":", 1)[0] if self.json_entries else medusa_id
+
     def relation(self, attribute: str) -> Relation:
         """The relation declared under `attribute`."""
         return next(r for r in self.relations if r.attribute == attribute)

@@ -8,6 +8,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from .secrets import clean_secret
+
 PAGE_SIZE = 100  # Strapi's maxLimit in config/api.js
 MAX_QUERY_CHARS = 6000  # keeps `$in` lookups well under Node's 16 KiB header limit
 
@@ -105,7 +107,8 @@ class StrapiClient:
         self.session.mount("https://", adapter)
         self.session.headers.update({"Accept": "application/json", "User-Agent": "medusa-strapi-sync"})
         if api_token:
-            self.session.headers["Authorization"] = f"Bearer {api_token}"
+            # Cleaned here, on every path in: requests would quote a token with a line break in its error.
+            self.session.headers["Authorization"] = f"Bearer {clean_secret('STRAPI_API_TOKEN', api_token)}"
 
     def __repr__(self) -> str:  # never shows the token
         return f"StrapiClient({self.base_url!r})"
@@ -140,9 +143,12 @@ class StrapiClient:
         self.request("GET", f"/api/{plural}", params={"pagination[pageSize]": 1, "fields[0]": "medusa_id"})
 
     def content_types(self) -> dict[str, dict[str, Any]]:
-        """Content-type UID -> attributes, as the running Strapi has them (content-type-builder API)."""
+        """Content-type UID -> {"pluralName", "attributes"}, as the running Strapi has them (content-type-builder API)."""
         body = self.request("GET", "/api/content-type-builder/content-types")
-        return {ct["uid"]: ct.get("schema", {}).get("attributes", {}) for ct in body["data"]}
+        return {
+            ct["uid"]: {"pluralName": ct.get("schema", {}).get("pluralName"), "attributes": ct.get("schema", {}).get("attributes", {})}
+            for ct in body["data"]
+        }
 
     def iter_entries(
         self,

@@ -190,9 +190,11 @@ def generate_app(mappings: MappingSet, source: MedusaSource) -> GeneratedApp:
 
 
 def read_app_schemas(app_dir: Path) -> dict[str, dict[str, Any]]:
-    """Content-type UID -> attributes, from the schema.json files of a Strapi app folder."""
+    """Content-type UID -> {"pluralName", "attributes"}, from the schema.json files of a Strapi app folder."""
     schemas = {}
     for path in sorted((app_dir / "src" / "api").glob("*/content-types/*/schema.json")):
-        name = path.parent.name
-        schemas[f"api::{path.parts[-4]}.{name}"] = json.loads(path.read_text()).get("attributes", {})
+        schema = json.loads(path.read_text())
+        schemas[f"api::{path.parts[-4]}.{path.parent.name}"] = {
+            "pluralName": schema.get("info", {}).get("pluralName"), "attributes": schema.get("attributes", {}),
+        }
     return schemas

@@ -10,13 +10,17 @@ import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable
 
-from .extract import FULL, DEFAULT_CHUNK_SIZE, MedusaSource, Window
+from .extract import FULL, DEFAULT_CHUNK_SIZE, IN_BATCH, MedusaSource, Window
+from .locks import ContentTypeLock
 from .mapping import MappingSet, MappingSpec
-from .strapi import StrapiClient, StrapiError
+from .preflight import preflight
+from .secrets import describe_error, redact
+from .strapi import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable
 from .strapi_schema import field_attribute
 from .transform import Link, Record, transform
 
@@ -129,6 +133,7 @@ class ContentTypeSync:
         self._deferred: list[tuple[Record, list[str]]] = []  # self-relations left for the second pass
         self._counted: set[str] = set()  # medusa_ids already counted as created or updated in this run
         self._live: set[str] = set()  # medusa_ids of live Medusa rows seen in this run (for reconcile)
+        self._failed_keys: set[str] = set()  # source keys of rows that failed to convert: their entries stay
 
     def run(self, window: Window = FULL, *, delete_missing: bool = False) -> SyncResult:
         """Sync the rows of the window; returns the counts (row failures are counted, not raised).
@@ -136,20 +141,26 @@ class ContentTypeSync:
         Soft-deleted rows in the window (see `Window.include_deleted`) have their entries deleted.
         `delete_missing` (full window only) makes it a reconcile: entries whose medusa_id is not a live
         Medusa row are deleted too; entries without a medusa_id are never touched.
+
+        The content type's lock (`locks.ContentTypeLock`) is held shared while rows are read and
+        written, and exclusively while a reconcile deletes; a dry run takes none.
         """
         if delete_missing and not window.is_full:
             raise ValueError("delete_missing needs the full window: a partial window cannot tell what is gone")
         started = time.monotonic()
         self.client.check_access(self.spec.plural)
+        lock = ContentTypeLock(self.source.engine, self.spec.content_type, log=self.log)
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="strapi-write") as pool:
-            for rows in self.source.iter_chunks(self.spec, window, self.chunk_size):
-                self._sync_chunk(rows, pool)
-                self.result.seconds = time.monotonic() - started
-                self.log.info("so far: %s", self.result.summary())
-            if self._deferred:
-                self._link_deferred(pool)
+            with nullcontext() if self.dry_run else lock.shared():
+                for rows in self.source.iter_chunks(self.spec, window, self.chunk_size):
+                    self._sync_chunk(rows, pool)
+                    self.result.seconds = time.monotonic() - started
+                    self.log.info("so far: %s", self.result.summary())
+                if self._deferred:
+                    self._link_deferred(pool)
             if delete_missing:
-                self._delete_missing(pool)
+                with nullcontext() if self.dry_run else lock.exclusive():
+                    self._delete_missing(pool)
         self.result.seconds = time.monotonic() - started
         return self.result
 
@@ -159,13 +170,22 @@ class ContentTypeSync:
         self._live.update(r.medusa_id for r in records if not r.deleted)
         for record in records:
             if record.error and not record.deleted:
+                self._failed_keys.add(str(record.key))
                 self.result.record_failure(RowFailure(record.medusa_id, "convert", record.error))
         gone = [r for r in records if r.deleted]
         records = [r for r in records if not r.error and not r.deleted]
         self._attach_links(records)
         existing = self._index([r.medusa_id for r in records + gone])
         self._resolve_targets(records)
-        writes = [w for w in (self._plan(r, existing.get(r.medusa_id)) for r in records) if w is not None]
+        writes = []
+        for record in records:
+            try:
+                write = self._plan(record, existing.get(record.medusa_id))
+            except Exception as exc:  # noqa: BLE001 - one row's surprise must not stop the run
+                self.result.record_failure(RowFailure(record.medusa_id, "plan", describe_error(exc)))
+                continue
+            if write is not None:
+                writes.append(write)
         for record in gone:
             if record.medusa_id in existing:
                 writes.append(_Write(record, {}, existing[record.medusa_id]["documentId"], action="delete"))
@@ -174,11 +194,24 @@ class ContentTypeSync:
         self._count(pool.map(self._write, writes))
 
     def _delete_missing(self, pool: ThreadPoolExecutor) -> None:
-        """Delete entries whose medusa_id is no live Medusa row (hard deletes, or soft deletes missed)."""
+        """Delete entries whose medusa_id is no live Medusa row (hard deletes, or soft deletes missed).
+
+        The candidates (entries not seen live during this run) are re-checked against Medusa now: a row
+        created or revived while the run went on, and synced by another run, is live and stays.
+        """
         entries = list(self.client.iter_entries(
             self.spec.plural, fields=["medusa_id"], filters=[("filters[medusa_id][$notNull]", "true")]
         ))
-        orphans = [e for e in entries if e.get("medusa_id") and e["medusa_id"] not in self._live]
+        candidates = [
+            e for e in entries
+            if e.get("medusa_id") and e["medusa_id"] not in self._live
+            and self.spec.source_key(e["medusa_id"]) not in self._failed_keys
+        ]
+        live_now, failing_now = self._live_now([e["medusa_id"] for e in candidates])
+        orphans = [
+            e for e in candidates
+            if e["medusa_id"] not in live_now and self.spec.source_key(e["medusa_id"]) not in failing_now
+        ]
         if orphans and not self._live and not self.allow_empty_source and self.source.count(self.spec) == 0:
             # An empty source is far more often a wrong database URL than a catalog deleted on purpose.
             self.result.record_failure(RowFailure(
@@ -188,6 +221,20 @@ class ContentTypeSync:
             return
         writes = [_Write(Record(e["medusa_id"]), {}, e["documentId"], action="delete") for e in orphans]
         self._count(pool.map(self._write, writes))
+
+    def _live_now(self, medusa_ids: list[str]) -> tuple[set[str], set[str]]:
+        """Which of `medusa_ids` are live in Medusa at this moment, and the source keys whose rows fail."""
+        keys = sorted({self.spec.source_key(mid) for mid in medusa_ids})
+        live: set[str] = set()
+        failing: set[str] = set()
+        for start in range(0, len(keys), IN_BATCH):
+            window = Window.of_keys(keys[start:start + IN_BATCH])
+            for rows in self.source.iter_chunks(self.spec, window, self.chunk_size):
+                for record in transform(rows, self.spec):
+                    live.add(record.medusa_id)
+                    if record.error:
+                        failing.add(str(record.key))
+        return live, failing
 
     def _index(self, medusa_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Existing entries with the values the sync compares (mapped fields, relation targets' medusa_id)."""
@@ -341,10 +388,14 @@ class ContentTypeSync:
                 data = {k: v for k, v in write.data.items() if k != "medusa_id"}
                 self.client.update(plural, found[write.record.medusa_id]["documentId"], data)
                 return "updated"
+        except StrapiAuthError:
+            raise
         except StrapiError as exc:
-            if exc.status in (401, 403):
-                raise
-            return RowFailure(write.record.medusa_id, write.action, f"{exc.status}: {exc.message}")
+            return RowFailure(write.record.medusa_id, write.action, f"{exc.status}: {redact(exc.message)}")
+        except StrapiUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - e.g. a value the JSON encoder refuses: this row fails, not the run
+            return RowFailure(write.record.medusa_id, write.action, describe_error(exc))
 
 
 def _ids(link: Link) -> list[str]:
@@ -411,11 +462,15 @@ def sync_all(
     on_result: Callable[[SyncResult], None] | None = None,
     **options: Any,
 ) -> list[SyncResult]:
-    """Sync the mapped content types (or `only` those) in dependency order; returns one result each."""
+    """Sync the mapped content types (or `only` those) in dependency order; returns one result each.
+
+    Every mapping is checked first, as `validate` does (MappingErrors, before anything is written).
+    """
     selected = set(only) if only else None
     if selected:
         for name in selected:
             mappings.get(name)  # KeyError naming the known types
+    preflight(mappings, source, client)  # every mapping, as `validate` checks them, before the first write
     results = []
     for spec in mappings:
         if selected and spec.content_type not in selected:

@@ -12,8 +12,9 @@ from typing import Any
 import pandas as pd
 
 from .convert import CONVERTERS, ConversionError
-from .extract import DELETED
+from .extract import DELETED, UnreadableJson
 from .mapping import KEY_COLUMN, VALUE_COLUMN, Field, MappingSpec
+from .secrets import describe_error
 
 Link = str | list[str] | None
 
@@ -30,11 +31,11 @@ class Record:
     deleted: bool = False  # the row is soft-deleted in Medusa: its entry is to be removed
 
 
-def jsonable(value: Any) -> Any:
-    """A JSON-safe copy of a database value: Decimal/datetime/UUID converted, NaN refused as None.
+MAX_JSON_DEPTH = 100  # deeper values fail their row: Python's JSON encoder and Strapi's reader are recursive
 
-    Strings, nested dicts and lists pass through unchanged (unicode included).
-    """
+
+def _scalar(value: Any) -> Any:
+    """A JSON-safe copy of a database scalar: Decimal/datetime/UUID converted, NaN and infinities as None."""
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
@@ -51,13 +52,41 @@ def jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, uuid.UUID):
         return str(value)
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
+    if isinstance(value, UnreadableJson):
+        raise ConversionError(value.reason)
     if value is pd.NA or value is pd.NaT:
         return None
     return str(value)
+
+
+def jsonable(value: Any, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """A JSON-safe copy of a database value (see `_scalar`); dicts and lists are copied without recursion.
+
+    Raises ConversionError for a value nested deeper than `max_depth`, or one the driver could not read.
+    """
+    if not isinstance(value, (dict, list, tuple)):
+        return _scalar(value)
+    root: list[Any] = [None]
+    stack: list[tuple[Any, Any, Any, int]] = [(value, root, 0, 1)]  # (source, parent container, slot, depth)
+    while stack:
+        item, parent, slot, depth = stack.pop()
+        if isinstance(item, dict):
+            copy: Any = {}
+            children = [(str(k), v) for k, v in item.items()]
+        elif isinstance(item, (list, tuple)):
+            copy = [None] * len(item)
+            children = list(enumerate(item))
+        else:
+            parent[slot] = _scalar(item)
+            continue
+        if depth > max_depth:
+            raise ConversionError(f"JSON value nests deeper than {max_depth} levels")
+        parent[slot] = copy
+        for key, child in children:
+            if isinstance(copy, dict):
+                copy[key] = None  # keeps the source's key order
+            stack.append((child, copy, key, depth + 1))
+    return root[0]
 
 
 def to_frame(rows: list[dict[str, Any]], spec: MappingSpec) -> pd.DataFrame:
@@ -68,11 +97,22 @@ def to_frame(rows: list[dict[str, Any]], spec: MappingSpec) -> pd.DataFrame:
 
 def explode_json_entries(frame: pd.DataFrame, spec: MappingSpec) -> pd.DataFrame:
     """One row per key of the `json_entries` object column, with `$key` / `$value` pseudo-columns."""
-    items = frame[spec.json_entries].map(lambda obj: list(obj.items()) if isinstance(obj, dict) else [])
+    items = frame[spec.json_entries].map(_entries)
     exploded = frame.assign(_item=items).explode("_item").dropna(subset=["_item"])
     exploded[KEY_COLUMN] = exploded["_item"].map(lambda kv: kv[0])
     exploded[VALUE_COLUMN] = exploded["_item"].map(lambda kv: kv[1])
     return exploded.drop(columns="_item").reset_index(drop=True).astype(object)
+
+
+def _entries(obj: Any) -> list[tuple[Any, Any]]:
+    if isinstance(obj, dict):
+        return list(obj.items())
+    if isinstance(obj, UnreadableJson):
+        return [(UNREADABLE_KEY, obj)]  # one failing entry stands for the entries that cannot be read
+    return []
+
+
+UNREADABLE_KEY = "*"
 
 
 def _value(f: Field, row: dict[str, Any]) -> Any:
@@ -96,18 +136,24 @@ def transform(rows: list[dict[str, Any]], spec: MappingSpec) -> list[Record]:
     frame = to_frame(rows, spec)
     if spec.json_entries:
         frame = explode_json_entries(frame, spec)
-    records = []
-    for row in frame.to_dict("records"):
-        key = row[spec.primary_key]
-        medusa_id = f"{key}:{row[KEY_COLUMN]}" if spec.json_entries else str(key)
-        record = Record(medusa_id=medusa_id, key=key, deleted=bool(row.get(DELETED)))
-        try:
-            record.attributes = {name: _value(f, row) for name, f in spec.fields.items()}
-        except (ConversionError, ArithmeticError, TypeError, ValueError) as exc:
-            record.error = f"cannot convert: {exc}"
+    return [_record(row, spec) for row in frame.to_dict("records")]
+
+
+def _record(row: dict[str, Any], spec: MappingSpec) -> Record:
+    """One row as a Record; any exception fails this row only (its reason in `error`)."""
+    key = row[spec.primary_key]
+    medusa_id = f"{key}:{row[KEY_COLUMN]}" if spec.json_entries else str(key)
+    record = Record(medusa_id=medusa_id, key=key, deleted=bool(row.get(DELETED)))
+    try:
+        if spec.json_entries and isinstance(row[VALUE_COLUMN], UnreadableJson):
+            raise ConversionError(f"{spec.json_entries}: {row[VALUE_COLUMN].reason}")
+        record.attributes = {name: _value(f, row) for name, f in spec.fields.items()}
         record.links = {
             rel.attribute: None if row[rel.column] is None else str(row[rel.column])
             for rel in spec.relations if rel.column
         }
-        records.append(record)
-    return records
+    except ConversionError as exc:
+        record.error = f"cannot convert: {exc}"
+    except Exception as exc:  # noqa: BLE001 - one row's surprise must not stop the run
+        record.error = f"cannot convert: {describe_error(exc)}"
+    return record

@@ -7,13 +7,33 @@ Each returns MappingErrors located at the offending key, so nothing is written b
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import Any, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from .extract import MedusaSource, SourceError
 from .mapping import MappingError, MappingSet, MappingSpec
+from .strapi_schema import SchemaError, field_attribute
+
+# Strapi attribute types that hold the same kind of value: a mapping may write into any of its family.
+TYPE_FAMILIES = {
+    "string": "text", "text": "text", "richtext": "text", "email": "text", "uid": "text", "password": "text",
+    "enumeration": "text",
+    "integer": "integer", "biginteger": "integer",
+    "decimal": "number", "float": "number",
+    "boolean": "boolean", "json": "json",
+    "datetime": "datetime", "timestamp": "datetime", "date": "date", "time": "time",
+}
+ACCEPTS = {"number": {"number", "integer"}}  # a decimal attribute also takes whole numbers
+
+StrapiTypes = dict[str, dict[str, Any]]  # content-type UID -> {"pluralName": ..., "attributes": {...}}
+
+
+def _selected(mappings: MappingSet, only: Iterable[str] | None) -> list[MappingSpec]:
+    if only is None:
+        return list(mappings)
+    return [spec for spec in mappings if spec.content_type in set(only)]
 
 
 def _suggest(name: str, options: list[str]) -> str:
@@ -43,13 +63,13 @@ def _is_json(table: sa.Table, column: str) -> bool:
     return column in table.c and isinstance(table.c[column].type, (sa.JSON, postgresql.JSONB, postgresql.JSON))
 
 
-def check_database(mappings: MappingSet, source: MedusaSource) -> list[MappingError]:
-    """Every table and column a mapping names exists in the connected Medusa database.
+def check_database(mappings: MappingSet, source: MedusaSource, only: Iterable[str] | None = None) -> list[MappingError]:
+    """Every table and column a mapping (of `only` these content types) names exists in Medusa's database.
 
     Raises SourceError when the database cannot be reached.
     """
     errors: list[MappingError] = []
-    for spec in mappings:
+    for spec in _selected(mappings, only):
         table = _table(source, spec, spec.table, errors, "source", "table")
         if table is None:
             continue
@@ -78,17 +98,57 @@ def check_database(mappings: MappingSet, source: MedusaSource) -> list[MappingEr
     return errors
 
 
-def check_strapi(mappings: MappingSet, content_types: dict[str, dict[str, Any]], where: str) -> list[MappingError]:
-    """Every content type and attribute a mapping writes exists in Strapi (`content_types`: UID -> attributes)."""
+def field_types(mappings: MappingSet, source: MedusaSource, only: Iterable[str] | None = None) -> dict[tuple[str, str], str]:
+    """(content type, attribute) -> the Strapi type a mapped field writes (as the generator types it)."""
+    types = {}
+    for spec in _selected(mappings, only):
+        table = source.table(spec.table, spec.schema)
+        for name, f in spec.fields.items():
+            try:
+                types[(spec.content_type, name)] = field_attribute(spec, f, table)["type"]
+            except (SchemaError, KeyError):
+                continue  # reported by check_database / the generator
+    return types
+
+
+def _type_error(written: str, held: str) -> str | None:
+    want, have = TYPE_FAMILIES.get(written, written), TYPE_FAMILIES.get(held, held)
+    if have == want or want in ACCEPTS.get(have, ()):
+        return None
+    return f"Strapi's attribute is {held}, but the mapping writes {written} values (regenerate the content type, or convert the field)"
+
+
+def check_strapi(
+    mappings: MappingSet,
+    content_types: StrapiTypes,
+    where: str,
+    *,
+    types: dict[tuple[str, str], str] | None = None,
+    only: Iterable[str] | None = None,
+) -> list[MappingError]:
+    """Every content type, plural and attribute a mapping writes exists in Strapi, with a compatible type.
+
+    `content_types`: UID -> {"pluralName", "attributes"}; `types`: what each mapped field writes (see
+    `field_types`; attribute types are not compared without it).
+    """
     errors: list[MappingError] = []
-    for spec in mappings:
-        attributes = content_types.get(spec.uid)
-        if attributes is None:
+    for spec in _selected(mappings, only):
+        schema = content_types.get(spec.uid)
+        if schema is None:
             known = [uid.split(".")[-1] for uid in content_types if uid.startswith("api::")]
             errors.append(spec.error(
                 f"{where} has no content type {spec.uid}{_suggest(spec.content_type, known)}", "content_type"
             ))
             continue
+        attributes = schema.get("attributes", {})
+        plural = schema.get("pluralName")
+        if plural and plural != spec.plural:
+            errors.append(spec.error(f"{spec.uid} in {where} has the plural {plural!r}, not {spec.plural!r}", "plural"))
+        for name in spec.fields:
+            written, held = (types or {}).get((spec.content_type, name)), attributes.get(name, {}).get("type")
+            problem = _type_error(written, held) if written and held else None
+            if problem:
+                errors.append(spec.error(problem, "fields", name))
         if "medusa_id" not in attributes:
             errors.append(spec.error(f"{spec.uid} in {where} has no medusa_id attribute", "content_type"))
         for section, names in (("fields", list(spec.fields)), ("cms_only", list(spec.cms_only))):

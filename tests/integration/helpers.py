@@ -87,3 +87,12 @@ def assert_in_sync(source: MedusaSource, strapi: StrapiClient, mappings: Mapping
                 assert got == expected, f"{spec.content_type} {mid}.{rel.attribute}: strapi {got} != medusa {expected}"
         counts[spec.content_type] = len(records)
     return counts
+
+
+def clone_row(medusa_sql, table: str, key: str, **changes) -> None:
+    """Insert a copy of row `key` of `table` with `changes` applied (a new row, in every column alike)."""
+    medusa_sql(
+        f"insert into {table} select (jsonb_populate_record(null::{table}, to_jsonb(t) || cast(:changes as jsonb))).* "
+        f"from {table} t where id = :key",
+        key=key, changes=json.dumps(changes),
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 from pipelines.mapping import load_mappings
 from pipelines.settings import REPO_MAPPINGS_DIR, REPO_STRAPI_APP
 from pipelines.strapi_schema import generate_app
-from pipelines.validate import check_database, check_strapi
+from pipelines.validate import check_database, check_strapi, field_types
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -42,7 +42,7 @@ def test_strapi_schema_command_writes_then_checks(stack, tmp_path):
 
 def test_repo_mappings_pass_every_check(source, strapi, mappings, stack):
     assert check_database(mappings, source) == []
-    assert check_strapi(mappings, strapi.content_types(), "Strapi") == []
+    assert check_strapi(mappings, strapi.content_types(), "Strapi", types=field_types(mappings, source)) == []
     result = cli("validate", env=stack)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "medusa: ok" in result.stdout and f"content types of {stack['STRAPI_URL']} checked" in result.stdout

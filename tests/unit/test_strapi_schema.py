@@ -48,12 +48,13 @@ def test_committed_content_types_carry_unique_medusa_id_and_both_relation_sides(
     mappings = load_mappings(REPO_MAPPINGS_DIR)
     assert set(schemas) == {spec.uid for spec in mappings}
     for spec in mappings:
-        assert schemas[spec.uid]["medusa_id"] == MEDUSA_ID_ATTRIBUTE
+        assert schemas[spec.uid]["pluralName"] == spec.plural
+        assert schemas[spec.uid]["attributes"]["medusa_id"] == MEDUSA_ID_ATTRIBUTE
         for rel in spec.relations:
             if rel.inverse:
-                inverse = schemas[mappings.get(rel.target).uid][rel.inverse]
+                inverse = schemas[mappings.get(rel.target).uid]["attributes"][rel.inverse]
                 assert inverse["mappedBy"] == rel.attribute and inverse["target"] == spec.uid
-    assert schemas["api::product.product"]["rich_description"] == {"type": "richtext"}
+    assert schemas["api::product.product"]["attributes"]["rich_description"] == {"type": "richtext"}
 
 
 def _spec(**kw) -> MappingSpec:
@@ -62,19 +63,40 @@ def _spec(**kw) -> MappingSpec:
     return MappingSpec(**{**base, **kw})
 
 
+def _types(attributes: dict, plural: str = "widgets") -> dict:
+    return {"api::widget.widget": {"pluralName": plural, "attributes": attributes}}
+
+
 def test_check_strapi_names_missing_types_and_attributes():
     owner = Relation("owner", "widget", column="owner_id")
     mappings = MappingSet((_spec(relations=(owner,)),))
-    ok = {"api::widget.widget": {"medusa_id": {}, "title": {}, "owner": {"type": "relation", "target": "api::widget.widget"}}}
+    ok = _types({"medusa_id": {}, "title": {}, "owner": {"type": "relation", "target": "api::widget.widget"}})
     assert check_strapi(mappings, ok, "Strapi") == []
 
-    (error,) = check_strapi(mappings, {"api::widgit.widgit": {}}, "Strapi")
+    (error,) = check_strapi(mappings, {"api::widgit.widgit": {"pluralName": "widgits", "attributes": {}}}, "Strapi")
     assert (error.line, error.key) == (1, "content_type") and "no content type api::widget.widget (did you mean 'widgit'?)" in error.message
 
-    typo = {"api::widget.widget": {"medusa_id": {}, "titel": {}, "owner": {"type": "relation", "target": "api::widget.widget"}}}
+    typo = _types({"medusa_id": {}, "titel": {}, "owner": {"type": "relation", "target": "api::widget.widget"}})
     (error,) = check_strapi(mappings, typo, "Strapi")
     assert (error.line, error.key) == (6, "fields.title") and "has no attribute 'title' (did you mean 'titel'?)" in error.message
 
-    wrong_target = {"api::widget.widget": {"medusa_id": {}, "title": {}, "owner": {"type": "relation", "target": "api::x.x"}}}
+    wrong_target = _types({"medusa_id": {}, "title": {}, "owner": {"type": "relation", "target": "api::x.x"}})
     (error,) = check_strapi(mappings, wrong_target, "Strapi")
     assert error.key == "relations.owner.target" and "is not a relation to api::widget.widget" in error.message
+
+    (error,) = check_strapi(mappings, {**ok, "api::widget.widget": {**ok["api::widget.widget"], "pluralName": "widgetz"}}, "Strapi")
+    assert error.key == "plural" and "'widgetz', not 'widgets'" in error.message
+
+
+@pytest.mark.parametrize(("written", "held", "ok"), [
+    ("text", "string", True), ("text", "richtext", True), ("integer", "decimal", True), ("decimal", "float", True),
+    ("integer", "biginteger", True), ("datetime", "datetime", True),
+    ("text", "integer", False), ("decimal", "integer", False), ("json", "text", False), ("boolean", "string", False),
+])
+def test_check_strapi_compares_attribute_types(written, held, ok):
+    mappings = MappingSet((_spec(),))
+    errors = check_strapi(mappings, _types({"medusa_id": {}, "title": {"type": held}}), "Strapi",
+                          types={("widget", "title"): written})
+    assert (errors == []) is ok, errors
+    if not ok:
+        assert errors[0].key == "fields.title" and f"attribute is {held}" in errors[0].message

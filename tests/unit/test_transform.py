@@ -117,3 +117,45 @@ def test_a_value_the_converter_refuses_marks_the_record():
     (good, bad) = transform([{"id": 1, "n": "7", "updated_at": None}, {"id": 2, "n": "7.5", "updated_at": None}], spec)
     assert good.attributes == {"n": 7} and good.error is None
     assert "not a whole number" in bad.error
+
+
+def nested(depth: int) -> dict:
+    value: object = 1
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+def test_deep_json_fails_its_row_only_and_needs_no_recursion():
+    import sys
+
+    deep = nested(sys.getrecursionlimit() * 3)  # would overflow any recursive walk
+    records = transform([row(metadata=deep), row(id="prod_2", metadata=nested(50))], SPEC)
+    assert records[0].error and "deeper than 100 levels" in records[0].error
+    assert records[1].error is None and records[1].attributes["metadata"] == nested(50)
+
+
+def test_jsonable_copies_without_recursion_and_keeps_key_order():
+    value = {"b": [1, Decimal("2.5"), {"z": None, "a": dt.date(2024, 1, 2)}], "a": float("nan")}
+    copy = jsonable(value)
+    assert copy == {"b": [1, 2.5, {"z": None, "a": "2024-01-02"}], "a": None}
+    assert list(copy) == ["b", "a"] and list(copy["b"][2]) == ["z", "a"]
+    assert jsonable(nested(100)) == nested(100)
+
+
+def test_unreadable_json_and_any_other_surprise_fail_the_row():
+    from pipelines.extract import UnreadableJson, load_json
+
+    assert load_json('{"a": 1}') == {"a": 1}
+    assert isinstance(load_json("[" * 100000 + "]" * 100000), UnreadableJson)
+    assert isinstance(load_json("{nope"), UnreadableJson)
+
+    class Exploding:
+        def __str__(self):
+            raise RuntimeError("boom")
+
+    records = transform([row(metadata=UnreadableJson("JSON nested too deeply to be read")), row(id="prod_2", title=Exploding()),
+                         row(id="prod_3")], SPEC)
+    assert "nested too deeply" in records[0].error
+    assert "RuntimeError: boom" in records[1].error
+    assert records[2].error is None
