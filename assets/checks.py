@@ -2,7 +2,7 @@
 
 from dagster import AssetCheckResult, AssetCheckSpec, AssetChecksDefinition, multi_asset_check
 
-from pipelines.compare import compare_keys
+from pipelines.sync.compare import compare_keys
 from pipelines.mapping import MappingSet, MappingSpec
 
 from .factory import strapi_key

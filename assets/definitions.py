@@ -7,7 +7,7 @@ import os
 
 from dagster import Definitions
 
-from pipelines.extract import MedusaSource, SourceError
+from pipelines.medusa.source import MedusaSource, SourceError
 from pipelines.mapping import MappingErrors, MappingSet, load_mappings
 from pipelines.settings import mappings_dir
 from pipelines.validate import check_database

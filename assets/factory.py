@@ -24,11 +24,12 @@ from dagster import (
 )
 from pydantic import Field
 
-from pipelines.extract import FULL, Window
+from pipelines.medusa.source import FULL, Window
 from pipelines.mapping import MappingErrors, MappingSet, MappingSpec
-from pipelines.preflight import preflight
+from pipelines.validate import preflight
 from pipelines.secrets import describe_error, redact
-from pipelines.sync import ContentTypeSync, SyncResult
+from pipelines.sync.result import SyncResult
+from pipelines.sync.run import ContentTypeSync
 
 from .resources import MedusaDatabase, StrapiResource
 

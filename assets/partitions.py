@@ -15,7 +15,7 @@ from dagster import (
     op,
 )
 
-from pipelines.extract import Window
+from pipelines.medusa.source import Window
 from pipelines.mapping import MappingSet, MappingSpec
 
 from .factory import run_sync, strapi_key

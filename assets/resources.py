@@ -8,9 +8,9 @@ from typing import Iterator
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
-from pipelines.extract import MedusaSource
-from pipelines.strapi import StrapiClient
-from pipelines.sync import DEFAULT_CONCURRENCY
+from pipelines.medusa.source import MedusaSource
+from pipelines.strapi.client import StrapiClient
+from pipelines.sync.run import DEFAULT_CONCURRENCY
 
 
 class MedusaDatabase(ConfigurableResource):

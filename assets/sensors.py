@@ -1,6 +1,6 @@
 """Sensors: one per content type, launching an incremental run when Medusa's rows changed.
 
-The change detection lives in `pipelines.incremental`; this module only keeps its state in the
+The change detection lives in `pipelines.medusa.changes`; this module only keeps its state in the
 sensor's cursor and turns decisions into run requests. The watermark moves only when the run that
 covered it has succeeded: a failed, cancelled or vanished run leaves it where it was.
 """
@@ -23,8 +23,8 @@ from dagster import (
     sensor,
 )
 
-from pipelines.extract import SourceError
-from pipelines.incremental import DEFAULT_OVERLAP, PENDING_TIMEOUT, SensorCursor, decide
+from pipelines.medusa.source import SourceError
+from pipelines.medusa.changes import DEFAULT_OVERLAP, PENDING_TIMEOUT, SensorCursor, decide
 from pipelines.mapping import MappingSet, MappingSpec
 
 from .factory import TARGET_GROUP, SyncConfig, strapi_key

@@ -9,13 +9,14 @@ import sys
 from pathlib import Path
 
 
-from .extract import DEFAULT_CHUNK_SIZE, MedusaSource, SourceError
+from .medusa.source import DEFAULT_CHUNK_SIZE, MedusaSource, SourceError
 from .mapping import MappingErrors, MappingSet, load_mappings
 from .settings import REPO_STRAPI_APP, Settings, SettingsError, mappings_dir
-from .strapi import StrapiClient, StrapiError, StrapiUnavailable
-from .strapi_schema import SchemaError, generate_app, read_app_schemas
-from .sync import DEFAULT_CONCURRENCY, SyncResult, sync_all
-from .locks import LockTimeout
+from .strapi.client import StrapiClient, StrapiError, StrapiUnavailable
+from .strapi.content_types import SchemaError, generate_app, read_app_schemas
+from .sync.result import SyncResult
+from .sync.run import DEFAULT_CONCURRENCY, sync_all
+from .medusa.locks import LockTimeout
 from .secrets import RedactingFilter, SecretError, describe_error, redact
 from .validate import check_database, check_strapi, field_types
 

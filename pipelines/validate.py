@@ -1,7 +1,8 @@
 """Cross-checks of loaded mappings against Medusa's database and Strapi's content types.
 
 File-level checks (schema, keys, cycles) happen when mappings load; these need the other systems.
-Each returns MappingErrors located at the offending key, so nothing is written before they pass.
+Each returns MappingErrors located at the offending key. `medusa-strapi validate` runs them as far as
+the reachable systems allow; `preflight` runs them before every run's first write, and does not skip.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from .extract import MedusaSource, SourceError
-from .mapping import MappingError, MappingSet, MappingSpec
-from .strapi_schema import SchemaError, field_attribute
+from .medusa.source import MedusaSource, SourceError
+from .mapping import MappingError, MappingErrors, MappingSet, MappingSpec
+from .strapi.client import StrapiClient
+from .strapi.content_types import SchemaError, field_attribute
 
 # Strapi attribute types that hold the same kind of value: a mapping may write into any of its family.
 TYPE_FAMILIES = {
@@ -170,3 +172,30 @@ def check_strapi(
                     f"{spec.uid}.{rel.attribute} in {where} is not a relation to {target_uid}", "relations", rel.attribute, "target"
                 ))
     return errors
+
+
+def with_targets(mappings: MappingSet, only: Iterable[str] | None) -> list[str] | None:
+    """`only` plus every content type their relations point at (None: all)."""
+    if only is None:
+        return None
+    names = list(dict.fromkeys(only))
+    for name in list(names):
+        names += [t for t in mappings.dependencies(name) if t not in names]
+    return names
+
+
+def preflight(mappings: MappingSet, source: MedusaSource, client: StrapiClient, only: Iterable[str] | None = None) -> None:
+    """Raise MappingErrors (file:line: key: message) unless the mappings of `only` (all when None), and
+    the types they link to, match Medusa's database and Strapi's content types.
+
+    SourceError / StrapiUnavailable / StrapiError when a system cannot be asked.
+    """
+    names = with_targets(mappings, only)
+    errors = check_database(mappings, source, only=names)
+    if not errors:
+        errors = check_strapi(
+            mappings, client.content_types(), f"Strapi at {client.base_url}",
+            types=field_types(mappings, source, only=names), only=names,
+        )
+    if errors:
+        raise MappingErrors(errors)

@@ -24,11 +24,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pipelines.extract import MedusaSource  # noqa: E402
+from pipelines.medusa.source import MedusaSource  # noqa: E402
 from pipelines.mapping import load_mappings  # noqa: E402
 from pipelines.settings import REPO_MAPPINGS_DIR  # noqa: E402
-from pipelines.strapi import StrapiClient  # noqa: E402
-from pipelines.sync import ContentTypeSync  # noqa: E402
+from pipelines.strapi.client import StrapiClient  # noqa: E402
+from pipelines.sync.run import ContentTypeSync  # noqa: E402
 from throwaway_db import database_copy  # noqa: E402
 
 

@@ -27,8 +27,8 @@ import sqlalchemy as sa
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pipelines.extract import engine_url  # noqa: E402
-from pipelines.strapi import StrapiClient  # noqa: E402
+from pipelines.medusa.source import engine_url  # noqa: E402
+from pipelines.strapi.client import StrapiClient  # noqa: E402
 from throwaway_db import database_copy  # noqa: E402
 
 # `dagster dev` started in the background ignores SIGTERM and starts with SIGINT ignored: restore it.

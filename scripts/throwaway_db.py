@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipelines.extract import engine_url  # noqa: E402
+from pipelines.medusa.source import engine_url  # noqa: E402
 
 
 @contextmanager

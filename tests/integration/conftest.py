@@ -16,10 +16,10 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from pipelines.extract import MedusaSource
+from pipelines.medusa.source import MedusaSource
 from pipelines.mapping import MappingSet, load_mappings
 from pipelines.settings import REPO_MAPPINGS_DIR
-from pipelines.strapi import StrapiClient
+from pipelines.strapi.client import StrapiClient
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))

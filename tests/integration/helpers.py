@@ -7,11 +7,11 @@ from collections import Counter
 
 import sqlalchemy as sa
 
-from pipelines.extract import MedusaSource
+from pipelines.medusa.source import MedusaSource
 from pipelines.mapping import MappingSet, MappingSpec, Relation
-from pipelines.strapi import StrapiClient
-from pipelines.sync import values_equal
-from pipelines.transform import transform
+from pipelines.strapi.client import StrapiClient
+from pipelines.sync.plan import values_equal
+from pipelines.sync.transform import transform
 
 
 def strapi_entries(strapi: StrapiClient, spec: MappingSpec) -> list[dict]:

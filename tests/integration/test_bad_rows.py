@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.extract import Window
-from pipelines.sync import sync_all
+from pipelines.medusa.source import Window
+from pipelines.sync.run import sync_all
 
 from .helpers import assert_in_sync
 

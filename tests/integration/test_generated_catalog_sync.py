@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipelines.sync import sync_all
+from pipelines.sync.run import sync_all
 
 from .helpers import assert_in_sync
 

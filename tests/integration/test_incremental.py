@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 from dagster import AssetSelection, DagsterInstance, RunRequest, SkipReason, build_sensor_context, materialize
 
-import pipelines.incremental
+import pipelines.medusa.changes
 from assets.checks import build_checks
 from assets.factory import build_sync_assets, strapi_key
 from assets.partitions import build_backfill_jobs
 from assets.resources import MedusaDatabase, StrapiResource
 from assets.sensors import build_change_sensor
-from pipelines.incremental import SensorCursor
-from pipelines.sync import sync_all
+from pipelines.medusa.changes import SensorCursor
+from pipelines.sync.run import sync_all
 
 from .helpers import assert_in_sync, strapi_entries
 
@@ -85,8 +85,8 @@ def harness(mappings, medusa_url, stack, clean_strapi, source):
 def test_a_tick_with_nothing_new_costs_one_query_and_launches_nothing(harness, monkeypatch):
     assert harness.tick_and_run("product")["created"] > 0
     calls = []
-    real_probe = pipelines.incremental.probe
-    monkeypatch.setattr(pipelines.incremental, "probe", lambda *a, **k: calls.append(a) or real_probe(*a, **k))
+    real_probe = pipelines.medusa.changes.probe
+    monkeypatch.setattr(pipelines.medusa.changes, "probe", lambda *a, **k: calls.append(a) or real_probe(*a, **k))
     outcome = harness.tick("product")  # sees the run succeed, confirms the watermark, probes once
     assert isinstance(outcome, SkipReason) and "no change" in outcome.skip_message
     assert len(calls) == 1

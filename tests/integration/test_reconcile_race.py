@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from pipelines.extract import FULL, MedusaSource
-from pipelines.locks import ContentTypeLock
-from pipelines.strapi import StrapiClient
-from pipelines.sync import ContentTypeSync, sync_all
+from pipelines.medusa.source import FULL, MedusaSource
+from pipelines.medusa.locks import ContentTypeLock
+from pipelines.strapi.client import StrapiClient
+from pipelines.sync.run import ContentTypeSync, sync_all
 
 from ..support.proxy import StrapiProxy
 from .helpers import clone_row

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pipelines.mapping import load_mappings
 from pipelines.settings import REPO_MAPPINGS_DIR, REPO_STRAPI_APP
-from pipelines.strapi_schema import generate_app
+from pipelines.strapi.content_types import generate_app
 from pipelines.validate import check_database, check_strapi, field_types
 
 

@@ -6,7 +6,7 @@ import threading
 
 import requests
 
-from pipelines.sync import ContentTypeSync, sync_all
+from pipelines.sync.run import ContentTypeSync, sync_all
 
 from .helpers import assert_in_sync, strapi_entries
 

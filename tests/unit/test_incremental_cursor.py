@@ -1,6 +1,6 @@
 """The sensor cursor: serialization, confirm/abandon, and tolerance of unreadable state."""
 
-from pipelines.incremental import Pending, SensorCursor, Watermark
+from pipelines.medusa.changes import Pending, SensorCursor, Watermark
 
 MARK = Watermark(lower="2026-01-01T00:00:00.000001+00:00", high="2026-01-01T00:05:00.000001+00:00", digest="abc")
 NEXT = Watermark(lower="2026-01-01T00:10:00+00:00", high="2026-01-01T00:15:00+00:00", digest="def")

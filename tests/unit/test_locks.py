@@ -1,6 +1,6 @@
 """Lock keys are stable and distinct per content type (the locking itself is tested against Postgres)."""
 
-from pipelines.locks import lock_key
+from pipelines.medusa.locks import lock_key
 
 
 def test_lock_keys_are_stable_signed_64_bit_and_distinct():

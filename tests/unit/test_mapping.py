@@ -72,7 +72,7 @@ def test_repo_mappings_use_every_relation_kind():
 
 def test_every_repo_mapping_has_the_editor_schema_hint():
     for path in REPO_MAPPINGS_DIR.glob("*.yaml"):
-        assert path.read_text().startswith("# yaml-language-server: $schema=../pipelines/mapping.schema.json")
+        assert path.read_text().startswith("# yaml-language-server: $schema=../pipelines/mapping/schema.json")
 
 
 def test_defaults_and_renames(tmp_path):

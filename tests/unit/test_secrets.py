@@ -6,7 +6,7 @@ import pytest
 
 from pipelines.secrets import RedactingFilter, SecretError, clean_secret, describe_error, redact, remember
 from pipelines.settings import Settings, SettingsError
-from pipelines.strapi import StrapiClient
+from pipelines.strapi.client import StrapiClient
 
 TOKEN = "tok_" + "5e" * 20
 
@@ -55,7 +55,7 @@ def test_remembered_secrets_are_redacted_from_text_exceptions_and_logs(caplog):
 
 
 def test_database_password_is_remembered_and_a_bad_url_is_not_echoed():
-    from pipelines.extract import SourceError, engine_url
+    from pipelines.medusa.source import SourceError, engine_url
 
     engine_url("postgresql://user:pw_is_long_enough@127.0.0.1:5432/db")
     assert redact("pw_is_long_enough") == "***"

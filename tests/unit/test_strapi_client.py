@@ -6,7 +6,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from pipelines.strapi import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable
+from pipelines.strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable
 
 from .fake_http import ScriptedServer
 

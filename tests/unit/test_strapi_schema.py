@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql
 
 from pipelines.mapping import Field, MappingSet, MappingSpec, Relation, Through, load_mappings
 from pipelines.settings import REPO_MAPPINGS_DIR, REPO_STRAPI_APP
-from pipelines.strapi_schema import MEDUSA_ID_ATTRIBUTE, field_attribute, read_app_schemas, strapi_type
+from pipelines.strapi.content_types import MEDUSA_ID_ATTRIBUTE, field_attribute, read_app_schemas, strapi_type
 from pipelines.validate import check_strapi
 
 

@@ -4,7 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 from pipelines.mapping import Field, MappingSpec, Relation, Through
-from pipelines.transform import jsonable, transform
+from pipelines.sync.transform import jsonable, transform
 
 SPEC = MappingSpec(
     content_type="product",
@@ -144,7 +144,7 @@ def test_jsonable_copies_without_recursion_and_keeps_key_order():
 
 
 def test_unreadable_json_and_any_other_surprise_fail_the_row():
-    from pipelines.extract import UnreadableJson, load_json
+    from pipelines.medusa.source import UnreadableJson, load_json
 
     assert load_json('{"a": 1}') == {"a": 1}
     assert isinstance(load_json("[" * 100000 + "]" * 100000), UnreadableJson)

@@ -11,10 +11,10 @@ from typing import Any
 
 import pandas as pd
 
-from .convert import CONVERTERS, ConversionError
-from .extract import DELETED, UnreadableJson
-from .mapping import KEY_COLUMN, VALUE_COLUMN, Field, MappingSpec
-from .secrets import describe_error
+from ..mapping.converters import CONVERTERS, ConversionError
+from ..medusa.source import DELETED, UnreadableJson
+from ..mapping import KEY_COLUMN, VALUE_COLUMN, Field, MappingSpec
+from ..secrets import describe_error
 
 Link = str | list[str] | None
 
@@ -119,10 +119,12 @@ def _value(f: Field, row: dict[str, Any]) -> Any:
     value = row[f.column]
     if f.json_key is not None:
         value = value.get(f.json_key) if isinstance(value, dict) else None
-    if f.convert == "minor_units":
-        value = CONVERTERS["minor_units"](value, row[f.currency_column] if f.currency_column else None)
-    elif f.convert:
-        value = CONVERTERS[f.convert](value)
+    if f.convert:
+        converter = CONVERTERS[f.convert]
+        if converter.needs_currency:
+            value = converter.apply(value, row[f.currency_column] if f.currency_column else None)
+        else:
+            value = converter.apply(value)
     return jsonable(value)
 
 

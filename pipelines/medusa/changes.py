@@ -16,8 +16,8 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from .extract import MedusaSource
-from .mapping import MappingSpec
+from .source import MedusaSource
+from ..mapping import MappingSpec
 
 DEFAULT_OVERLAP = timedelta(minutes=5)
 PENDING_TIMEOUT = timedelta(minutes=15)  # a launched run that never appears is given up after this

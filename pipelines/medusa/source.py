@@ -11,8 +11,8 @@ from typing import Any, Iterable, Iterator
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from .mapping import MappingSpec, Relation
-from .secrets import remember
+from ..mapping import MappingSpec, Relation
+from ..secrets import remember
 
 DEFAULT_CHUNK_SIZE = 500
 IN_BATCH = 1000  # keys per `IN (...)` lookup

@@ -10,167 +10,37 @@ import difflib
 import graphlib
 import json
 import re
-from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import jsonschema
 import yaml
 
-SCHEMA_PATH = Path(__file__).with_name("mapping.schema.json")
+from .spec import (
+    KeyPath,
+    MappingError,
+    MappingErrors,
+    MappingSet,
+    MappingSpec,
+    Field,
+    Partitioning,
+    Relation,
+    Through,
+    dotted,
+    line_at,
+)
 
-KeyPath = tuple[str | int, ...]
-
-
-class MappingError(Exception):
-    """A problem in a mapping file, located by file, line and key path."""
-
-    def __init__(self, file: Path | str, line: int | None, key: str, message: str):
-        self.file = str(file)
-        self.line = line
-        self.key = key
-        self.message = message
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
-
-
-class MappingErrors(Exception):
-    """All problems found in a set of mapping files (raised together, so one run shows them all)."""
-
-    def __init__(self, errors: list[MappingError]):
-        self.errors = errors
-        super().__init__("\n".join(str(e) for e in errors))
-
-
-KEY_COLUMN, VALUE_COLUMN = "$key", "$value"  # pseudo-columns of a `json_entries` source
-CONVERTER_TYPES = {"minor_units": "decimal", "string": "text", "integer": "integer", "decimal": "decimal", "boolean": "boolean"}
-
-
-@dataclass(frozen=True)
-class Field:
-    """A Strapi attribute filled from a Medusa column, optionally converted."""
-
-    attribute: str
-    column: str
-    convert: str | None = None
-    json_key: str | None = None
-    currency_column: str | None = None
-    strapi_type: str | None = None
-
-    @property
-    def is_pseudo(self) -> bool:
-        """True for `$key` / `$value` of a json_entries source."""
-        return self.column in (KEY_COLUMN, VALUE_COLUMN)
-
-
-@dataclass(frozen=True)
-class Through:
-    """A join table: `source` holds this table's key, `target` the target table's key."""
-
-    table: str
-    source: str
-    target: str
-    soft_delete: str | None = None
-
-
-@dataclass(frozen=True)
-class Relation:
-    """A relation linked by the target's medusa_id: by a foreign-key `column`, or `through` a join table."""
-
-    attribute: str
-    target: str
-    column: str | None = None
-    through: Through | None = None
-    inverse: str | None = None
-    to_one: bool = False
-
-    @property
-    def is_to_many(self) -> bool:
-        """True when the attribute holds a list of targets (many-to-many)."""
-        return self.through is not None and not self.to_one
-
-
-@dataclass(frozen=True)
-class Partitioning:
-    """Time partitions of a content type's history, for backfills."""
-
-    start: str  # YYYY-MM-DD
-    column: str = "created_at"
-    granularity: str = "monthly"
-
-
-@dataclass(frozen=True)
-class MappingSpec:
-    """One content type's mapping, with defaults applied."""
-
-    content_type: str
-    plural: str
-    table: str
-    schema: str = "public"
-    primary_key: str = "id"
-    cursor: str | None = "updated_at"
-    soft_delete: str | None = "deleted_at"
-    json_entries: str | None = None
-    fields: dict[str, Field] = field(default_factory=dict)
-    relations: tuple[Relation, ...] = ()
-    cms_only: dict[str, str] = field(default_factory=dict)
-    drop: tuple[str, ...] = ()
-    description: str | None = None
-    partition: Partitioning | None = None
-    path: Path | None = None
-    lines: dict[KeyPath, int] = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def uid(self) -> str:
-        """Strapi UID, e.g. api::product.product."""
-        return f"api::{self.content_type}.{self.content_type}"
-
-    @property
-    def source_columns(self) -> list[str]:
-        """Columns the extractor reads: key, mapped fields, relation keys, cursor (no duplicates)."""
-        wanted = [self.primary_key]
-        for f in self.fields.values():
-            if not f.is_pseudo:
-                wanted.append(f.column)
-            if f.currency_column:
-                wanted.append(f.currency_column)
-        wanted += [r.column for r in self.relations if r.column]
-        if self.json_entries:
-            wanted.append(self.json_entries)
-        if self.cursor:
-            wanted.append(self.cursor)
-        return list(dict.fromkeys(wanted))
-
-    def source_key(self, medusa_id: str) -> str:
-        """The primary key (as text) of the source row an entry's medusa_id comes from."""
-        return medusa_id.split(":", 1)[0] if self.json_entries else medusa_id
-
-    def relation(self, attribute: str) -> Relation:
-        """The relation declared under `attribute`."""
-        return next(r for r in self.relations if r.attribute == attribute)
-
-    def line_of(self, *path: str | int) -> int | None:
-        """Line of the deepest known key along `path` in the mapping file."""
-        return _line(self.lines, tuple(path))
-
-    def error(self, message: str, *path: str | int) -> MappingError:
-        """A MappingError located at `path` in this spec's file."""
-        return MappingError(self.path or self.content_type, self.line_of(*path), _dotted(path), message)
-
+SCHEMA_PATH = Path(__file__).with_name("schema.json")
+SOURCE_KEYS = ("schema", "primary_key", "cursor", "soft_delete", "json_entries")  # optional keys of `source`
+# Attributes Strapi or the sync manage on every entry; the JSON Schema refuses them as names (a test checks).
+MANAGED_ATTRIBUTES = ("id", "documentId", "medusa_id", "createdAt", "updatedAt", "publishedAt", "locale")
 
 @cache
 def mapping_json_schema() -> dict[str, Any]:
     """The JSON Schema every mapping file must satisfy."""
     return json.loads(SCHEMA_PATH.read_text())
-
-
-def _dotted(path: Iterable[str | int]) -> str:
-    return ".".join(str(p) for p in path)
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -203,7 +73,7 @@ def _collect_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], fi
         for key_node, value_node in node.value:
             key = key_node.value
             if key in seen:
-                raise MappingError(file, key_node.start_mark.line + 1, _dotted((*path, key)), "duplicate key")
+                raise MappingError(file, key_node.start_mark.line + 1, dotted((*path, key)), "duplicate key")
             seen.add(key)
             lines[(*path, key)] = key_node.start_mark.line + 1
             _collect_lines(value_node, (*path, key), lines, file)
@@ -227,28 +97,21 @@ def _convert(err: jsonschema.ValidationError, lines: dict[KeyPath, int], file: P
         if relevant:
             return [found for sub in relevant for found in _convert(sub, lines, file)]
         kinds = " or ".join(dict.fromkeys(str(e.validator_value) for e in err.context))
-        return [MappingError(file, _line(lines, path), _dotted(path), f"expected {kinds}, got {type(err.instance).__name__} {err.instance!r}")]
+        return [MappingError(file, line_at(lines, path), dotted(path), f"expected {kinds}, got {type(err.instance).__name__} {err.instance!r}")]
     if err.validator == "additionalProperties" and isinstance(err.instance, dict):
         allowed = sorted(err.schema.get("properties", {}))
         found = []
         for extra in sorted(set(err.instance) - set(allowed)):
             hint = difflib.get_close_matches(str(extra), allowed, n=1)
             message = f"unknown key {extra!r}" + (f" (did you mean {hint[0]!r}?)" if hint else f"; allowed: {', '.join(allowed)}")
-            found.append(MappingError(file, _line(lines, (*path, extra)), _dotted((*path, extra)), message))
+            found.append(MappingError(file, line_at(lines, (*path, extra)), dotted((*path, extra)), message))
         return found
     if err.validator == "required":
         missing = err.message.split("'")[1] if "'" in err.message else err.message
-        return [MappingError(file, _line(lines, path), _dotted((*path, missing)), "required key is missing")]
+        return [MappingError(file, line_at(lines, path), dotted((*path, missing)), "required key is missing")]
     if "propertyNames" in err.absolute_schema_path:
         path = (*path, err.instance)  # the error is about the key itself
-    return [MappingError(file, _line(lines, path), _dotted(path), _message(err))]
-
-
-def _line(lines: dict[KeyPath, int], path: KeyPath) -> int | None:
-    for end in range(len(path), -1, -1):
-        if path[:end] in lines:
-            return lines[path[:end]]
-    return None
+    return [MappingError(file, line_at(lines, path), dotted(path), _message(err))]
 
 
 def _message(err: jsonschema.ValidationError) -> str:
@@ -258,7 +121,7 @@ def _message(err: jsonschema.ValidationError) -> str:
         return f"expected {err.validator_value}, got {type(err.instance).__name__} {err.instance!r}"
     if err.validator == "enum":
         return f"{err.instance!r} is not one of {', '.join(map(str, err.validator_value))}"
-    if err.validator == "not" and err.instance in ("id", "documentId", "medusa_id", "createdAt", "updatedAt", "publishedAt", "locale"):
+    if err.validator == "not" and err.instance in MANAGED_ATTRIBUTES:
         return f"{err.instance!r} is managed by Strapi or the sync and cannot be mapped"
     return err.message
 
@@ -284,15 +147,12 @@ def _relation(attribute: str, value: dict[str, Any]) -> Relation:
 
 def _build_spec(data: dict[str, Any], lines: dict[KeyPath, int], path: Path) -> MappingSpec:
     source = data["source"]
+    given = {key: source[key] for key in SOURCE_KEYS if key in source}  # the rest: MappingSpec's defaults
     return MappingSpec(
         content_type=data["content_type"],
         plural=data["plural"],
         table=source["table"],
-        schema=source.get("schema", "public"),
-        primary_key=source.get("primary_key", "id"),
-        cursor=source.get("cursor", "updated_at"),
-        soft_delete=source.get("soft_delete", "deleted_at"),
-        json_entries=source.get("json_entries"),
+        **given,
         fields={name: _field(name, value) for name, value in (data.get("fields") or {}).items()},
         relations=tuple(_relation(name, r) for name, r in (data.get("relations") or {}).items()),
         cms_only=dict(data.get("cms_only") or {}),
@@ -367,40 +227,6 @@ def load_mapping(path: Path | str) -> MappingSpec:
     if errors:
         raise MappingErrors(errors)
     return spec
-
-
-@dataclass(frozen=True)
-class MappingSet:
-    """All mappings of a directory, in dependency order (relation targets first)."""
-
-    specs: tuple[MappingSpec, ...]
-
-    def __iter__(self):
-        return iter(self.specs)
-
-    def __len__(self) -> int:
-        return len(self.specs)
-
-    def get(self, content_type: str) -> MappingSpec:
-        """The spec of `content_type`; KeyError naming the known types otherwise."""
-        for spec in self.specs:
-            if spec.content_type == content_type:
-                return spec
-        raise KeyError(f"unknown content type {content_type!r}; known: {', '.join(s.content_type for s in self.specs)}")
-
-    @property
-    def content_types(self) -> list[str]:
-        """Content type names in dependency order."""
-        return [s.content_type for s in self.specs]
-
-    def dependencies(self, content_type: str) -> list[str]:
-        """Content types that `content_type`'s relations point at (other than itself)."""
-        spec = self.get(content_type)
-        return list(dict.fromkeys(r.target for r in spec.relations if r.target != content_type))
-
-    def inverse_relations(self, content_type: str) -> list[tuple[MappingSpec, Relation]]:
-        """(owner spec, relation) pairs of relations pointing at `content_type` that name an `inverse`."""
-        return [(s, r) for s in self.specs for r in s.relations if r.target == content_type and r.inverse]
 
 
 def _order(specs: list[MappingSpec]) -> tuple[list[MappingSpec], list[MappingError]]:

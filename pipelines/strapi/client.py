@@ -8,7 +8,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from .secrets import clean_secret
+from ..secrets import clean_secret
 
 PAGE_SIZE = 100  # Strapi's maxLimit in config/api.js
 MAX_QUERY_CHARS = 6000  # keeps `$in` lookups well under Node's 16 KiB header limit

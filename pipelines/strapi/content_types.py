@@ -16,13 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from .extract import MedusaSource
-from .mapping import CONVERTER_TYPES, KEY_COLUMN, VALUE_COLUMN, Field, MappingSet, MappingSpec
+from ..medusa.source import MedusaSource
+from ..mapping import KEY_COLUMN, VALUE_COLUMN, Field, MappingSet, MappingSpec
+from ..mapping.converters import CONVERTERS, WIDE_DECIMAL, decimal_attribute
 
 GENERATED_MARKER = ".generated-by-medusa-strapi"
 STRING_MAX = 255  # Strapi `string` columns are varchar(255)
-MONEY_DECIMAL = (20, 2)  # any Medusa integer amount in major units, exactly (minor units are hundredths at most)
-WIDE_DECIMAL = (30, 10)  # numeric columns without a declared precision
 
 MEDUSA_ID_ATTRIBUTE = {"type": "string", "required": True, "unique": True, "column": {"unique": True}}
 
@@ -72,21 +71,12 @@ def strapi_type(column_type: sa.types.TypeEngine) -> dict[str, Any]:
     raise SchemaError(f"no Strapi type for column type {column_type!r}")
 
 
-def decimal_attribute(precision: int, scale: int) -> dict[str, Any]:
-    """A Strapi decimal with an explicit column size: Strapi's default numeric(10,2) overflows at 10^8."""
-    return {"type": "decimal", "column": {"args": [precision, scale]}}
-
-
 def field_attribute(spec: MappingSpec, f: Field, table: sa.Table) -> dict[str, Any]:
     """The Strapi attribute of a mapped field: explicit type, converter type, or the column's type."""
     if f.strapi_type:
         return {"type": f.strapi_type}
-    if f.convert == "minor_units":
-        return decimal_attribute(*MONEY_DECIMAL)
-    if f.convert == "decimal":
-        return decimal_attribute(*WIDE_DECIMAL)
     if f.convert:
-        return {"type": CONVERTER_TYPES[f.convert]}
+        return dict(CONVERTERS[f.convert].attribute)
     if f.json_key is not None or f.column == VALUE_COLUMN:
         return {"type": "json"}
     if f.column == KEY_COLUMN:

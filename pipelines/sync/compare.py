@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .extract import FULL, MedusaSource
-from .mapping import MappingSpec
-from .strapi import StrapiClient
+from ..medusa.source import FULL, MedusaSource
+from ..mapping import MappingSpec
+from ..strapi.client import StrapiClient
 from .transform import transform
 
 MAX_LISTED = 20

@@ -1,9 +1,17 @@
-"""The fixed set of named converters a mapping may apply to a value (no code in YAML)."""
+"""The registry of named converters a mapping may apply to a value (no code in YAML).
+
+Each converter is written once here, with the Strapi attribute it produces; the JSON Schema's
+`convert` enum is checked against `CONVERTERS` by a test.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable
+
+MONEY_DECIMAL = (20, 2)  # any Medusa integer amount in major units, exactly (minor units are hundredths at most)
+WIDE_DECIMAL = (30, 10)  # numeric values without a declared precision
 
 # ISO 4217 currencies without minor units, as Medusa v1 stores their amounts (1 JPY is stored as 1).
 ZERO_DECIMAL_CURRENCIES = frozenset({
@@ -60,10 +68,24 @@ def to_boolean(value: Any) -> bool | None:
     raise ConversionError(f"{value!r} is not a boolean")
 
 
-CONVERTERS: dict[str, Callable[..., Any]] = {
-    "minor_units": minor_units,
-    "string": to_string,
-    "integer": to_integer,
-    "decimal": to_decimal,
-    "boolean": to_boolean,
+def decimal_attribute(precision: int, scale: int) -> dict[str, Any]:
+    """A Strapi decimal with an explicit column size: Strapi's default numeric(10,2) overflows at 10^8."""
+    return {"type": "decimal", "column": {"args": [precision, scale]}}
+
+
+@dataclass(frozen=True)
+class Converter:
+    """A named conversion: the function applied to each value, and the Strapi attribute it fills."""
+
+    apply: Callable[..., Any]
+    attribute: dict[str, Any]
+    needs_currency: bool = False  # called with the row's currency code as a second argument
+
+
+CONVERTERS: dict[str, Converter] = {
+    "minor_units": Converter(minor_units, decimal_attribute(*MONEY_DECIMAL), needs_currency=True),
+    "string": Converter(to_string, {"type": "text"}),
+    "integer": Converter(to_integer, {"type": "integer"}),
+    "decimal": Converter(to_decimal, decimal_attribute(*WIDE_DECIMAL)),
+    "boolean": Converter(to_boolean, {"type": "boolean"}),
 }

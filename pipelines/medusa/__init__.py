@@ -1,0 +1,1 @@
+"""Medusa's Postgres: reading mapped rows (`source`), change detection (`changes`), per-type locks (`locks`)."""

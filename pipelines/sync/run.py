@@ -1,0 +1,282 @@
+"""Idempotent upsert of one content type from Medusa into Strapi, keyed by `medusa_id`.
+
+The same `ContentTypeSync` serves every caller (CLI, Dagster assets, sensors, backfills); callers
+differ only in the window of rows they pass. It fetches (rows, links, current entries, target
+documentIds), asks `plan` what to write, and hands the writes to a pool of `Writer`s.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
+from typing import Any, Callable, Iterable
+
+from ..mapping import MappingSet, MappingSpec
+from ..medusa.locks import ContentTypeLock
+from ..medusa.source import DEFAULT_CHUNK_SIZE, FULL, IN_BATCH, MedusaSource, Window
+from ..secrets import describe_error
+from ..strapi.client import StrapiClient
+from ..strapi.content_types import field_attribute
+from ..validate import preflight
+from .plan import EntryPlan, PlanContext, deletable, link_ids, plan_deferred_links, plan_entry
+from .result import RowFailure, SyncResult
+from .transform import Record, transform
+from .write import Write, Writer
+
+DEFAULT_CONCURRENCY = 4  # Strapi's write rate stops growing past 4 clients on a 2-core machine
+
+logger = logging.getLogger(__name__)
+
+
+class ContentTypeSync:
+    """One run over one content type: diff a window of Medusa rows against Strapi and write the difference."""
+
+    def __init__(
+        self,
+        spec: MappingSpec,
+        mappings: MappingSet,
+        source: MedusaSource,
+        client: StrapiClient,
+        *,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        log: logging.Logger | Any = logger,
+        dry_run: bool = False,
+        allow_empty_source: bool = False,
+    ):
+        self.spec = spec
+        self.mappings = mappings
+        self.source = source
+        self.client = client
+        self.chunk_size = chunk_size
+        self.concurrency = concurrency
+        self.log = log
+        self.dry_run = dry_run
+        self.allow_empty_source = allow_empty_source
+        self.result = SyncResult(spec.content_type)
+        self.writer = Writer(client, spec.plural, self.result, dry_run=dry_run)
+        self._target_ids: dict[str, dict[str, str]] = {}  # target type -> medusa_id -> documentId
+        self._context: PlanContext | None = None  # built on first use (needs the reflected table)
+        self._deferred: list[tuple[Record, list[str]]] = []  # self-relations left for the second pass
+        self._counted: set[str] = set()  # medusa_ids already counted as created or updated in this run
+        self._live: set[str] = set()  # medusa_ids of live Medusa rows seen in this run (for reconcile)
+        self._failed_keys: set[str] = set()  # source keys of rows that failed to convert: their entries stay
+
+    def run(self, window: Window = FULL, *, delete_missing: bool = False) -> SyncResult:
+        """Sync the rows of the window; returns the counts (row failures are counted, not raised).
+
+        Soft-deleted rows in the window (see `Window.include_deleted`) have their entries deleted.
+        `delete_missing` (full window only) makes it a reconcile: entries whose medusa_id is not a live
+        Medusa row are deleted too; entries without a medusa_id are never touched.
+
+        The content type's lock (`locks.ContentTypeLock`) is held shared while rows are read and
+        written, and exclusively while a reconcile deletes; a dry run takes none.
+        """
+        if delete_missing and not window.is_full:
+            raise ValueError("delete_missing needs the full window: a partial window cannot tell what is gone")
+        started = time.monotonic()
+        self.client.check_access(self.spec.plural)
+        lock = ContentTypeLock(self.source.engine, self.spec.content_type, log=self.log)
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="strapi-write") as pool:
+            with nullcontext() if self.dry_run else lock.shared():
+                for rows in self.source.iter_chunks(self.spec, window, self.chunk_size):
+                    self._sync_chunk(rows, pool)
+                    self.result.seconds = time.monotonic() - started
+                    self.log.info("so far: %s", self.result.summary())
+                if self._deferred:
+                    self._link_deferred(pool)
+            if delete_missing:
+                with nullcontext() if self.dry_run else lock.exclusive():
+                    self._delete_missing(pool)
+        self.result.seconds = time.monotonic() - started
+        return self.result
+
+    def _sync_chunk(self, rows: list[dict[str, Any]], pool: ThreadPoolExecutor) -> None:
+        records = transform(rows, self.spec)
+        self.result.read += len(records)
+        self._live.update(r.medusa_id for r in records if not r.deleted)
+        for record in records:
+            if record.error and not record.deleted:
+                self._failed_keys.add(str(record.key))
+                self.result.record_failure(RowFailure(record.medusa_id, "convert", record.error))
+        gone = [r for r in records if r.deleted]
+        records = [r for r in records if not r.error and not r.deleted]
+        self._attach_links(records)
+        existing = self._index([r.medusa_id for r in records + gone])
+        self._resolve_targets(records)
+        writes = []
+        for record in records:
+            try:
+                write = self._plan(record, existing.get(record.medusa_id))
+            except Exception as exc:  # noqa: BLE001 - one row's surprise must not stop the run
+                self.result.record_failure(RowFailure(record.medusa_id, "plan", describe_error(exc)))
+                continue
+            if write is not None:
+                writes.append(write)
+        for record in gone:
+            if record.medusa_id in existing:
+                writes.append(Write(record.medusa_id, "delete", {}, existing[record.medusa_id]["documentId"]))
+            else:
+                self.result.unchanged += 1
+        self._count(pool.map(self.writer.send, writes))
+
+    def _delete_missing(self, pool: ThreadPoolExecutor) -> None:
+        """Delete entries whose medusa_id is no live Medusa row (hard deletes, or soft deletes missed).
+
+        The candidates (entries not seen live during this run) are re-checked against Medusa now: a row
+        created or revived while the run went on, and synced by another run, is live and stays.
+        """
+        entries = list(self.client.iter_entries(
+            self.spec.plural, fields=["medusa_id"], filters=[("filters[medusa_id][$notNull]", "true")]
+        ))
+        candidates = deletable(entries, self._live, self._failed_keys, self.spec.source_key)
+        live_now, failing_now = self._live_now([e["medusa_id"] for e in candidates])
+        orphans = deletable(candidates, live_now, failing_now, self.spec.source_key)
+        if orphans and not self._live and not self.allow_empty_source and self.source.count(self.spec) == 0:
+            # An empty source is far more often a wrong database URL than a catalog deleted on purpose.
+            self.result.record_failure(RowFailure(
+                "*", "delete", f"refusing to delete all {len(orphans)} entries: Medusa's {self.spec.table} has no live "
+                "row (wrong database?); allow it with allow_empty_source / --allow-empty-source",
+            ))
+            return
+        writes = [Write(e["medusa_id"], "delete", {}, e["documentId"]) for e in orphans]
+        self._count(pool.map(self.writer.send, writes))
+
+    def _live_now(self, medusa_ids: list[str]) -> tuple[set[str], set[str]]:
+        """Which of `medusa_ids` are live in Medusa at this moment, and the source keys whose rows fail."""
+        keys = sorted({self.spec.source_key(mid) for mid in medusa_ids})
+        live: set[str] = set()
+        failing: set[str] = set()
+        for start in range(0, len(keys), IN_BATCH):
+            window = Window.of_keys(keys[start:start + IN_BATCH])
+            for rows in self.source.iter_chunks(self.spec, window, self.chunk_size):
+                for record in transform(rows, self.spec):
+                    live.add(record.medusa_id)
+                    if record.error:
+                        failing.add(str(record.key))
+        return live, failing
+
+    def _index(self, medusa_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """Existing entries with the values the sync compares (mapped fields, relation targets' medusa_id)."""
+        return self.client.find_by_medusa_ids(
+            self.spec.plural,
+            medusa_ids,
+            fields=["medusa_id", *self.spec.fields],
+            populate={rel.attribute: ["medusa_id"] for rel in self.spec.relations},
+        )
+
+    def _count(self, outcomes: Iterable[str | RowFailure | None]) -> None:
+        for outcome in outcomes:
+            if outcome is None:
+                continue
+            if isinstance(outcome, RowFailure):
+                self.result.record_failure(outcome)
+            else:
+                setattr(self.result, outcome, getattr(self.result, outcome) + 1)
+
+    def _attach_links(self, records: list[Record]) -> None:
+        """Relation targets by Medusa key; targets that are soft-deleted or gone count as no target."""
+        for rel in self.spec.relations:
+            target = self.mappings.get(rel.target)
+            if rel.column:
+                live = self.source.live_keys(target, {r.links[rel.attribute] for r in records})
+                for r in records:
+                    if r.links[rel.attribute] not in live:
+                        r.links[rel.attribute] = None
+            else:
+                linked = self.source.through_keys(self.spec, rel, target, [r.key for r in records])
+                for r in records:
+                    keys = linked.get(str(r.key), [])
+                    r.links[rel.attribute] = (keys[0] if keys else None) if rel.to_one else keys
+
+    def _resolve_targets(self, records: list[Record]) -> None:
+        for rel in self.spec.relations:
+            target = self.mappings.get(rel.target)
+            known = self._target_ids.setdefault(rel.target, {})
+            wanted = {mid for r in records for mid in link_ids(r.links[rel.attribute])} - set(known)
+            if wanted:
+                found = self.client.find_by_medusa_ids(target.plural, wanted)
+                known.update({mid: entry["documentId"] for mid, entry in found.items()})
+
+    def _plan(self, record: Record, current: dict[str, Any] | None) -> Write | None:
+        plan = plan_entry(record, current, self._plan_context())
+        if plan.action == "fail":
+            self.result.record_failure(RowFailure(record.medusa_id, "resolve", plan.reason))
+            return None
+        if plan.deferred:
+            self._deferred.append((record, list(plan.deferred)))
+        if plan.action == "unchanged":
+            if not plan.deferred:
+                self.result.unchanged += 1
+            return None
+        self._counted.add(record.medusa_id)
+        return Write(record.medusa_id, plan.action, plan.data, plan.document_id)
+
+    def _plan_context(self) -> PlanContext:
+        if self._context is None:
+            table = self.source.table(self.spec.table, self.spec.schema)
+            json_attributes = frozenset(
+                name for name, f in self.spec.fields.items() if field_attribute(self.spec, f, table)["type"] == "json"
+            )
+            self._context = PlanContext(
+                content_type=self.spec.content_type,
+                relations={rel.attribute: rel.target for rel in self.spec.relations},
+                json_attributes=json_attributes,
+                target_ids=self._target_ids,
+                assume_targets=self.dry_run,
+            )
+        return self._context
+
+    def _link_deferred(self, pool: ThreadPoolExecutor) -> None:
+        """Second pass for self-relations whose targets were written later in the same run."""
+        pending, self._deferred = self._deferred, []
+        records = [record for record, _ in pending]
+        self._resolve_targets(records)
+        existing = self._index([r.medusa_id for r in records])
+        writes = []
+        for record, attributes in pending:
+            current = existing.get(record.medusa_id)
+            if current is None:
+                continue  # its create failed, and was counted then
+            plan: EntryPlan = plan_deferred_links(record, attributes, current, self._plan_context())
+            first_write = record.medusa_id not in self._counted
+            if plan.action == "fail":
+                self.result.record_failure(RowFailure(record.medusa_id, "resolve", plan.reason))
+            elif plan.action == "update":
+                writes.append(Write(record.medusa_id, "update", plan.data, plan.document_id, recount=first_write))
+            elif first_write:
+                self.result.unchanged += 1
+        self._count(pool.map(self.writer.send, writes))
+
+
+def sync_all(
+    mappings: MappingSet,
+    source: MedusaSource,
+    client: StrapiClient,
+    *,
+    only: Iterable[str] | None = None,
+    window: Window = FULL,
+    delete_missing: bool = False,
+    on_result: Callable[[SyncResult], None] | None = None,
+    **options: Any,
+) -> list[SyncResult]:
+    """Sync the mapped content types (or `only` those) in dependency order; returns one result each.
+
+    Every mapping is checked first, as `validate` does (MappingErrors, before anything is written).
+    """
+    selected = set(only) if only else None
+    if selected:
+        for name in selected:
+            mappings.get(name)  # KeyError naming the known types
+    preflight(mappings, source, client)  # every mapping, as `validate` checks them, before the first write
+    results = []
+    for spec in mappings:
+        if selected and spec.content_type not in selected:
+            continue
+        result = ContentTypeSync(spec, mappings, source, client, **options).run(window, delete_missing=delete_missing)
+        results.append(result)
+        if on_result:
+            on_result(result)
+    return results

@@ -1,0 +1,72 @@
+"""Sending one planned write to Strapi and turning its outcome into a counter or a row failure."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from ..secrets import describe_error, redact
+from ..strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable
+from .result import RowFailure, SyncResult
+
+COUNTERS = {"create": "created", "update": "updated", "delete": "deleted"}
+
+
+@dataclass
+class Write:
+    """One create (no document_id), update or delete of an entry."""
+
+    medusa_id: str
+    action: Literal["create", "update", "delete"]
+    data: dict[str, Any]
+    document_id: str | None = None
+    recount: bool = True  # False for the second write of an entry already counted in this run
+
+
+class Writer:
+    """Sends writes of one content type (thread-safe); a dry run only records samples."""
+
+    def __init__(self, client: StrapiClient, plural: str, result: SyncResult, *, dry_run: bool = False):
+        self.client = client
+        self.plural = plural
+        self.result = result
+        self.dry_run = dry_run
+
+    def send(self, write: Write) -> str | RowFailure | None:
+        """The counter to bump ("created", ...), the row's failure, or None (already counted).
+
+        A wrong token or an unreachable Strapi raises (the run stops); anything else fails this row only.
+        """
+        counter = COUNTERS[write.action]
+        if self.dry_run:
+            self.result.sample(write.action, write.medusa_id)
+            return counter if write.recount else None
+        try:
+            return self._send(write, counter)
+        except (StrapiAuthError, StrapiUnavailable):
+            raise
+        except StrapiError as exc:
+            return RowFailure(write.medusa_id, write.action, f"{exc.status}: {redact(exc.message)}")
+        except Exception as exc:  # noqa: BLE001 - e.g. a value the JSON encoder refuses: this row fails, not the run
+            return RowFailure(write.medusa_id, write.action, describe_error(exc))
+
+    def _send(self, write: Write, counter: str) -> str | None:
+        if write.action == "delete":
+            self.client.delete(self.plural, write.document_id)
+            return counter
+        if write.action == "update":
+            self.client.update(self.plural, write.document_id, write.data)
+            return counter if write.recount else None
+        try:
+            self.client.create(self.plural, write.data)
+            return counter
+        except StrapiError as exc:
+            if not exc.is_unique_violation:
+                raise
+            # Another writer created it first: update that entry instead of making a second one.
+            found = self.client.find_by_medusa_ids(self.plural, [write.medusa_id])
+            if write.medusa_id not in found:
+                raise
+            data = {k: v for k, v in write.data.items() if k != "medusa_id"}
+            self.client.update(self.plural, found[write.medusa_id]["documentId"], data)
+            return "updated"
