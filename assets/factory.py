@@ -24,7 +24,7 @@ from dagster import (
 )
 from pydantic import Field
 
-from pipelines.medusa.source import FULL, Window
+from pipelines.medusa.source import FULL, Buckets, Window
 from pipelines.mapping import MappingErrors, MappingSet, MappingSpec
 from pipelines.validate import preflight
 from pipelines.secrets import describe_error, redact
@@ -46,6 +46,10 @@ class SyncConfig(Config):
     )
     since: Optional[str] = Field(
         default=None, description="changes mode: ISO timestamp; rows whose cursor is at or after it (all rows when empty)"
+    )
+    buckets: list[dict] = Field(
+        default_factory=list,
+        description="changes mode: changed buckets of untimed link tables, [{table, column, ids}] (set by the sensors)",
     )
 
 
@@ -125,7 +129,9 @@ def build_sync_asset(spec: MappingSpec, mappings: MappingSet) -> AssetsDefinitio
     def _sync(context: AssetExecutionContext, config: SyncConfig, medusa: MedusaDatabase, strapi: StrapiResource) -> MaterializeResult:
         if config.mode == "changes":
             since = datetime.fromisoformat(config.since) if config.since else None
-            metadata = run_sync(context, spec, mappings, medusa, strapi, Window.changes_since(since), mode="changes")
+            buckets = tuple(Buckets(b["table"], b["column"], tuple(b["ids"])) for b in config.buckets)
+            window = Window.changes_since(since, buckets)
+            metadata = run_sync(context, spec, mappings, medusa, strapi, window, mode="changes")
         else:
             metadata = run_sync(context, spec, mappings, medusa, strapi, FULL, mode="reconcile", delete_missing=True)
         return MaterializeResult(metadata=metadata)

@@ -96,7 +96,10 @@ def build_change_sensor(spec: MappingSpec) -> SensorDefinition:
             run_key=launch_id,
             asset_selection=[key],
             asset_check_keys=[],  # the key checks read everything: they run with the reconcile
-            run_config=RunConfig(ops={op_name: SyncConfig(mode="changes", since=since)}),
+            run_config=RunConfig(ops={op_name: SyncConfig(
+                mode="changes", since=since,
+                buckets=[{"table": b.table, "column": b.column, "ids": list(b.ids)} for b in decision.buckets],
+            )}),
             tags={LAUNCH_TAG: launch_id, "medusa-strapi/content-type": spec.content_type},
         )
 

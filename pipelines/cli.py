@@ -56,8 +56,9 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--only", action="append", metavar="TYPE", help="only this content type (repeatable)")
         command.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="rows read per chunk (default %(default)s)")
         command.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="concurrent Strapi writes (default %(default)s)")
-        command.add_argument("--allow-empty-source", action="store_true",
-                             help="delete every entry of a type whose Medusa table has no live row (refused by default)")
+        command.add_argument("--allow-mass-delete", "--allow-empty-source", dest="allow_mass_delete", action="store_true",
+                             help="let a reconcile delete more than half of a type's synced entries, or all of them when its "
+                                  "Medusa table has no live row (refused by default: a wrong database, or another Medusa)")
     return parser
 
 
@@ -158,7 +159,7 @@ def cmd_sync(args: argparse.Namespace, *, delete_missing: bool = False, dry_run:
             mappings, source, client,
             only=args.only, chunk_size=args.chunk_size, concurrency=args.concurrency,
             delete_missing=delete_missing, dry_run=dry_run,
-            allow_empty_source=getattr(args, "allow_empty_source", False),
+            allow_mass_delete=getattr(args, "allow_mass_delete", False),
             on_result=_print_plan if dry_run else _print_result,
         )
     finally:

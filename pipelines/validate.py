@@ -54,19 +54,70 @@ def _table(source: MedusaSource, spec: MappingSpec, name: str, errors: list[Mapp
         return None
 
 
-def _column(table: sa.Table, name: str | None, spec: MappingSpec, errors: list[MappingError], *path: str | int) -> None:
+def _column(table: sa.Table, name: str | None, spec: MappingSpec, errors: list[MappingError], *path: str | int) -> bool:
+    """Whether `table` has column `name` (None counts as present); an error at `path` when it has not."""
     if name is not None and name not in table.c:
         errors.append(spec.error(
             f"table {table.name!r} has no column {name!r}{_suggest(name, list(table.c.keys()))}", *path
         ))
+        return False
+    return True
 
 
 def _is_json(table: sa.Table, column: str) -> bool:
     return column in table.c and isinstance(table.c[column].type, (sa.JSON, postgresql.JSONB, postgresql.JSON))
 
 
+def _kind(column: sa.Column) -> str:
+    """What Postgres can compare a column with: numbers with numbers, text with text, and so on."""
+    kind = column.type
+    if isinstance(kind, sa.Numeric | sa.Integer | sa.Float):
+        return "number"
+    if isinstance(kind, sa.String | sa.Enum):
+        return "text"
+    return type(kind).__name__.lower()
+
+
+def _joinable(a: sa.Column, b: sa.Column, spec: MappingSpec, errors: list[MappingError], *path: str | int) -> None:
+    if _kind(a) != _kind(b):
+        errors.append(spec.error(
+            f"cannot join {a.table.name}.{a.name} ({_kind(a)}) with {b.table.name}.{b.name} ({_kind(b)})", *path
+        ))
+
+
+def _conditions(table: sa.Table, where, spec: MappingSpec, errors: list[MappingError], *path: str | int) -> None:
+    for column, _ in where:
+        _column(table, column, spec, errors, *path, column)
+
+
+def _hop_path(spec: MappingSpec, base: tuple[str | int, ...], index: int) -> tuple[str | int, ...]:
+    """Key path of hop `index` in the file: `through` is a single hop or a list of them."""
+    return (*base, index) if (*base, 0) in spec.lines else base
+
+
+def _check_path(source: MedusaSource, spec: MappingSpec, start: sa.Table, path, base: tuple[str | int, ...],
+                errors: list[MappingError]) -> sa.Table | None:
+    """Check every hop of `path` (tables, columns, join types); the last hop's table, or None if broken."""
+    previous, previous_column = start, spec.primary_key
+    for index, hop in enumerate(path):
+        where = _hop_path(spec, base, index)
+        table = _table(source, spec, hop.table, errors, *where, "table")
+        if table is None:
+            return None
+        from_column = hop.from_column or previous_column
+        ok = _column(previous, from_column, spec, errors, *where, "from") if hop.from_column else from_column in previous.c
+        for key in ("source", "target", "soft_delete"):
+            ok = _column(table, getattr(hop, key), spec, errors, *where, key) and ok
+        _conditions(table, hop.where, spec, errors, *where, "where")
+        if ok:
+            _joinable(previous.c[from_column], table.c[hop.source], spec, errors, *where, "source")
+        previous, previous_column = table, hop.target
+    return previous
+
+
 def check_database(mappings: MappingSet, source: MedusaSource, only: Iterable[str] | None = None) -> list[MappingError]:
-    """Every table and column a mapping (of `only` these content types) names exists in Medusa's database.
+    """Every table and column a mapping (of `only` these content types) names exists in Medusa's database,
+    paths join columns Postgres can compare, lookups aggregate what their aggregate can.
 
     Raises SourceError when the database cannot be reached.
     """
@@ -77,22 +128,13 @@ def check_database(mappings: MappingSet, source: MedusaSource, only: Iterable[st
             continue
         for key in ("primary_key", "cursor", "soft_delete", "json_entries"):
             _column(table, getattr(spec, key), spec, errors, "source", key)
+        _conditions(table, spec.where, spec, errors, "source", "where")
         if spec.json_entries and spec.json_entries in table.c and not _is_json(table, spec.json_entries):
             errors.append(spec.error(f"column {spec.json_entries!r} is not json/jsonb", "source", "json_entries"))
         for name, f in spec.fields.items():
-            if not f.is_pseudo:
-                _column(table, f.column, spec, errors, "fields", name)
-                if f.json_key is not None and f.column in table.c and not _is_json(table, f.column):
-                    errors.append(spec.error(f"json_key needs a json/jsonb column; {f.column!r} is not", "fields", name, "json_key"))
-            _column(table, f.currency_column, spec, errors, "fields", name, "currency_column")
+            _check_field(source, spec, table, f, errors)
         for rel in spec.relations:
-            if rel.column:
-                _column(table, rel.column, spec, errors, "relations", rel.attribute, "column")
-            elif rel.through:
-                join = _table(source, spec, rel.through.table, errors, "relations", rel.attribute, "through", "table")
-                if join is not None:
-                    for key in ("source", "target", "soft_delete"):
-                        _column(join, getattr(rel.through, key), spec, errors, "relations", rel.attribute, "through", key)
+            _check_relation(source, mappings, spec, table, rel, errors)
         if spec.partition:
             _column(table, spec.partition.column, spec, errors, "partition", "column")
         for column in spec.drop:
@@ -100,15 +142,65 @@ def check_database(mappings: MappingSet, source: MedusaSource, only: Iterable[st
     return errors
 
 
+def _check_field(source: MedusaSource, spec: MappingSpec, table: sa.Table, f, errors: list[MappingError]) -> None:
+    name = f.attribute
+    if f.lookup:
+        base = ("fields", name, "lookup", "through")
+        last = _check_path(source, spec, table, f.lookup.path, base, errors)
+        if last is not None and _column(last, f.lookup.column, spec, errors, "fields", name, "lookup", "column"):
+            value = last.c[f.lookup.column]
+            if f.lookup.aggregate == "sum" and _kind(value) != "number":
+                errors.append(spec.error(f"sum needs a numeric column; {last.name}.{value.name} is {_kind(value)}",
+                                         "fields", name, "lookup", "aggregate"))
+            if f.lookup.aggregate in ("min", "max") and _kind(value) in ("jsonb", "json", "boolean"):
+                errors.append(spec.error(f"{f.lookup.aggregate} cannot compare {_kind(value)} values; use first",
+                                         "fields", name, "lookup", "aggregate"))
+            if f.json_key is not None and not _is_json(last, f.lookup.column):
+                errors.append(spec.error(f"json_key needs a json/jsonb column; {f.lookup.column!r} is not", "fields", name, "json_key"))
+    elif not f.is_pseudo:
+        _column(table, f.column, spec, errors, "fields", name)
+        if f.json_key is not None and f.column in table.c and not _is_json(table, f.column):
+            errors.append(spec.error(f"json_key needs a json/jsonb column; {f.column!r} is not", "fields", name, "json_key"))
+    _column(table, f.currency_column, spec, errors, "fields", name, "currency_column")
+    if f.precision is not None:
+        try:
+            kind = field_attribute(spec, f, source.table)["type"]
+        except (SchemaError, KeyError, SourceError):
+            return
+        if kind != "decimal":
+            errors.append(spec.error(f"precision and scale size decimal attributes; this one is {kind}", "fields", name, "precision"))
+        elif f.scale > f.precision:
+            errors.append(spec.error(f"scale {f.scale} is larger than precision {f.precision}", "fields", name, "scale"))
+
+
+def _check_relation(source: MedusaSource, mappings: MappingSet, spec: MappingSpec, table: sa.Table, rel, errors) -> None:
+    target = mappings.get(rel.target)
+    try:
+        target_table = source.table(target.table, target.schema)
+    except SourceError:
+        return  # reported with the target's own mapping
+    if target.primary_key not in target_table.c:
+        return
+    key = target_table.c[target.primary_key]
+    if rel.column:
+        if _column(table, rel.column, spec, errors, "relations", rel.attribute, "column"):
+            _joinable(table.c[rel.column], key, spec, errors, "relations", rel.attribute, "column")
+        return
+    base = ("relations", rel.attribute, "through")
+    last = _check_path(source, spec, table, rel.through, base, errors)
+    hop = rel.through[-1]
+    if last is not None and hop.target in last.c:
+        _joinable(last.c[hop.target], key, spec, errors, *_hop_path(spec, base, len(rel.through) - 1), "target")
+
+
 def field_types(mappings: MappingSet, source: MedusaSource, only: Iterable[str] | None = None) -> dict[tuple[str, str], str]:
     """(content type, attribute) -> the Strapi type a mapped field writes (as the generator types it)."""
     types = {}
     for spec in _selected(mappings, only):
-        table = source.table(spec.table, spec.schema)
         for name, f in spec.fields.items():
             try:
-                types[(spec.content_type, name)] = field_attribute(spec, f, table)["type"]
-            except (SchemaError, KeyError):
+                types[(spec.content_type, name)] = field_attribute(spec, f, source.table)["type"]
+            except (SchemaError, KeyError, SourceError):
                 continue  # reported by check_database / the generator
     return types
 

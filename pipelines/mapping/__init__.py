@@ -5,16 +5,17 @@ from .spec import (
     KEY_COLUMN,
     VALUE_COLUMN,
     Field,
+    Hop,
+    Lookup,
     MappingError,
     MappingErrors,
     MappingSet,
     MappingSpec,
     Partitioning,
     Relation,
-    Through,
 )
 
 __all__ = [
     "KEY_COLUMN", "VALUE_COLUMN", "Field", "MappingError", "MappingErrors", "MappingSet", "MappingSpec",
-    "Partitioning", "Relation", "Through", "load_mapping", "load_mappings",
+    "Partitioning", "Relation", "Hop", "Lookup", "load_mapping", "load_mappings",
 ]

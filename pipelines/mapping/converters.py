@@ -68,6 +68,12 @@ def to_boolean(value: Any) -> bool | None:
     raise ConversionError(f"{value!r} is not a boolean")
 
 
+def negate(value: Any) -> bool | None:
+    """A boolean (as `to_boolean` reads it), negated: e.g. Medusa v2's `enabled_in_store` as v1's `admin_only`."""
+    flag = to_boolean(value)
+    return None if flag is None else not flag
+
+
 def decimal_attribute(precision: int, scale: int) -> dict[str, Any]:
     """A Strapi decimal with an explicit column size: Strapi's default numeric(10,2) overflows at 10^8."""
     return {"type": "decimal", "column": {"args": [precision, scale]}}
@@ -88,4 +94,5 @@ CONVERTERS: dict[str, Converter] = {
     "integer": Converter(to_integer, {"type": "integer"}),
     "decimal": Converter(to_decimal, decimal_attribute(*WIDE_DECIMAL)),
     "boolean": Converter(to_boolean, {"type": "boolean"}),
+    "not": Converter(negate, {"type": "boolean"}),
 }

@@ -10,6 +10,7 @@ import difflib
 import graphlib
 import json
 import re
+from dataclasses import replace
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -18,16 +19,21 @@ from typing import Any
 import jsonschema
 import yaml
 
+from .aggregates import AGGREGATES
 from .spec import (
+    Condition,
+    Field,
+    Hop,
+    HopPath,
     KeyPath,
+    Lookup,
     MappingError,
     MappingErrors,
     MappingSet,
     MappingSpec,
-    Field,
     Partitioning,
     Relation,
-    Through,
+    TargetTable,
     dotted,
     line_at,
 )
@@ -126,11 +132,29 @@ def _message(err: jsonschema.ValidationError) -> str:
     return err.message
 
 
+def _conditions(value: dict[str, Any] | None) -> tuple[Condition, ...]:
+    return tuple((column, tuple(v) if isinstance(v, list) else v) for column, v in (value or {}).items())
+
+
+def _path(value: dict[str, Any] | list[dict[str, Any]]) -> HopPath:
+    """A `through` value (one hop, or a list of hops) as a tuple of Hops."""
+    hops = value if isinstance(value, list) else [value]
+    return tuple(
+        Hop(h["table"], h["source"], h.get("target"), h.get("from"), _conditions(h.get("where")), h.get("soft_delete"))
+        for h in hops
+    )
+
+
 def _field(attribute: str, value: str | dict[str, Any]) -> Field:
     if isinstance(value, str):
         return Field(attribute, value)
-    return Field(attribute, value["column"], value.get("convert"), value.get("json_key"),
-                 value.get("currency_column"), value.get("strapi_type"))
+    lookup = value.get("lookup")
+    return Field(
+        attribute, value.get("column"), value.get("convert"), value.get("json_key"), value.get("currency_column"),
+        value.get("strapi_type"),
+        Lookup(_path(lookup["through"]), lookup["column"], lookup.get("aggregate", "first")) if lookup else None,
+        value.get("precision"), value.get("scale"),
+    )
 
 
 def _relation(attribute: str, value: dict[str, Any]) -> Relation:
@@ -139,9 +163,10 @@ def _relation(attribute: str, value: dict[str, Any]) -> Relation:
         attribute=attribute,
         target=value["target"],
         column=value.get("column"),
-        through=Through(through["table"], through["source"], through["target"], through.get("soft_delete")) if through else None,
+        through=_path(through) if through else None,
         inverse=value.get("inverse"),
         to_one=bool(value.get("to_one", False)),
+        required=bool(value.get("required", False)),
     )
 
 
@@ -153,6 +178,7 @@ def _build_spec(data: dict[str, Any], lines: dict[KeyPath, int], path: Path) -> 
         plural=data["plural"],
         table=source["table"],
         **given,
+        where=_conditions(source.get("where")),
         fields={name: _field(name, value) for name, value in (data.get("fields") or {}).items()},
         relations=tuple(_relation(name, r) for name, r in (data.get("relations") or {}).items()),
         cms_only=dict(data.get("cms_only") or {}),
@@ -195,9 +221,25 @@ def _spec_errors(spec: MappingSpec) -> list[MappingError]:
             errors.append(spec.error("a relation needs exactly one of `column` (many-to-one) or `through` (join table)", "relations", rel.attribute))
         elif rel.to_one and rel.through is None:
             errors.append(spec.error("to_one only applies to relations `through` a join table", "relations", rel.attribute, "to_one"))
+        elif rel.through and rel.through[-1].target is None:
+            last = ("relations", rel.attribute, "through") + ((len(rel.through) - 1,) if _is_list(spec, rel) else ())
+            errors.append(spec.error("required key is missing: the last hop's `target` holds the target's primary key", *last, "target"))
+        if rel.through and spec.json_entries:
+            errors.append(spec.error("`through` is not available with source.json_entries (entries are not rows)", "relations", rel.attribute, "through"))
         if rel.inverse and rel.inverse == rel.attribute and rel.target == spec.content_type:
             errors.append(spec.error("a self-relation's inverse needs a name of its own", "relations", rel.attribute, "inverse"))
+    for f in spec.fields.values():
+        if f.lookup and f.column is not None:
+            errors.append(spec.error("a field has either `column` or `lookup`, not both", "fields", f.attribute))
+        if f.lookup and f.lookup.aggregate not in AGGREGATES:
+            errors.append(spec.error(f"unknown aggregate {f.lookup.aggregate!r}", "fields", f.attribute, "lookup", "aggregate"))
+        if f.lookup and spec.json_entries:
+            errors.append(spec.error("`lookup` is not available with source.json_entries", "fields", f.attribute, "lookup"))
     return errors
+
+
+def _is_list(spec: MappingSpec, rel: Relation) -> bool:
+    return ("relations", rel.attribute, "through", 0) in spec.lines
 
 
 # Strapi 5 refuses these attribute names (compared in snake_case; `strapi` is a reserved prefix).
@@ -260,7 +302,16 @@ def _order(specs: list[MappingSpec]) -> tuple[list[MappingSpec], list[MappingErr
         return [], [first.error(
             "relation cycle cannot be ordered: " + " -> ".join(cycle), "relations", rel.attribute, "target"
         )]
-    return [by_type[name] for name in order], []
+    return [_with_targets(by_type[name], by_type) for name in order], []
+
+
+def _with_targets(spec: MappingSpec, by_type: dict[str, MappingSpec]) -> MappingSpec:
+    """`spec` with each relation knowing its target's table, so queries need nothing but the spec."""
+    relations = tuple(
+        replace(rel, target_table=TargetTable(t.table, t.schema, t.primary_key, t.soft_delete, t.where))
+        for rel in spec.relations for t in [by_type[rel.target]]
+    )
+    return replace(spec, relations=relations)
 
 
 def load_mappings(directory: Path | str) -> MappingSet:

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 KeyPath = tuple[str | int, ...]
 KEY_COLUMN, VALUE_COLUMN = "$key", "$value"  # pseudo-columns of a `json_entries` source
+LOOKUP_PREFIX, LINK_PREFIX = "@lookup:", "@link:"  # labels of the values the extractor computes per row
+
+Condition = tuple[str, Any]  # (column, value): equals; None: IS NULL; a list: IN
 
 
 class MappingError(Exception):
@@ -38,47 +41,94 @@ class MappingErrors(Exception):
 
 
 @dataclass(frozen=True)
+class Hop:
+    """One step of a path from a source row to the rows related to it.
+
+    It reaches the rows of `table` whose `source` column equals the previous step's `from_column`
+    (on the first hop a column of the source row, by default its primary key; on later hops a column of
+    the previous hop's table, by default that hop's `target`), that match `where` and, when
+    `soft_delete` is set, are not soft-deleted. `target` is the column that carries the path on (on a
+    relation's last hop: the target's primary key).
+    """
+
+    table: str
+    source: str
+    target: str | None = None
+    from_column: str | None = None
+    where: tuple[Condition, ...] = ()
+    soft_delete: str | None = None
+
+
+HopPath = tuple[Hop, ...]
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """A scalar read over a path: `aggregate` of `column` of the last hop's rows (None when there are none)."""
+
+    path: HopPath
+    column: str
+    aggregate: str = "first"
+
+
+@dataclass(frozen=True)
 class Field:
-    """A Strapi attribute filled from a Medusa column, optionally converted."""
+    """A Strapi attribute filled from a Medusa column (or a lookup over a path), optionally converted."""
 
     attribute: str
-    column: str
+    column: str | None = None
     convert: str | None = None
     json_key: str | None = None
     currency_column: str | None = None
     strapi_type: str | None = None
+    lookup: Lookup | None = None
+    precision: int | None = None
+    scale: int | None = None
 
     @property
     def is_pseudo(self) -> bool:
         """True for `$key` / `$value` of a json_entries source."""
         return self.column in (KEY_COLUMN, VALUE_COLUMN)
 
+    @property
+    def row_key(self) -> str:
+        """Where the extracted row holds this field's raw value: its column, or the lookup's label."""
+        return f"{LOOKUP_PREFIX}{self.attribute}" if self.lookup else self.column
+
 
 @dataclass(frozen=True)
-class Through:
-    """A join table: `source` holds this table's key, `target` the target table's key."""
+class TargetTable:
+    """Where a relation's target rows live, and which of them are live (resolved when the set loads)."""
 
     table: str
-    source: str
-    target: str
-    soft_delete: str | None = None
+    schema: str
+    primary_key: str
+    soft_delete: str | None
+    where: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True)
 class Relation:
-    """A relation linked by the target's medusa_id: by a foreign-key `column`, or `through` a join table."""
+    """A relation linked by the target's medusa_id: by a foreign-key `column`, or `through` a path of hops."""
 
     attribute: str
     target: str
     column: str | None = None
-    through: Through | None = None
+    through: HopPath | None = None
     inverse: str | None = None
     to_one: bool = False
+    required: bool = False  # rows without a live target here are not synced (their entries are deleted)
+    target_table: TargetTable | None = None  # filled in by the MappingSet from the target's mapping
 
     @property
     def is_to_many(self) -> bool:
         """True when the attribute holds a list of targets (many-to-many)."""
         return self.through is not None and not self.to_one
+
+    @property
+    def row_key(self) -> str:
+        """Where the extracted row holds the live target key(s) of this relation."""
+        return f"{LINK_PREFIX}{self.attribute}"
 
 
 @dataclass(frozen=True)
@@ -102,6 +152,7 @@ class MappingSpec:
     cursor: str | None = "updated_at"
     soft_delete: str | None = "deleted_at"
     json_entries: str | None = None
+    where: tuple[Condition, ...] = ()  # only rows matching every condition are synced (others count as deleted)
     fields: dict[str, Field] = field(default_factory=dict)
     relations: tuple[Relation, ...] = ()
     cms_only: dict[str, str] = field(default_factory=dict)
@@ -118,19 +169,28 @@ class MappingSpec:
 
     @property
     def source_columns(self) -> list[str]:
-        """Columns the extractor reads: key, mapped fields, relation keys, cursor (no duplicates)."""
+        """Columns of the source table the extractor reads: key, mapped fields, cursor (no duplicates).
+
+        Relation keys and lookups are computed by the extractor per row (see `Relation.row_key`,
+        `Field.row_key`), not read as plain columns.
+        """
         wanted = [self.primary_key]
         for f in self.fields.values():
-            if not f.is_pseudo:
+            if f.column is not None and not f.is_pseudo:
                 wanted.append(f.column)
             if f.currency_column:
                 wanted.append(f.currency_column)
-        wanted += [r.column for r in self.relations if r.column]
         if self.json_entries:
             wanted.append(self.json_entries)
         if self.cursor:
             wanted.append(self.cursor)
         return list(dict.fromkeys(wanted))
+
+    def paths(self) -> list[tuple[tuple[str | int, ...], HopPath]]:
+        """Every path this mapping follows, with its key path in the file (relations, then lookups)."""
+        found = [(("relations", r.attribute, "through"), r.through) for r in self.relations if r.through]
+        found += [(("fields", f.attribute, "lookup", "through"), f.lookup.path) for f in self.fields.values() if f.lookup]
+        return found
 
     def source_key(self, medusa_id: str) -> str:
         """The primary key (as text) of the source row an entry's medusa_id comes from."""

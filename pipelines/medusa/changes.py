@@ -5,19 +5,24 @@ a lower bound. The lower bound trails the high-water mark by an overlap, so rows
 committed late (Postgres stamps `now()` at transaction start) are still inside it. A tick compares
 the digest with the one confirmed after the last successful run: equal means nothing new, and the
 tick launches nothing. Tables without a cursor are hashed whole (they are small reference tables).
+
+The tables a mapping's paths go through (link tables, prices, rules, inventory levels) are probed in
+the same query: timestamped ones by the rows that changed since the lower bound, untimed ones whole, as
+256 bucket digests, so that a run re-reads only the source rows behind the buckets that changed.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 
-from .source import MedusaSource
 from ..mapping import MappingSpec
+from .query import Buckets, SpecQuery, bucket_of
+from .source import MedusaSource
 
 DEFAULT_OVERLAP = timedelta(minutes=5)
 PENDING_TIMEOUT = timedelta(minutes=15)  # a launched run that never appears is given up after this
@@ -25,16 +30,29 @@ PENDING_TIMEOUT = timedelta(minutes=15)  # a launched run that never appears is 
 
 @dataclass(frozen=True)
 class Probe:
-    """Rows at or after a lower bound: how many, the highest cursor value, and their digest."""
+    """Rows at or after a lower bound: how many, the highest timestamp, their digest, and the bucket
+    digests of untimed link tables (`table.column` -> bucket -> short digest)."""
 
     rows: int
     high: datetime | None
     digest: str
+    buckets: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+def _row_text(table: sa.FromClause) -> sa.ColumnElement:
+    return sa.func.concat_ws("|", *[sa.cast(c, sa.Text) for c in table.c])
+
+
+def _digest(text: sa.ColumnElement, order: sa.ColumnElement) -> sa.ColumnElement:
+    return sa.func.md5(sa.func.coalesce(sa.func.string_agg(text, aggregate_order_by(sa.literal(","), order)), ""))
 
 
 def probe(source: MedusaSource, spec: MappingSpec, lower: datetime | None) -> Probe:
-    """Hash the rows of `spec` whose cursor is >= `lower` (soft-deleted ones included): one query."""
-    table = source.table(spec.table, spec.schema)
+    """One query: hash the rows of `spec` whose cursor is >= `lower` (soft-deleted ones included), the rows
+    of the timestamped tables its paths go through that changed since `lower`, and the whole of its
+    untimed link tables, by bucket."""
+    query = source.query(spec)
+    table = query.source
     if spec.cursor:
         parts = [table.c[spec.primary_key], table.c[spec.cursor]]
     else:
@@ -42,17 +60,61 @@ def probe(source: MedusaSource, spec: MappingSpec, lower: datetime | None) -> Pr
     if spec.soft_delete:
         parts.append(table.c[spec.soft_delete])
     row_text = sa.func.concat_ws("|", *[sa.cast(p, sa.Text) for p in parts])
-    high = sa.func.max(table.c[spec.cursor]) if spec.cursor else sa.null()
-    stmt = sa.select(
-        sa.func.count(),
-        high,
-        sa.func.md5(sa.func.coalesce(sa.func.string_agg(row_text, aggregate_order_by(sa.literal(","), table.c[spec.primary_key])), "")),
-    )
+    own = sa.select(
+        sa.func.count().label("rows"),
+        (sa.func.max(table.c[spec.cursor]) if spec.cursor else sa.null()).label("high"),
+        _digest(row_text, table.c[spec.primary_key]).label("digest"),
+    ).select_from(table)
     if spec.cursor and lower is not None:
-        stmt = stmt.where(table.c[spec.cursor] >= lower)
+        own = own.where(table.c[spec.cursor] >= lower)
+    columns = [own.subquery()]
+    highs, digests = [columns[0].c.high], [columns[0].c.digest]
+    for name, hop_table, stamps in _stamped_tables(query):
+        stamp = sa.func.greatest(*[hop_table.c[c] for c in stamps])
+        part = sa.select(sa.func.max(stamp).label("high"), _digest(_row_text(hop_table), _row_text(hop_table)).label("digest"))
+        part = part.select_from(hop_table)
+        if lower is not None:
+            part = part.where(stamp >= lower)
+        sub = part.subquery(f"hop_{len(columns)}")
+        columns.append(sub)
+        highs.append(sub.c.high)
+        digests.append(sub.c.digest)
+    bucket_columns = []
+    for name, hop_table, column in _untimed_tables(query):
+        bucket = bucket_of(hop_table.c[column]).label("bucket")
+        per_bucket = sa.select(bucket, sa.func.left(_digest(_row_text(hop_table), _row_text(hop_table)), 4).label("d")) \
+            .select_from(hop_table).group_by(bucket).subquery()
+        listing = sa.select(sa.func.string_agg(per_bucket.c.bucket + ":" + per_bucket.c.d,
+                                               aggregate_order_by(sa.literal(","), per_bucket.c.bucket)))
+        bucket_columns.append((name, listing.scalar_subquery()))
+    stmt = sa.select(
+        columns[0].c.rows,
+        sa.func.greatest(*highs) if len(highs) > 1 else highs[0],
+        sa.func.md5(sa.func.concat_ws("/", *digests)) if len(digests) > 1 else digests[0],
+        *[c for _, c in bucket_columns],
+    ).select_from(*columns)
     with source.engine.connect() as conn:
-        rows, high_value, digest = conn.execute(stmt).one()
-    return Probe(int(rows), high_value, digest)
+        rows, high_value, digest, *listings = conn.execute(stmt).one()
+    buckets = {name: dict(item.split(":") for item in (text or "").split(",") if item)
+               for (name, _), text in zip(bucket_columns, listings)}
+    return Probe(int(rows), high_value, digest, buckets)
+
+
+def _stamped_tables(query: SpecQuery) -> list[tuple[str, sa.Table, list[str]]]:
+    seen: dict[str, tuple[str, sa.Table, list[str]]] = {}
+    for path, index, stamps in query.stamped_hops():
+        hop = path[index]
+        seen.setdefault(hop.table, (hop.table, query.tables(hop.table, query.spec.schema), stamps))
+    return list(seen.values())
+
+
+def _untimed_tables(query: SpecQuery) -> list[tuple[str, sa.Table, str]]:
+    seen: dict[str, tuple[str, sa.Table, str]] = {}
+    for path, index in query.untimed_hops():
+        hop = path[index]
+        name = f"{hop.table}.{hop.source}"
+        seen.setdefault(name, (name, query.tables(hop.table, query.spec.schema), hop.source))
+    return list(seen.values())
 
 
 @dataclass(frozen=True)
@@ -62,6 +124,7 @@ class Watermark:
     lower: str | None  # ISO timestamps with microseconds; None: from the beginning
     high: str | None
     digest: str
+    buckets: dict[str, dict[str, str]] = field(default_factory=dict)  # untimed link tables, by bucket
 
     @property
     def lower_bound(self) -> datetime | None:
@@ -116,12 +179,26 @@ class SensorCursor:
 
 @dataclass(frozen=True)
 class Decision:
-    """What a tick does: launch a run over rows changed since `since`, or skip, and the cursor to store."""
+    """What a tick does: launch a run over rows changed since `since` (and the changed `buckets` of
+    untimed link tables), or skip, and the cursor to store."""
 
     launch: bool
     since: datetime | None
     cursor: SensorCursor
     reason: str
+    buckets: tuple[Buckets, ...] = ()
+
+
+def changed_buckets(before: dict[str, dict[str, str]], now: dict[str, dict[str, str]]) -> tuple[Buckets, ...]:
+    """Buckets whose digest differs (or that appeared or vanished), per untimed link table."""
+    found = []
+    for name in sorted(set(before) | set(now)):
+        old, new = before.get(name, {}), now.get(name, {})
+        ids = tuple(sorted(b for b in set(old) | set(new) if old.get(b) != new.get(b)))
+        if ids:
+            table, column = name.rsplit(".", 1)
+            found.append(Buckets(table, column, ids))
+    return tuple(found)
 
 
 def decide(
@@ -142,15 +219,18 @@ def decide(
     confirmed = cursor.confirmed
     lower = confirmed.lower_bound if confirmed else None
     current = probe(source, spec, lower)
-    if confirmed is not None and current.digest == confirmed.digest:
+    buckets = changed_buckets(confirmed.buckets, current.buckets) if confirmed is not None else ()
+    if confirmed is not None and current.digest == confirmed.digest and not buckets:
         return Decision(False, None, cursor, f"no change since {confirmed.high or 'the last run'}")
     high = current.high or (datetime.fromisoformat(confirmed.high) if confirmed and confirmed.high else None)
     next_lower = high - overlap if (spec.cursor and high is not None) else None
     after = probe(source, spec, next_lower) if next_lower != lower else current
-    watermark = Watermark(_iso(next_lower), _iso(high), after.digest)
+    watermark = Watermark(_iso(next_lower), _iso(high), after.digest, after.buckets)
     pending = Pending(launch_id, now.isoformat(), _iso(lower), watermark)
     what = f"{current.rows} row(s) at or after {lower.isoformat()}" if lower else f"all {current.rows} row(s)"
-    return Decision(True, lower, SensorCursor(confirmed, pending), f"changes found: {what}")
+    if buckets:
+        what += f", {sum(len(b.ids) for b in buckets)} changed bucket(s) of untimed links"
+    return Decision(True, lower, SensorCursor(confirmed, pending), f"changes found: {what}", buckets)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -18,7 +18,9 @@ from sqlalchemy.dialects import postgresql
 
 from ..medusa.source import MedusaSource
 from ..mapping import KEY_COLUMN, VALUE_COLUMN, Field, MappingSet, MappingSpec
+from ..mapping.aggregates import AGGREGATES
 from ..mapping.converters import CONVERTERS, WIDE_DECIMAL, decimal_attribute
+from ..medusa.query import Tables
 
 GENERATED_MARKER = ".generated-by-medusa-strapi"
 STRING_MAX = 255  # Strapi `string` columns are varchar(255)
@@ -71,8 +73,19 @@ def strapi_type(column_type: sa.types.TypeEngine) -> dict[str, Any]:
     raise SchemaError(f"no Strapi type for column type {column_type!r}")
 
 
-def field_attribute(spec: MappingSpec, f: Field, table: sa.Table) -> dict[str, Any]:
-    """The Strapi attribute of a mapped field: explicit type, converter type, or the column's type."""
+def field_attribute(spec: MappingSpec, f: Field, tables: Tables) -> dict[str, Any]:
+    """The Strapi attribute of a mapped field: explicit type, converter type, aggregate type, or the type
+    of its column (a lookup's: the last hop's column); `precision`/`scale` size a decimal.
+
+    `tables(name, schema)` gives the reflected tables.
+    """
+    attribute = _field_type(spec, f, tables)
+    if f.precision is not None and attribute["type"] == "decimal":
+        attribute = decimal_attribute(f.precision, f.scale)
+    return attribute
+
+
+def _field_type(spec: MappingSpec, f: Field, tables: Tables) -> dict[str, Any]:
     if f.strapi_type:
         return {"type": f.strapi_type}
     if f.convert:
@@ -81,8 +94,12 @@ def field_attribute(spec: MappingSpec, f: Field, table: sa.Table) -> dict[str, A
         return {"type": "json"}
     if f.column == KEY_COLUMN:
         return {"type": "text"}
+    if f.lookup and AGGREGATES[f.lookup.aggregate].attribute:
+        return dict(AGGREGATES[f.lookup.aggregate].attribute)
+    table, column = (tables(f.lookup.path[-1].table, spec.schema), f.lookup.column) if f.lookup else \
+        (tables(spec.table, spec.schema), f.column)
     try:
-        return strapi_type(table.c[f.column].type)
+        return strapi_type(table.c[column].type)
     except SchemaError as exc:
         raise SchemaError(f"{spec.content_type}.{f.attribute}: {exc}") from None
 
@@ -93,10 +110,9 @@ def _display_name(content_type: str) -> str:
 
 def content_type_schema(spec: MappingSpec, mappings: MappingSet, source: MedusaSource) -> dict[str, Any]:
     """The schema.json of one content type."""
-    table = source.table(spec.table, spec.schema)
     attributes: dict[str, Any] = {"medusa_id": dict(MEDUSA_ID_ATTRIBUTE)}
     for name, f in spec.fields.items():
-        attributes[name] = field_attribute(spec, f, table)
+        attributes[name] = field_attribute(spec, f, source.table)
     for rel in spec.relations:
         target = mappings.get(rel.target)
         if rel.is_to_many:

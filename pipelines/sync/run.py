@@ -20,7 +20,7 @@ from ..secrets import describe_error
 from ..strapi.client import StrapiClient
 from ..strapi.content_types import field_attribute
 from ..validate import preflight
-from .plan import EntryPlan, PlanContext, deletable, link_ids, plan_deferred_links, plan_entry
+from .plan import EntryPlan, PlanContext, deletable, link_ids, mass_delete_refusal, plan_deferred_links, plan_entry
 from .result import RowFailure, SyncResult
 from .transform import Record, transform
 from .write import Write, Writer
@@ -44,7 +44,7 @@ class ContentTypeSync:
         concurrency: int = DEFAULT_CONCURRENCY,
         log: logging.Logger | Any = logger,
         dry_run: bool = False,
-        allow_empty_source: bool = False,
+        allow_mass_delete: bool = False,
     ):
         self.spec = spec
         self.mappings = mappings
@@ -54,7 +54,7 @@ class ContentTypeSync:
         self.concurrency = concurrency
         self.log = log
         self.dry_run = dry_run
-        self.allow_empty_source = allow_empty_source
+        self.allow_mass_delete = allow_mass_delete
         self.result = SyncResult(spec.content_type)
         self.writer = Writer(client, spec.plural, self.result, dry_run=dry_run)
         self._target_ids: dict[str, dict[str, str]] = {}  # target type -> medusa_id -> documentId
@@ -103,7 +103,6 @@ class ContentTypeSync:
                 self.result.record_failure(RowFailure(record.medusa_id, "convert", record.error))
         gone = [r for r in records if r.deleted]
         records = [r for r in records if not r.error and not r.deleted]
-        self._attach_links(records)
         existing = self._index([r.medusa_id for r in records + gone])
         self._resolve_targets(records)
         writes = []
@@ -134,13 +133,12 @@ class ContentTypeSync:
         candidates = deletable(entries, self._live, self._failed_keys, self.spec.source_key)
         live_now, failing_now = self._live_now([e["medusa_id"] for e in candidates])
         orphans = deletable(candidates, live_now, failing_now, self.spec.source_key)
-        if orphans and not self._live and not self.allow_empty_source and self.source.count(self.spec) == 0:
-            # An empty source is far more often a wrong database URL than a catalog deleted on purpose.
-            self.result.record_failure(RowFailure(
-                "*", "delete", f"refusing to delete all {len(orphans)} entries: Medusa's {self.spec.table} has no live "
-                "row (wrong database?); allow it with allow_empty_source / --allow-empty-source",
-            ))
-            return
+        if orphans and not self.allow_mass_delete:
+            live_rows = len(self._live) or self.source.count(self.spec)
+            refusal = mass_delete_refusal(len(orphans), len(entries), live_rows, self.spec.table)
+            if refusal:
+                self.result.record_failure(RowFailure("*", "delete", refusal))
+                return
         writes = [Write(e["medusa_id"], "delete", {}, e["documentId"]) for e in orphans]
         self._count(pool.map(self.writer.send, writes))
 
@@ -176,21 +174,6 @@ class ContentTypeSync:
             else:
                 setattr(self.result, outcome, getattr(self.result, outcome) + 1)
 
-    def _attach_links(self, records: list[Record]) -> None:
-        """Relation targets by Medusa key; targets that are soft-deleted or gone count as no target."""
-        for rel in self.spec.relations:
-            target = self.mappings.get(rel.target)
-            if rel.column:
-                live = self.source.live_keys(target, {r.links[rel.attribute] for r in records})
-                for r in records:
-                    if r.links[rel.attribute] not in live:
-                        r.links[rel.attribute] = None
-            else:
-                linked = self.source.through_keys(self.spec, rel, target, [r.key for r in records])
-                for r in records:
-                    keys = linked.get(str(r.key), [])
-                    r.links[rel.attribute] = (keys[0] if keys else None) if rel.to_one else keys
-
     def _resolve_targets(self, records: list[Record]) -> None:
         for rel in self.spec.relations:
             target = self.mappings.get(rel.target)
@@ -216,9 +199,8 @@ class ContentTypeSync:
 
     def _plan_context(self) -> PlanContext:
         if self._context is None:
-            table = self.source.table(self.spec.table, self.spec.schema)
             json_attributes = frozenset(
-                name for name, f in self.spec.fields.items() if field_attribute(self.spec, f, table)["type"] == "json"
+                name for name, f in self.spec.fields.items() if field_attribute(self.spec, f, self.source.table)["type"] == "json"
             )
             self._context = PlanContext(
                 content_type=self.spec.content_type,

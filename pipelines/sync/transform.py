@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..mapping.converters import CONVERTERS, ConversionError
 from ..medusa.source import DELETED, UnreadableJson
-from ..mapping import KEY_COLUMN, VALUE_COLUMN, Field, MappingSpec
+from ..mapping import KEY_COLUMN, VALUE_COLUMN, Field, MappingSpec, Relation
 from ..secrets import describe_error
 
 Link = str | list[str] | None
@@ -116,7 +116,7 @@ UNREADABLE_KEY = "*"
 
 
 def _value(f: Field, row: dict[str, Any]) -> Any:
-    value = row[f.column]
+    value = row[f.row_key]
     if f.json_key is not None:
         value = value.get(f.json_key) if isinstance(value, dict) else None
     if f.convert:
@@ -141,6 +141,13 @@ def transform(rows: list[dict[str, Any]], spec: MappingSpec) -> list[Record]:
     return [_record(row, spec) for row in frame.to_dict("records")]
 
 
+def _link(rel: Relation, value: Any) -> Link:
+    """The extractor's live target key(s) as the planner wants them: a sorted list (to-many) or one key."""
+    if rel.is_to_many:
+        return sorted(str(v) for v in value or [])
+    return None if value is None else str(value)
+
+
 def _record(row: dict[str, Any], spec: MappingSpec) -> Record:
     """One row as a Record; any exception fails this row only (its reason in `error`)."""
     key = row[spec.primary_key]
@@ -150,10 +157,7 @@ def _record(row: dict[str, Any], spec: MappingSpec) -> Record:
         if spec.json_entries and isinstance(row[VALUE_COLUMN], UnreadableJson):
             raise ConversionError(f"{spec.json_entries}: {row[VALUE_COLUMN].reason}")
         record.attributes = {name: _value(f, row) for name, f in spec.fields.items()}
-        record.links = {
-            rel.attribute: None if row[rel.column] is None else str(row[rel.column])
-            for rel in spec.relations if rel.column
-        }
+        record.links = {rel.attribute: _link(rel, row[rel.row_key]) for rel in spec.relations}
     except ConversionError as exc:
         record.error = f"cannot convert: {exc}"
     except Exception as exc:  # noqa: BLE001 - one row's surprise must not stop the run

@@ -1,14 +1,15 @@
-"""Fixtures for tests against the real stack (scripts/stack up): real Postgres, real Strapi over HTTP.
+"""Fixtures for tests against the real services: real Postgres, real Strapi over HTTP.
 
-Each test gets its own copy of the Medusa demo database (CREATE DATABASE ... TEMPLATE), so tests can
-change Medusa freely; Strapi is shared, and `clean_strapi` empties the synced content types.
+`scripts/test` brings up two stacks of the tests' own (never the demo's): Medusa v1 with the default
+mappings, and Medusa v2 with mappings/medusa-v2, and passes their settings in the environment
+(`MEDUSA_DATABASE_URL`, `STRAPI_URL`, `STRAPI_API_TOKEN`, and the same prefixed with `V2_`). Each test
+gets its own copy of the Medusa demo database (CREATE DATABASE ... TEMPLATE), so tests can change
+Medusa freely; each stack's Strapi is shared by its tests, and `clean_strapi` empties the synced types.
 """
 
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
 import sys
 from pathlib import Path
 
@@ -33,26 +34,18 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.integration)
 
 
-def _stack_env() -> dict[str, str]:
-    names = ("MEDUSA_DATABASE_URL", "STRAPI_URL", "STRAPI_API_TOKEN")
-    if all(os.environ.get(n) for n in names):
-        return {n: os.environ[n] for n in names}
-    out = subprocess.run([str(REPO / "scripts" / "stack"), "env"], capture_output=True, text=True)
-    env = {}
-    if out.returncode == 0:
-        for word in shlex.split(out.stdout.replace("export ", "", 1)):
-            key, _, value = word.partition("=")
-            env[key] = value
-    return env
+NAMES = ("MEDUSA_DATABASE_URL", "STRAPI_URL", "STRAPI_API_TOKEN")
 
 
-@pytest.fixture(scope="session")
-def stack() -> dict[str, str]:
-    """The running stack's settings; skips (or fails with REQUIRE_STACK=1) when it is not up."""
-    env = _stack_env()
+def _stack_env(prefix: str = "") -> dict[str, str]:
+    """The settings scripts/test exported for one stack (`prefix` "V2_" for the Medusa v2 one)."""
+    return {name: os.environ[prefix + name] for name in NAMES if os.environ.get(prefix + name)}
+
+
+def _require(env: dict[str, str], which: str) -> dict[str, str]:
     problem = None
-    if not env.get("STRAPI_URL"):
-        problem = "no stack settings: run `scripts/stack up`"
+    if len(env) < len(NAMES):
+        problem = f"no settings for the {which} test stack: run the tests with scripts/test (or eval \"$(scripts/test --env)\")"
     else:
         try:
             requests.get(f"{env['STRAPI_URL']}/_health", timeout=3).raise_for_status()
@@ -63,6 +56,18 @@ def stack() -> dict[str, str]:
             pytest.fail(problem)
         pytest.skip(problem)
     return env
+
+
+@pytest.fixture(scope="session")
+def stack() -> dict[str, str]:
+    """The Medusa v1 test stack's settings; skips (or fails with REQUIRE_STACK=1) when it is not up."""
+    return _require(_stack_env(), "Medusa v1")
+
+
+@pytest.fixture(scope="session")
+def stack_v2() -> dict[str, str]:
+    """The Medusa v2 test stack's settings (mappings/medusa-v2)."""
+    return _require(_stack_env("V2_"), "Medusa v2")
 
 
 @pytest.fixture(scope="session")
@@ -103,10 +108,54 @@ def strapi(stack) -> StrapiClient:
     client.close()
 
 
-@pytest.fixture
-def clean_strapi(strapi, mappings) -> StrapiClient:
-    """Strapi with every synced content type emptied (dependents first)."""
+def empty(strapi: StrapiClient, mappings: MappingSet) -> StrapiClient:
+    """Delete every entry of the synced content types (dependents first); a test stack's Strapi only."""
     for spec in reversed(mappings.specs):
         for entry in list(strapi.iter_entries(spec.plural, fields=["medusa_id"])):
             strapi.delete(spec.plural, entry["documentId"])
     return strapi
+
+
+@pytest.fixture
+def clean_strapi(strapi, mappings) -> StrapiClient:
+    """The v1 test stack's Strapi with every synced content type emptied."""
+    return empty(strapi, mappings)
+
+
+@pytest.fixture(scope="session")
+def mappings_v2() -> MappingSet:
+    return load_mappings(REPO_MAPPINGS_DIR / "medusa-v2")
+
+
+@pytest.fixture
+def medusa_v2_url(stack_v2) -> str:
+    """URL of a private copy of the v2 demo Medusa database, dropped after the test."""
+    with database_copy(stack_v2["MEDUSA_DATABASE_URL"], "t") as url:
+        yield url
+
+
+@pytest.fixture
+def source_v2(medusa_v2_url) -> MedusaSource:
+    source = MedusaSource(medusa_v2_url)
+    yield source
+    source.dispose()
+
+
+@pytest.fixture
+def medusa_v2_sql(source_v2):
+    """Run SQL against the test's Medusa v2 copy (committed at once)."""
+
+    def run(statement: str, **params):
+        with source_v2.engine.begin() as conn:
+            result = conn.execute(sa.text(statement), params)
+            return result.fetchall() if result.returns_rows else result.rowcount
+
+    return run
+
+
+@pytest.fixture
+def clean_strapi_v2(stack_v2, mappings_v2) -> StrapiClient:
+    """The v2 test stack's Strapi with every synced content type emptied."""
+    client = StrapiClient(stack_v2["STRAPI_URL"], stack_v2["STRAPI_API_TOKEN"])
+    yield empty(client, mappings_v2)
+    client.close()

@@ -258,3 +258,17 @@ def test_backfill_alongside_sensor_runs_creates_no_duplicates(harness, mappings,
     thread.join()
     assert outcomes == [True, True]
     assert_in_sync(source, harness.client, mappings, only=["product"])
+
+
+def test_a_join_table_change_without_timestamps_reaches_strapi_through_the_sensor(harness, medusa_sql, source, mappings):
+    """product_tags has no timestamps: the sensor compares it by bucket digests and re-reads those products."""
+    harness.tick_and_run("product")
+    assert isinstance(harness.tick("product"), SkipReason)
+    product_id, tag_id = medusa_sql(
+        "select p.id, t.id from product p cross join product_tag t where p.deleted_at is null and t.deleted_at is null"
+        " and not exists (select 1 from product_tags x where x.product_id = p.id and x.product_tag_id = t.id) order by 1, 2 limit 1"
+    )[0]
+    medusa_sql("insert into product_tags (product_id, product_tag_id) values (:p, :t)", p=product_id, t=tag_id)
+    assert harness.tick_and_run("product")["updated"] == 1
+    assert_in_sync(source, harness.client, mappings, only=["product"])
+    assert isinstance(harness.tick("product"), SkipReason)  # confirmed: the new digests are the watermark's

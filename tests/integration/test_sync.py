@@ -217,7 +217,7 @@ def test_reconcile_refuses_to_empty_a_type_whose_table_is_empty_unless_allowed(s
     medusa_sql("delete from product_type")  # as if the URL pointed at the wrong database
     (refused,) = sync_all(mappings, source, clean_strapi, only=["product-type"], delete_missing=True)
     assert refused.failed == 1 and refused.deleted == 0 and "refusing to delete all" in refused.failures[0].message
-    (allowed,) = sync_all(mappings, source, clean_strapi, only=["product-type"], delete_missing=True, allow_empty_source=True)
+    (allowed,) = sync_all(mappings, source, clean_strapi, only=["product-type"], delete_missing=True, allow_mass_delete=True)
     assert allowed.ok and allowed.deleted > 0
     assert strapi_entries(clean_strapi, mappings.get("product-type")) == []
 

@@ -52,7 +52,7 @@ def test_repo_product_mapping_has_the_seed_renames():
     relations = {r.attribute: r for r in product.relations}
     assert relations["product_collection"].column == "collection_id"
     assert relations["product_type"].column == "type_id"
-    assert relations["product_tags"].through.table == "product_tags" and relations["product_tags"].is_to_many
+    assert relations["product_tags"].through[0].table == "product_tags" and relations["product_tags"].is_to_many
     assert set(product.cms_only) == {"rich_description", "seo_title"}
     assert "created_at" not in product.fields and "updated_at" not in product.fields
 
@@ -78,14 +78,14 @@ def test_every_repo_mapping_has_the_editor_schema_hint():
 def test_defaults_and_renames(tmp_path):
     spec = load_mapping(write(tmp_path, VALID))
     assert {a: f.column for a, f in spec.fields.items()} == {"title": "title", "widget_type": "type"}
-    assert spec.source_columns == ["id", "title", "type", "parent_id", "updated_at"]
+    assert spec.source_columns == ["id", "title", "type", "updated_at"]  # relation keys are computed per row
     assert spec.cursor == "updated_at" and spec.soft_delete == "deleted_at"
 
 
 def test_null_cursor_and_soft_delete(tmp_path):
     spec = load_mapping(write(tmp_path, VALID.replace("  table: widget\n", "  table: widget\n  cursor: null\n  soft_delete: null\n")))
     assert spec.cursor is None and spec.soft_delete is None
-    assert spec.source_columns == ["id", "title", "type", "parent_id"]
+    assert spec.source_columns == ["id", "title", "type"]
 
 
 INVALID = [

@@ -91,3 +91,14 @@ def test_deep_values_compare_without_recursion():
     for _ in range(sys.getrecursionlimit() * 2):
         deep_a, deep_b = {"a": deep_a}, {"a": deep_b}
     assert values_equal(deep_a, deep_b)
+
+
+def test_mass_deletes_are_refused_unless_ordinary():
+    from pipelines.sync.plan import mass_delete_refusal
+
+    assert "no live row" in mass_delete_refusal(3, 3, 0, "product_type")
+    assert "refusing to delete 60 of 100" in mass_delete_refusal(60, 100, 40, "product")
+    assert mass_delete_refusal(1, 1, 5, "product_tag") is None  # deleting 1 of 1 is ordinary
+    assert mass_delete_refusal(10, 12, 2, "product") is None  # few: not a mass delete
+    assert mass_delete_refusal(40, 100, 60, "product") is None
+    assert mass_delete_refusal(0, 0, 0, "product") is None

@@ -26,7 +26,7 @@ def test_source_defaults_in_the_schema_are_the_spec_defaults():
     for key in SOURCE_KEYS:
         if "default" in properties[key]:
             assert properties[key]["default"] == defaults[key], key
-    assert set(SOURCE_KEYS) | {"table"} == set(properties)
+    assert set(SOURCE_KEYS) | {"table", "where"} == set(properties)
     partition = schema()["properties"]["partition"]["properties"]
     for f in dataclasses.fields(Partitioning):
         if "default" in partition[f.name]:
@@ -37,3 +37,9 @@ def test_strapi_types_a_mapping_may_name_are_known_to_the_type_check():
     named = set(schema()["$defs"]["field"]["properties"]["strapi_type"]["enum"])
     assert named <= set(TYPE_FAMILIES)
     assert {c.attribute["type"] for c in CONVERTERS.values()} <= set(TYPE_FAMILIES)
+
+
+def test_aggregate_enum_is_the_aggregate_registry():
+    from pipelines.mapping.aggregates import AGGREGATES
+
+    assert set(schema()["$defs"]["field"]["properties"]["lookup"]["properties"]["aggregate"]["enum"]) == set(AGGREGATES)

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from pipelines.mapping import Field, MappingSet, MappingSpec, Relation, Through, load_mappings
+from pipelines.mapping import Field, MappingSet, MappingSpec, Relation, load_mappings
 from pipelines.settings import REPO_MAPPINGS_DIR, REPO_STRAPI_APP
 from pipelines.strapi.content_types import MEDUSA_ID_ATTRIBUTE, field_attribute, read_app_schemas, strapi_type
 from pipelines.validate import check_strapi
@@ -37,10 +37,10 @@ def test_field_types_follow_converters_and_overrides():
     table = sa.Table("t", sa.MetaData(), sa.Column("id", sa.String), sa.Column("amount", sa.Integer),
                      sa.Column("metadata", postgresql.JSONB), sa.Column("name", sa.String))
     spec = MappingSpec(content_type="t", plural="ts", table="t")
-    assert field_attribute(spec, Field("amount", "amount", convert="minor_units"), table) == {"type": "decimal", "column": {"args": [20, 2]}}
-    assert field_attribute(spec, Field("color", "metadata", json_key="color"), table) == {"type": "json"}
-    assert field_attribute(spec, Field("name", "name", strapi_type="string"), table) == {"type": "string"}
-    assert field_attribute(spec, Field("amount", "amount"), table) == {"type": "integer"}
+    assert field_attribute(spec, Field("amount", "amount", convert="minor_units"), lambda name, schema: table) == {"type": "decimal", "column": {"args": [20, 2]}}
+    assert field_attribute(spec, Field("color", "metadata", json_key="color"), lambda name, schema: table) == {"type": "json"}
+    assert field_attribute(spec, Field("name", "name", strapi_type="string"), lambda name, schema: table) == {"type": "string"}
+    assert field_attribute(spec, Field("amount", "amount"), lambda name, schema: table) == {"type": "integer"}
 
 
 def test_committed_content_types_carry_unique_medusa_id_and_both_relation_sides():

@@ -3,7 +3,7 @@
 import datetime as dt
 from decimal import Decimal
 
-from pipelines.mapping import Field, MappingSpec, Relation, Through
+from pipelines.mapping import Field, Hop, MappingSpec, Relation
 from pipelines.sync.transform import jsonable, transform
 
 SPEC = MappingSpec(
@@ -13,23 +13,37 @@ SPEC = MappingSpec(
     fields={a: Field(a, c) for a, c in {"title": "title", "product_kind": "type", "weight": "weight", "metadata": "metadata"}.items()},
     relations=(
         Relation("product_collection", "product-collection", column="collection_id"),
-        Relation("product_tags", "product-tag", through=Through("product_tags", "product_id", "product_tag_id")),
+        Relation("product_tags", "product-tag", through=(Hop("product_tags", "product_id", "product_tag_id"),)),
     ),
 )
 
 
 def row(**values):
-    base = {"id": "prod_1", "title": "T", "type": None, "weight": None, "metadata": None, "collection_id": None,
+    # as the extractor returns it: columns, and each relation's live target keys under "@link:<attribute>"
+    base = {"id": "prod_1", "title": "T", "type": None, "weight": None, "metadata": None,
+            "@link:product_collection": None, "@link:product_tags": None,
             "updated_at": dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)}
     return {**base, **values}
 
 
 def test_renames_and_relation_keys_and_drops():
-    (record,) = transform([row(type="shirt", collection_id="pcol_1", created_at="x")], SPEC)
+    (record,) = transform([row(type="shirt", **{"@link:product_collection": "pcol_1", "@link:product_tags": ["t2", "t1"]},
+                               created_at="x")], SPEC)
     assert record.medusa_id == "prod_1"
     assert record.attributes == {"title": "T", "product_kind": "shirt", "weight": None, "metadata": None}
-    assert record.links == {"product_collection": "pcol_1"}  # join-table links are added by the extractor
+    assert record.links == {"product_collection": "pcol_1", "product_tags": ["t1", "t2"]}
     assert "updated_at" not in record.attributes and "created_at" not in record.attributes
+
+
+def test_lookups_are_read_from_their_label_and_converted():
+    from pipelines.mapping import Hop, Lookup
+
+    spec = MappingSpec(content_type="v", plural="vs", table="v", fields={
+        "stock": Field("stock", lookup=Lookup((Hop("l", "variant_id"),), "qty", "sum"), convert="integer"),
+        "admin_only": Field("admin_only", lookup=Lookup((Hop("r", "option_id"),), "value"), convert="not"),
+    })
+    (record,) = transform([{"id": "v1", "@lookup:stock": Decimal("12"), "@lookup:admin_only": "true", "updated_at": None}], spec)
+    assert record.attributes == {"stock": 12, "admin_only": False}
 
 
 def test_values_arrive_unchanged():
@@ -44,7 +58,7 @@ def test_values_arrive_unchanged():
     # a nullable integer column with nulls never becomes a float NaN (requests refuses NaN)
     assert records[1].attributes["weight"] is None
     assert records[1].attributes["title"] == ""
-    assert records[1].links == {"product_collection": None}
+    assert records[1].links == {"product_collection": None, "product_tags": []}
 
 
 def test_empty_chunk():
@@ -102,9 +116,9 @@ METAFIELD = MappingSpec(
 
 def test_json_entries_become_one_record_per_key():
     rows = [
-        {"id": "prod_1", "metadata": {"color": "red", "specs": {"cotton": 0.9}}, "updated_at": None},
-        {"id": "prod_2", "metadata": None, "updated_at": None},
-        {"id": "prod_3", "metadata": {}, "updated_at": None},
+        {"id": "prod_1", "metadata": {"color": "red", "specs": {"cotton": 0.9}}, "@link:product": "prod_1", "updated_at": None},
+        {"id": "prod_2", "metadata": None, "@link:product": "prod_2", "updated_at": None},
+        {"id": "prod_3", "metadata": {}, "@link:product": "prod_3", "updated_at": None},
     ]
     records = transform(rows, METAFIELD)
     assert [r.medusa_id for r in records] == ["prod_1:color", "prod_1:specs"]
