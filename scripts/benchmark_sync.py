@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Benchmark a full sync, then an unchanged re-sync, of a generated catalog into the running Strapi.
 
-Needs the stack (`eval "$(scripts/stack env)"`). Copies the Medusa database, adds `--products` generated
-products (scripts/generate_catalog.py), syncs every content type, and prints per type: rows, writes,
+Needs the stack (`eval "$(scripts/stack env)"`; its MAPPINGS_DIR selects the set). Copies the Medusa
+database, adds `--products` generated products (scripts/generate_catalog.py, Medusa v1 only; `--products 0`
+for the demo catalog alone), syncs every content type, and prints per type: rows, writes,
 HTTP requests, seconds, rows/s; then the same for a second sync (which must write nothing), and the
 peak memory of this process. Strapi keeps the entries afterwards; `medusa-strapi reconcile` against the
 demo database (or `scripts/stack up --fresh`) puts it back.
 
     .venv/bin/python scripts/benchmark_sync.py --products 1000
+    eval "$(MEDUSA_VERSION=2 scripts/stack env)" && .venv/bin/python scripts/benchmark_sync.py --products 0
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from pipelines.medusa.source import MedusaSource  # noqa: E402
 from pipelines.mapping import load_mappings  # noqa: E402
-from pipelines.settings import REPO_MAPPINGS_DIR  # noqa: E402
+from pipelines.settings import mappings_dir  # noqa: E402
 from pipelines.strapi.client import StrapiClient  # noqa: E402
 from pipelines.sync.run import ContentTypeSync  # noqa: E402
 from throwaway_db import database_copy  # noqa: E402
@@ -71,9 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with database_copy(os.environ["MEDUSA_DATABASE_URL"], "bench") as url:
-        subprocess.run([sys.executable, str(REPO / "scripts" / "generate_catalog.py"), "--database-url", url,
-                        "--products", str(args.products)], check=True, stdout=subprocess.DEVNULL)
-        mappings = load_mappings(REPO_MAPPINGS_DIR)
+        if args.products:
+            subprocess.run([sys.executable, str(REPO / "scripts" / "generate_catalog.py"), "--database-url", url,
+                            "--products", str(args.products)], check=True, stdout=subprocess.DEVNULL)
+        mappings = load_mappings(mappings_dir())
         source = MedusaSource(url)
         client = StrapiClient(os.environ["STRAPI_URL"], os.environ["STRAPI_API_TOKEN"], pool_size=args.concurrency * 2)
         counts = counting(client)
