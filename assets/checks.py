@@ -1,12 +1,26 @@
-"""Asset checks per content type: Strapi holds exactly Medusa's live rows, by medusa_id."""
+"""Asset checks per content type: Strapi holds exactly Medusa's live rows, nothing is quarantined, and the
+mapping matches Medusa and Strapi."""
 
-from dagster import AssetCheckResult, AssetCheckSpec, AssetChecksDefinition, multi_asset_check
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetChecksDefinition,
+    Definitions,
+    MetadataValue,
+    asset_check,
+    multi_asset_check,
+)
 
-from pipelines.sync.compare import compare_keys
 from pipelines.mapping import MappingSet, MappingSpec
+from pipelines.sync.compare import compare_keys
+from pipelines.sync.state import Quarantine, QuarantinedRow
+from pipelines.validate import problems_by_type
 
-from .factory import strapi_key
+from .naming import CHECK_COUNT, CHECK_KEYS, CHECK_MAPPING, CHECK_QUARANTINE, key_checks_name, strapi_key
 from .resources import MedusaDatabase, StrapiResource
+
+MAX_LISTED = 20
 
 
 def build_key_checks(spec: MappingSpec) -> AssetChecksDefinition:
@@ -14,11 +28,10 @@ def build_key_checks(spec: MappingSpec) -> AssetChecksDefinition:
     key = strapi_key(spec.content_type)
 
     @multi_asset_check(
-        name=f"{key.path[-1]}_key_checks",
+        name=key_checks_name(spec.content_type),
         specs=[
-            AssetCheckSpec("count_matches_medusa", asset=key,
-                           description="Strapi entries with a medusa_id == Medusa rows not soft-deleted"),
-            AssetCheckSpec("no_missing_or_orphaned_ids", asset=key,
+            AssetCheckSpec(CHECK_COUNT, asset=key, description="Strapi entries with a medusa_id == Medusa rows not soft-deleted"),
+            AssetCheckSpec(CHECK_KEYS, asset=key,
                            description="every live Medusa row is in Strapi, and no Strapi medusa_id is gone from Medusa"),
         ],
     )
@@ -26,12 +39,12 @@ def build_key_checks(spec: MappingSpec) -> AssetChecksDefinition:
         with medusa.source() as source, strapi.client() as client:
             result = compare_keys(spec, source, client)
         yield AssetCheckResult(
-            check_name="count_matches_medusa", asset_key=key, passed=result.counts_match,
+            check_name=CHECK_COUNT, asset_key=key, passed=result.counts_match,
             metadata={"medusa": result.medusa_count, "strapi": result.strapi_count,
                       "entries without medusa_id (not synced)": result.without_medusa_id},
         )
         yield AssetCheckResult(
-            check_name="no_missing_or_orphaned_ids", asset_key=key, passed=result.keys_match,
+            check_name=CHECK_KEYS, asset_key=key, passed=result.keys_match,
             metadata={"missing": result.missing_count, "orphaned": result.orphaned_count,
                       "first missing": ", ".join(result.missing) or "-", "first orphaned": ", ".join(result.orphaned) or "-"},
         )
@@ -39,6 +52,46 @@ def build_key_checks(spec: MappingSpec) -> AssetChecksDefinition:
     return _checks
 
 
-def build_checks(mappings: MappingSet) -> list[AssetChecksDefinition]:
-    """Key checks for every mapped content type."""
-    return [build_key_checks(spec) for spec in mappings]
+def quarantine_metadata(rows: list[QuarantinedRow]) -> dict[str, object]:
+    """The quarantine of a content type, as check metadata (the first rows with their reasons)."""
+    lines = [f"- `{r.medusa_id}` ({r.action}, {r.attempts} attempt(s) since {r.first_seen}): {r.reason}" for r in rows[:MAX_LISTED]]
+    more = [f"- ... and {len(rows) - MAX_LISTED} more (`medusa-strapi quarantine`)"] if len(rows) > MAX_LISTED else []
+    return {"quarantined": len(rows), "rows": MetadataValue.md("\n".join(lines + more) or "none")}
+
+
+def build_quarantine_check(spec: MappingSpec) -> AssetChecksDefinition:
+    """Fails while rows of the content type sit in the quarantine, and lists them."""
+
+    @asset_check(asset=strapi_key(spec.content_type), name=CHECK_QUARANTINE,
+                 description="No Medusa row of this type is quarantined (rows that cannot load, with the reason)")
+    def _check(medusa: MedusaDatabase, strapi: StrapiResource) -> AssetCheckResult:
+        with medusa.source() as source, strapi.client() as client:
+            rows = Quarantine(client, source.identity).rows(spec.content_type)
+        return AssetCheckResult(passed=not rows, metadata=quarantine_metadata(rows),
+                                severity=AssetCheckSeverity.WARN)
+
+    return _check
+
+
+def build_mapping_check(spec: MappingSpec, mappings: MappingSet) -> AssetChecksDefinition:
+    """The mapping matches Medusa's schema and Strapi's content types (the checks of `validate`).
+
+    The change sensor reports it too, every few minutes, so a broken mapping shows without a run.
+    """
+
+    @asset_check(asset=strapi_key(spec.content_type), name=CHECK_MAPPING, blocking=False,
+                 description="The mapping file matches Medusa's tables and Strapi's content types (medusa-strapi validate)")
+    def _check(medusa: MedusaDatabase, strapi: StrapiResource) -> AssetCheckResult:
+        with medusa.source() as source, strapi.client() as client:
+            problems = problems_by_type(mappings, source, client).get(spec.content_type)
+        return AssetCheckResult(passed=not problems, metadata={"problems": MetadataValue.md(problems or "none")})
+
+    return _check
+
+
+def check_definitions(mappings: MappingSet) -> Definitions:
+    """Key, quarantine and mapping checks for every mapped content type."""
+    checks = []
+    for spec in mappings:
+        checks += [build_key_checks(spec), build_quarantine_check(spec), build_mapping_check(spec, mappings)]
+    return Definitions(asset_checks=checks)

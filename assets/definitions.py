@@ -1,53 +1,36 @@
-"""The one Definitions object that workspace.yaml loads."""
+"""The one Definitions object that workspace.yaml loads, merged from one Definitions per concern.
 
-from __future__ import annotations
+Loading reads the mapping files only (never Medusa nor Strapi): a run worker starts fast, and a broken
+file disables only its own content type (a placeholder shows its errors) instead of the code location.
+Mismatches with Medusa or Strapi are found by the sensor's checks and by every run's preflight.
+"""
 
-import logging
-import os
+from dagster import Definitions, in_process_executor
 
-from dagster import Definitions
+from pipelines.mapping import load_mapping_set
+from pipelines.settings import Orchestration
 
-from pipelines.medusa.source import MedusaSource, SourceError
-from pipelines.mapping import MappingErrors, MappingSet, load_mappings
-from pipelines.settings import mappings_dir
-from pipelines.validate import check_database
-
-from .checks import build_checks
-from .factory import build_sync_assets, source_specs
-from .partitions import build_backfill_jobs
+from .checks import check_definitions
+from .partitions import backfill_definitions
+from .placeholders import broken_mapping_definitions
 from .resources import resources_from_env
-from .schedules import reconcile_job, reconcile_schedule
-from .sensors import build_change_sensors, changes_job
-
-log = logging.getLogger(__name__)
-
-
-def checked_mappings() -> MappingSet:
-    """The mappings, refused at load time (file:line: key) when they break the schema or, if Medusa's
-    database is reachable, name tables or columns it does not have."""
-    mappings = load_mappings(mappings_dir())
-    url = os.environ.get("MEDUSA_DATABASE_URL")
-    if url:
-        source = MedusaSource(url, connect_timeout=3)
-        try:
-            errors = check_database(mappings, source)
-        except SourceError as exc:
-            log.warning("mappings not checked against Medusa's database: %s", exc)
-            errors = []
-        finally:
-            source.dispose()
-        if errors:
-            raise MappingErrors(errors)
-    return mappings
+from .schedules import schedule_definitions
+from .sensors import sensor_definitions
+from .sync import sync_definitions
 
 
-mappings = checked_mappings()
+def build_definitions(settings: Orchestration) -> Definitions:
+    """Everything for the mapping set of `settings`; runs execute in-process (no subprocess per step)."""
+    loaded = load_mapping_set(settings.mappings_dir)
+    return Definitions.merge(
+        sync_definitions(loaded.mappings, settings),
+        check_definitions(loaded.mappings),
+        backfill_definitions(loaded.mappings, settings),
+        sensor_definitions(loaded.mappings, settings),
+        schedule_definitions(settings),
+        broken_mapping_definitions(loaded.broken),
+        Definitions(resources=resources_from_env(), executor=in_process_executor),
+    )
 
-defs = Definitions(
-    assets=[*source_specs(mappings), *build_sync_assets(mappings)],
-    asset_checks=build_checks(mappings),
-    jobs=[reconcile_job, changes_job, *build_backfill_jobs(mappings)],
-    schedules=[reconcile_schedule],
-    sensors=build_change_sensors(mappings),
-    resources=resources_from_env(),
-)
+
+defs = build_definitions(Orchestration.from_env())

@@ -7,6 +7,7 @@ can overlap with sensor runs (the unique medusa_id index turns any race into an 
 from dagster import (
     AssetObservation,
     DailyPartitionsDefinition,
+    Definitions,
     JobDefinition,
     MonthlyPartitionsDefinition,
     OpExecutionContext,
@@ -15,11 +16,13 @@ from dagster import (
     op,
 )
 
-from pipelines.medusa.source import Window
 from pipelines.mapping import MappingSet, MappingSpec
+from pipelines.medusa.source import Window
+from pipelines.settings import Orchestration
 
-from .factory import run_sync, strapi_key
+from .naming import TAG_CONTENT_TYPES, TAG_MODE, backfill_job, strapi_key
 from .resources import MedusaDatabase, StrapiResource
+from .sync import run_sync
 
 
 def partitions_for(spec: MappingSpec) -> TimeWindowPartitionsDefinition:
@@ -28,17 +31,18 @@ def partitions_for(spec: MappingSpec) -> TimeWindowPartitionsDefinition:
     return kind(start_date=spec.partition.start, end_offset=1, timezone="UTC")
 
 
-def build_backfill_job(spec: MappingSpec, mappings: MappingSet) -> JobDefinition:
+def build_backfill_job(spec: MappingSpec, mappings: MappingSet, settings: Orchestration | None = None) -> JobDefinition:
     """`backfill_<type>`: each partition syncs the rows whose partition column falls in its window."""
+    settings = settings or Orchestration()
     key = strapi_key(spec.content_type)
-    name = f"backfill_{key.path[-1]}"
+    name = backfill_job(spec.content_type)
     column = spec.partition.column
 
     @op(name=f"{name}_window", description=f"Sync {spec.content_type} rows with {column} in the partition's window.")
     def _backfill(context: OpExecutionContext, medusa: MedusaDatabase, strapi: StrapiResource) -> None:
         window = context.partition_time_window
         metadata = run_sync(
-            context, spec, mappings, medusa, strapi, Window.between(column, window.start, window.end), mode="backfill"
+            context, spec, mappings, medusa, strapi, settings, Window.between(column, window.start, window.end), mode="backfill"
         )
         context.add_output_metadata(metadata)
         context.log_event(AssetObservation(asset_key=key, metadata={"backfill partition": context.partition_key, **metadata}))
@@ -47,7 +51,7 @@ def build_backfill_job(spec: MappingSpec, mappings: MappingSet) -> JobDefinition
         name=name,
         partitions_def=partitions_for(spec),
         description=f"Backfill {spec.content_type} from Medusa by {spec.partition.granularity} windows of {column}.",
-        tags={"medusa-strapi/content-type": spec.content_type},
+        tags={TAG_CONTENT_TYPES: spec.content_type, TAG_MODE: "backfill"},
     )
     def _job():
         _backfill()
@@ -55,6 +59,11 @@ def build_backfill_job(spec: MappingSpec, mappings: MappingSet) -> JobDefinition
     return _job
 
 
-def build_backfill_jobs(mappings: MappingSet) -> list[JobDefinition]:
+def build_backfill_jobs(mappings: MappingSet, settings: Orchestration | None = None) -> list[JobDefinition]:
     """One backfill job per partitioned mapping."""
-    return [build_backfill_job(spec, mappings) for spec in mappings if spec.partition]
+    return [build_backfill_job(spec, mappings, settings) for spec in mappings if spec.partition]
+
+
+def backfill_definitions(mappings: MappingSet, settings: Orchestration) -> Definitions:
+    """The partitioned backfill jobs."""
+    return Definitions(jobs=build_backfill_jobs(mappings, settings))

@@ -1,23 +1,21 @@
-"""The nightly reconcile: all of Medusa against all of Strapi, repairing drift (including hard deletes)."""
+"""The nightly reconcile: all of Medusa against all of Strapi, repairing drift (including hard deletes) and
+retrying quarantined rows."""
 
-import os
+from dagster import DefaultScheduleStatus, Definitions, ScheduleDefinition
 
-from dagster import AssetSelection, DefaultScheduleStatus, ScheduleDefinition, define_asset_job
+from pipelines.settings import Orchestration
 
-from .factory import TARGET_GROUP
+from .naming import RECONCILE_SCHEDULE
+from .sync import reconcile_job
 
-reconcile_job = define_asset_job(
-    "reconcile",
-    selection=AssetSelection.groups(TARGET_GROUP),
-    description="Compare every content type in full and create, update and delete to make Strapi equal to Medusa "
-    "(0 writes when nothing changed); runs the key checks afterwards.",
-)
 
-reconcile_schedule = ScheduleDefinition(
-    name="nightly_reconcile",
-    job=reconcile_job,
-    cron_schedule=os.environ.get("RECONCILE_CRON", "0 3 * * *"),
-    execution_timezone="UTC",
-    default_status=DefaultScheduleStatus.RUNNING,
-    description="Runs the reconcile job nightly (RECONCILE_CRON, UTC); turn it off in the UI.",
-)
+def schedule_definitions(settings: Orchestration) -> Definitions:
+    """The nightly reconcile schedule (RECONCILE_CRON, UTC), on by default."""
+    return Definitions(schedules=[ScheduleDefinition(
+        name=RECONCILE_SCHEDULE,
+        job=reconcile_job,
+        cron_schedule=settings.reconcile_cron,
+        execution_timezone="UTC",
+        default_status=DefaultScheduleStatus.RUNNING,
+        description="Runs the reconcile job nightly (RECONCILE_CRON, UTC); turn it off in the UI.",
+    )])

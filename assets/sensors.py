@@ -1,111 +1,122 @@
-"""Sensors: one per content type, launching an incremental run when Medusa's rows changed.
+"""The change sensor: one tick probes every content type and launches one run for those that changed.
 
-The change detection lives in `pipelines.medusa.changes`; this module only keeps its state in the
-sensor's cursor and turns decisions into run requests. The watermark moves only when the run that
-covered it has succeeded: a failed, cancelled or vanished run leaves it where it was.
+What changed is judged against the watermark each type's last successful run recorded in Strapi (so a
+CLI sync, a reconcile or a restart leaves nothing for the sensor to redo); the tick's own bookkeeping
+(runs in flight, back-off after failures, broken mappings) is `pipelines.sync.tick.TickState`, kept in
+the sensor's cursor. Every few minutes the tick also checks the mappings against Medusa and Strapi and
+reports the `mapping_is_valid` checks, so a broken mapping shows without a run and stops only its types.
 """
 
-import os
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from dagster import (
-    AssetSelection,
+    AssetCheckEvaluation,
+    AssetCheckKey,
     DagsterRunStatus,
     DefaultSensorStatus,
+    Definitions,
+    MetadataValue,
     RunConfig,
     RunRequest,
     RunsFilter,
     SensorDefinition,
     SensorEvaluationContext,
-    SkipReason,
-    define_asset_job,
+    SensorResult,
     sensor,
 )
 
-from pipelines.medusa.source import SourceError
-from pipelines.medusa.changes import DEFAULT_OVERLAP, PENDING_TIMEOUT, SensorCursor, decide
-from pipelines.mapping import MappingSet, MappingSpec
+from pipelines.mapping import MappingSet
+from pipelines.medusa.changes import changes_since
+from pipelines.secrets import describe_error
+from pipelines.settings import Orchestration
+from pipelines.sync.state import SyncState
+from pipelines.sync.tick import TickState
+from pipelines.validate import problems_by_type
 
-from .factory import TARGET_GROUP, SyncConfig, strapi_key
-from .resources import MedusaDatabase
+from .naming import CHANGES_SENSOR, CHECK_MAPPING, CHECK_QUARANTINE, TAG_CONTENT_TYPES, TAG_LAUNCH, TAG_MODE, op_name, strapi_key
+from .resources import MedusaDatabase, StrapiResource
+from .sync import SyncConfig, changes_job
 
-LAUNCH_TAG = "medusa-strapi/launch"
-INTERVAL_SECONDS = int(os.environ.get("SENSOR_INTERVAL_SECONDS", "30"))
-OVERLAP = timedelta(seconds=int(os.environ.get("SYNC_OVERLAP_SECONDS", str(int(DEFAULT_OVERLAP.total_seconds())))))
-
-changes_job = define_asset_job(
-    "sync_changes",
-    selection=AssetSelection.groups(TARGET_GROUP),
-    description="Incremental runs launched by the change sensors (rows changed since the confirmed watermark).",
-)
-
-_FINISHED_BADLY = {DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+FINISHED = {DagsterRunStatus.SUCCESS: True, DagsterRunStatus.FAILURE: False, DagsterRunStatus.CANCELED: False}
 
 
-def _run_status(context: SensorEvaluationContext, launch_id: str) -> DagsterRunStatus | None:
-    runs = context.instance.get_runs(filters=RunsFilter(tags={LAUNCH_TAG: launch_id}), limit=1)
-    return runs[0].status if runs else None
+def now() -> datetime:
+    """The tick's clock (a function, so tests can move it forward past a back-off)."""
+    return datetime.now(timezone.utc)
 
 
-def _settle_pending(context: SensorEvaluationContext, cursor: SensorCursor) -> SensorCursor | SkipReason:
-    """Confirm or abandon the watermark of the run launched earlier; SkipReason while it runs."""
-    pending = cursor.pending
-    status = _run_status(context, pending.launch_id)
-    if status == DagsterRunStatus.SUCCESS:
-        return cursor.confirm()
-    if status in _FINISHED_BADLY:
-        context.log.info(f"run {pending.launch_id} ended {status.value}: its rows will be covered again")
-        return cursor.abandon()
-    if status is None and datetime.now(timezone.utc) - datetime.fromisoformat(pending.launched_at) > PENDING_TIMEOUT:
-        return cursor.abandon()
-    return SkipReason(f"waiting for run {pending.launch_id} ({status.value if status else 'not started yet'})")
+def _outcomes(context: SensorEvaluationContext, state: TickState) -> dict[str, bool | None]:
+    """How the launches in flight ended (True / False), for those that did; runs not found yet are left out."""
+    outcomes = {}
+    for launch_id in state.in_flight:
+        runs = context.instance.get_runs(filters=RunsFilter(tags={TAG_LAUNCH: launch_id}), limit=1)
+        if runs and runs[0].status in FINISHED:
+            outcomes[launch_id] = FINISHED[runs[0].status]
+    return outcomes
 
 
-def build_change_sensor(spec: MappingSpec) -> SensorDefinition:
-    """The sensor that keeps `spec`'s content type current."""
-    key = strapi_key(spec.content_type)
-    op_name = "__".join(key.path)
+def _mapping_evaluations(mappings: MappingSet, problems: dict[str, str]) -> list[AssetCheckEvaluation]:
+    return [
+        AssetCheckEvaluation(
+            asset_key=strapi_key(name), check_name=CHECK_MAPPING, passed=name not in problems,
+            metadata={"problems": MetadataValue.md(problems.get(name, "none"))},
+        )
+        for name in mappings.content_types
+    ]
+
+
+def build_change_sensor(mappings: MappingSet, settings: Orchestration) -> SensorDefinition:
+    """The sensor that keeps every mapped content type current."""
 
     @sensor(
-        name=f"{key.path[-1]}_changes",
+        name=CHANGES_SENSOR,
         job=changes_job,
-        minimum_interval_seconds=INTERVAL_SECONDS,
+        minimum_interval_seconds=settings.sensor_interval_seconds,
         default_status=DefaultSensorStatus.RUNNING,
-        description=f"Launches an incremental sync of {spec.content_type} when rows of Medusa `{spec.table}` change.",
+        description="Probes every content type's Medusa tables (one query each) against the watermark its last "
+        "successful run recorded, and launches one run for the types that changed.",
     )
-    def _sensor(context: SensorEvaluationContext, medusa: MedusaDatabase):
-        cursor = SensorCursor.from_json(context.cursor)
-        if cursor.pending:
-            settled = _settle_pending(context, cursor)
-            if isinstance(settled, SkipReason):
-                return settled
-            cursor = settled
-            context.update_cursor(cursor.to_json())
-        launch_id = uuid.uuid4().hex
+    def _sensor(context: SensorEvaluationContext, medusa: MedusaDatabase, strapi: StrapiResource):
+        moment = now()
+        stored = TickState.from_json(context.cursor)
+        state = stored.settle(_outcomes(context, stored), moment)
+        events = []
         try:
-            with medusa.source() as source:
-                decision = decide(cursor, source, spec, launch_id=launch_id, overlap=OVERLAP)
-        except SourceError as exc:
-            return SkipReason(f"Medusa's database is unreachable: {exc}")
-        context.update_cursor(decision.cursor.to_json())
-        if not decision.launch:
-            return SkipReason(decision.reason)
-        since = decision.since.isoformat() if decision.since else None
-        return RunRequest(
+            with medusa.source() as source, strapi.client() as client:
+                if state.validation_due(moment):
+                    problems = problems_by_type(mappings, source, client)
+                    state = state.validated({name: text.splitlines()[0] for name, text in problems.items()}, moment)
+                    events = _mapping_evaluations(mappings, problems)
+                candidates = state.launchable(mappings.content_types, moment)
+                recorded = SyncState(client, source.identity).get_all(candidates)
+                changed = {}
+                for name in candidates:
+                    changes = changes_since(source, mappings.get(name), recorded.get(name))
+                    if changes.any:
+                        changed[name] = changes.describe()
+        except Exception as exc:  # noqa: BLE001 - a system that is down skips the tick; nothing moves
+            return SensorResult(skip_reason=f"cannot look for changes: {describe_error(exc)}", cursor=state.to_json(),
+                                asset_events=events)
+        if not changed:
+            waiting = state.describe(moment)
+            return SensorResult(skip_reason=f"no change in {len(candidates)} content type(s)" + (f"; {waiting}" if waiting else ""),
+                                cursor=state.to_json(), asset_events=events)
+        launch_id = uuid.uuid4().hex
+        state = state.launch(launch_id, changed, moment)
+        context.log.info("; ".join(f"{name}: {what}" for name, what in changed.items()))
+        request = RunRequest(
             run_key=launch_id,
-            asset_selection=[key],
-            asset_check_keys=[],  # the key checks read everything: they run with the reconcile
-            run_config=RunConfig(ops={op_name: SyncConfig(
-                mode="changes", since=since,
-                buckets=[{"table": b.table, "column": b.column, "ids": list(b.ids)} for b in decision.buckets],
-            )}),
-            tags={LAUNCH_TAG: launch_id, "medusa-strapi/content-type": spec.content_type},
+            asset_selection=[strapi_key(name) for name in changed],
+            asset_check_keys=[AssetCheckKey(strapi_key(name), CHECK_QUARANTINE) for name in changed],
+            run_config=RunConfig(ops={op_name(name): SyncConfig(mode="changes") for name in changed}),
+            tags={TAG_LAUNCH: launch_id, TAG_CONTENT_TYPES: ", ".join(changed), TAG_MODE: "changes"},
         )
+        return SensorResult(run_requests=[request], cursor=state.to_json(), asset_events=events)
 
     return _sensor
 
 
-def build_change_sensors(mappings: MappingSet) -> list[SensorDefinition]:
-    """One change sensor per mapping."""
-    return [build_change_sensor(spec) for spec in mappings]
+def sensor_definitions(mappings: MappingSet, settings: Orchestration) -> Definitions:
+    """The change sensor (on by default, every SENSOR_INTERVAL_SECONDS)."""
+    return Definitions(sensors=[build_change_sensor(mappings, settings)])

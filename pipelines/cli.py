@@ -1,4 +1,4 @@
-"""`medusa-strapi` command line: validate mappings, sync Medusa into Strapi."""
+"""`medusa-strapi`: validate mappings, sync Medusa into Strapi, reconcile, plan, backfill, and see the quarantine."""
 
 from __future__ import annotations
 
@@ -6,60 +6,107 @@ import argparse
 import logging
 import os
 import sys
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
+from typing import Iterator
 
-
-from .medusa.source import DEFAULT_CHUNK_SIZE, MedusaSource, SourceError
+from .console import Display
 from .mapping import MappingErrors, MappingSet, load_mappings
+from .medusa.locks import LockTimeout
+from .medusa.source import DEFAULT_CHUNK_SIZE, FULL, MedusaSource, SourceError, Window
+from .secrets import RedactingFilter, SecretError, describe_error, redact
 from .settings import REPO_STRAPI_APP, Settings, SettingsError, mappings_dir
 from .strapi.client import StrapiClient, StrapiError, StrapiUnavailable
 from .strapi.content_types import SchemaError, generate_app, read_app_schemas
-from .sync.result import SyncResult
-from .sync.run import DEFAULT_CONCURRENCY, sync_all
-from .medusa.locks import LockTimeout
-from .secrets import RedactingFilter, SecretError, describe_error, redact
+from .sync.run import DEFAULT_CONCURRENCY, ContentTypeSync, sync_all
+from .sync.state import Quarantine
 from .validate import check_database, check_strapi, field_types
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
+ENVIRONMENT = """environment:
+  MEDUSA_DATABASE_URL  Medusa's Postgres (read-only access is enough)
+  STRAPI_URL           Strapi's base URL, e.g. http://127.0.0.1:1337
+  STRAPI_API_TOKEN     a full-access Strapi API token
+  MAPPINGS_DIR         the mapping set (optional; default: the repo's mappings/, Medusa v1)
+  local stack:         eval "$(scripts/stack env)" sets all four"""
+
+CONNECTIONS = "MEDUSA_DATABASE_URL, STRAPI_URL, STRAPI_API_TOKEN"
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="medusa-strapi", description=__doc__)
-    parser.add_argument("-q", "--quiet", action="store_true", help="only print the final counts and errors")
+    parser = argparse.ArgumentParser(prog="medusa-strapi", description=__doc__, epilog=ENVIRONMENT,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars: the result lines and errors only")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what each step does")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    validate = sub.add_parser(
-        "validate",
-        help="check the mappings (files; Medusa's tables and columns; Strapi's content types); exit 1 with file:line: key: message",
-    )
-    validate.add_argument("--mappings", type=Path, help="mappings folder (default: $MAPPINGS_DIR or the repo's mappings/)")
+    def command(name: str, text: str, needs: str = CONNECTIONS, *, writes: bool = True) -> argparse.ArgumentParser:
+        found = sub.add_parser(name, help=text, description=text,
+                               epilog=f"needs: {needs}; optional: MAPPINGS_DIR" + ("" if writes else ". Writes nothing."))
+        found.add_argument("--mappings", type=Path, help="mappings folder (default: $MAPPINGS_DIR or the repo's mappings/)")
+        return found
+
+    def rows(found: argparse.ArgumentParser, *, writes: bool = True, required: bool = False) -> None:
+        found.add_argument("--only", action="append", metavar="TYPE", required=required, help="only this content type (repeatable)")
+        found.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="rows read per chunk (default %(default)s)")
+        if writes:
+            found.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
+                               help="concurrent Strapi writes (default %(default)s)")
+
+    validate = command("validate", "check the mappings against the JSON Schema, Medusa's tables and Strapi's content types; "
+                       "exit 1 with file:line: key: message", "nothing; checks what it can reach of " + CONNECTIONS, writes=False)
     validate.add_argument("--strapi-app", type=Path, default=REPO_STRAPI_APP,
                           help="Strapi app folder to check against when Strapi is not reachable (default: %(default)s)")
 
-    schema = sub.add_parser("strapi-schema", help="generate the Strapi content types from the mappings and Medusa's column types")
-    schema.add_argument("--mappings", type=Path, help="mappings folder (default: $MAPPINGS_DIR or the repo's mappings/)")
+    schema = command("strapi-schema", "generate the Strapi content types from the mappings and Medusa's column types",
+                     "MEDUSA_DATABASE_URL")
     schema.add_argument("--app", type=Path, default=REPO_STRAPI_APP, help="Strapi app folder (default: %(default)s)")
     schema.add_argument("--check", action="store_true", help="write nothing; exit 1 if the generated files are out of date")
 
-    sync = sub.add_parser("sync", help="upsert every mapped content type (dependency order) into Strapi")
-    sync.add_argument("--mappings", type=Path, help="mappings folder (default: $MAPPINGS_DIR or the repo's mappings/)")
-    sync.add_argument("--only", action="append", metavar="TYPE", help="sync only this content type (repeatable)")
-    sync.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="rows read per chunk (default %(default)s)")
-    sync.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="concurrent Strapi writes (default %(default)s)")
+    sync = command("sync", "create and update every mapped content type (dependency order) in Strapi; no deletes")
+    rows(sync)
+    sync.add_argument("--changes", action="store_true",
+                      help="only what changed since each type's last recorded sync (what the Dagster sensor runs)")
 
-    for name, text in (
-        ("reconcile", "compare all of Medusa with all of Strapi per type; create, update and delete to make them equal"),
-        ("plan", "print what a reconcile would do (counts per type, first ids per action); write nothing"),
-    ):
-        command = sub.add_parser(name, help=text)
-        command.add_argument("--mappings", type=Path, help="mappings folder (default: $MAPPINGS_DIR or the repo's mappings/)")
-        command.add_argument("--only", action="append", metavar="TYPE", help="only this content type (repeatable)")
-        command.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="rows read per chunk (default %(default)s)")
-        command.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY, help="concurrent Strapi writes (default %(default)s)")
-        command.add_argument("--allow-mass-delete", "--allow-empty-source", dest="allow_mass_delete", action="store_true",
-                             help="let a reconcile delete more than half of a type's synced entries, or all of them when its "
-                                  "Medusa table has no live row (refused by default: a wrong database, or another Medusa)")
+    reconcile = command("reconcile", "compare all of Medusa with all of Strapi per type; create, update and delete to make "
+                        "them equal, and retry quarantined rows")
+    rows(reconcile)
+    reconcile.add_argument("--allow-mass-delete", "--allow-empty-source", dest="allow_mass_delete", action="store_true",
+                           help="let it delete more than half of a type's synced entries, or all of them when its Medusa "
+                                "table has no live row (refused by default: a wrong database, or another Medusa)")
+
+    plan = command("plan", "say what a reconcile would create, update and delete (counts and first ids per type)", writes=False)
+    rows(plan, writes=False)
+
+    backfill = command("backfill", "sync the rows of content types whose partition column (the mapping's `partition`, else "
+                       "created_at) falls in [--from, --to); rows soft-deleted meanwhile are deleted")
+    rows(backfill, required=True)
+    backfill.add_argument("--from", dest="start", type=_date, required=True, metavar="YYYY-MM-DD", help="first day (UTC), included")
+    backfill.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD", help="last day (UTC), excluded")
+
+    quarantine = command("quarantine", "list the rows that cannot load, with the reason; `retry` syncs them again "
+                         "(those that load leave the quarantine)")
+    quarantine.add_argument("action", nargs="?", choices=("list", "retry"), default="list")
+    quarantine.add_argument("--only", action="append", metavar="TYPE", help="only this content type (repeatable)")
     return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("medusa-strapi-sync")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _date(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=timezone.utc)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -86,13 +133,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _database_errors(mappings: MappingSet, source: MedusaSource | None) -> tuple[list, dict | None]:
     if source is None:
-        print("medusa: skipped (MEDUSA_DATABASE_URL not set); attribute types not compared")
+        print("medusa: SKIPPED the check of tables, columns and paths, and of attribute types (MEDUSA_DATABASE_URL is not set)")
         return [], None
     try:
         errors = check_database(mappings, source)
         types = None if errors else field_types(mappings, source)
     except SourceError as exc:
-        print(f"medusa: skipped ({exc}); attribute types not compared")
+        print(f"medusa: SKIPPED the check of tables, columns and paths, and of attribute types ({exc})")
         return [], None
     print(f"medusa: {'ok' if not errors else f'{len(errors)} error(s)'}, tables and columns checked")
     return errors, types
@@ -107,14 +154,14 @@ def _strapi_errors(mappings: MappingSet, app_dir: Path, types: dict | None) -> l
             print(f"strapi: {'ok' if not errors else f'{len(errors)} error(s)'}, content types of {url} checked")
             return errors
         except (StrapiUnavailable, StrapiError) as exc:
-            print(f"strapi: {url} not usable ({exc}); checking the app folder instead")
+            print(f"strapi: {url} not usable ({redact(str(exc))}); checking the app folder {app_dir} instead")
         finally:
             client.close()
     if (app_dir / "src" / "api").is_dir():
         errors = check_strapi(mappings, read_app_schemas(app_dir), f"the Strapi app in {app_dir}", types=types)
         print(f"strapi: {'ok' if not errors else f'{len(errors)} error(s)'}, content types of {app_dir} checked")
         return errors
-    print("strapi: skipped (no STRAPI_URL and no app folder)")
+    print("strapi: SKIPPED the check of content types, plurals and attributes (no STRAPI_URL + STRAPI_API_TOKEN, no app folder)")
     return []
 
 
@@ -148,30 +195,41 @@ def cmd_strapi_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_sync(args: argparse.Namespace, *, delete_missing: bool = False, dry_run: bool = False) -> int:
-    """Sync Medusa into Strapi (upserts; with delete_missing, a reconcile) and print counts per content type."""
+@contextmanager
+def _connected(args: argparse.Namespace, concurrency: int = DEFAULT_CONCURRENCY) -> Iterator[tuple[MappingSet, MedusaSource, StrapiClient]]:
     settings = Settings.from_env()
     mappings = load_mappings(args.mappings or settings.mappings_dir)
     source = MedusaSource(settings.medusa_database_url)
-    client = StrapiClient(settings.strapi_url, settings.strapi_api_token, pool_size=max(args.concurrency, 1) * 2)
+    client = StrapiClient(settings.strapi_url, settings.strapi_api_token, pool_size=max(concurrency, 1) * 2)
     try:
-        results = sync_all(
-            mappings, source, client,
-            only=args.only, chunk_size=args.chunk_size, concurrency=args.concurrency,
-            delete_missing=delete_missing, dry_run=dry_run,
-            allow_mass_delete=getattr(args, "allow_mass_delete", False),
-            on_result=_print_plan if dry_run else _print_result,
-        )
+        yield mappings, source, client
     finally:
         client.close()
         source.dispose()
-    failed = sum(r.failed for r in results)
+
+
+def cmd_sync(args: argparse.Namespace, *, delete_missing: bool = False, dry_run: bool = False, window: Window = FULL) -> int:
+    """Sync Medusa into Strapi (upserts; with delete_missing, a reconcile) and print one line per content type."""
+    concurrency = getattr(args, "concurrency", DEFAULT_CONCURRENCY)
+    display = Display(quiet=args.quiet, dry_run=dry_run)
+    with _connected(args, concurrency) as (mappings, source, client), display.session():
+        results = sync_all(
+            mappings, source, client,
+            only=args.only, chunk_size=args.chunk_size, concurrency=concurrency, window=window,
+            changes=getattr(args, "changes", False), delete_missing=delete_missing, dry_run=dry_run,
+            allow_mass_delete=getattr(args, "allow_mass_delete", False), recorded_by=f"medusa-strapi {args.command}",
+            on_start=display.start, on_result=display.result,
+        )
+    failed, quarantined = sum(r.failed for r in results), sum(r.quarantined for r in results)
     total = sum(r.read for r in results)
     if dry_run:
         writes = sum(r.writes for r in results)
         print(f"plan: {writes} write(s) across {len(results)} content types ({total} rows read); nothing was written")
         return EXIT_OK
-    print(f"done: {len(results)} content types, {total} rows read, {failed} failed")
+    print(f"done: {len(results)} content types, {total} rows read, {failed} failed, {quarantined} quarantined")
+    if quarantined:
+        print(f"{quarantined} row(s) quarantined: see `medusa-strapi quarantine`; they are retried when they change "
+              "and at every reconcile", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
 
 
@@ -185,20 +243,45 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return cmd_sync(args, delete_missing=True, dry_run=True)
 
 
-def _print_plan(result: SyncResult) -> None:
-    print(f"{result.content_type}: create={result.created} update={result.updated} delete={result.deleted} "
-          f"unchanged={result.unchanged}", flush=True)
-    for action in ("create", "update", "delete"):
-        if result.samples.get(action):
-            print(f"  {action}: {', '.join(result.samples[action])}")
+def cmd_backfill(args: argparse.Namespace) -> int:
+    """Sync the rows of the selected types whose partition column falls in [--from, --to)."""
+    if args.end <= args.start:
+        raise SettingsError("--to must be after --from")
+    mappings = load_mappings(args.mappings or mappings_dir())
+    outcome = EXIT_OK
+    for name in args.only:
+        spec = mappings.get(name)
+        column = spec.partition.column if spec.partition else "created_at"
+        one = argparse.Namespace(**{**vars(args), "only": [name]})
+        outcome = max(outcome, cmd_sync(one, window=Window.between(column, args.start, args.end)))
+    return outcome
 
 
-def _print_result(result: SyncResult) -> None:
-    print(result.summary(), flush=True)
-    for failure in result.failures:
-        print(f"  failed {failure.action} {failure.medusa_id}: {failure.message}", file=sys.stderr)
-    if result.failed > len(result.failures):
-        print(f"  ... and {result.failed - len(result.failures)} more failures", file=sys.stderr)
+def cmd_quarantine(args: argparse.Namespace) -> int:
+    """List the quarantined rows, or retry them (those that load leave the quarantine)."""
+    with _connected(args) as (mappings, source, client):
+        quarantine = Quarantine(client, source.identity)
+        for name in args.only or []:
+            mappings.get(name)  # KeyError naming the known types
+        rows = [r for r in quarantine.rows() if not args.only or r.content_type in args.only]
+        if args.action == "list":
+            for row in rows:
+                print(f"{row.content_type} {row.medusa_id}: {row.action}, {row.attempts} attempt(s), "
+                      f"first {row.first_seen}, last {row.last_seen}: {row.reason}")
+            print(f"{len(rows)} quarantined row(s)" + ("; retry them with `medusa-strapi quarantine retry`" if rows else ""))
+            return EXIT_OK
+        display = Display(quiet=args.quiet)
+        failed = 0
+        for spec in mappings:
+            keys = {spec.source_key(r.medusa_id) for r in rows if r.content_type == spec.content_type}
+            if keys:
+                result = ContentTypeSync(spec, mappings, source, client, recorded_by="medusa-strapi quarantine retry").run(
+                    Window.of_keys(keys))
+                display.result(result)
+                failed += result.failed
+        left = [r for r in quarantine.rows() if not args.only or r.content_type in args.only]
+        print(f"retried {len(rows)} row(s): {len(rows) - len(left)} loaded, {len(left)} still quarantined")
+        return EXIT_FAILED if failed or left else EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -207,14 +290,14 @@ def main(argv: list[str] | None = None) -> int:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())
     logging.basicConfig(
-        level=logging.WARNING if args.quiet else logging.INFO,
+        level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(message)s",
         handlers=[handler],
         force=True,
     )
     commands = {
         "validate": cmd_validate, "sync": cmd_sync, "reconcile": cmd_reconcile, "plan": cmd_plan,
-        "strapi-schema": cmd_strapi_schema,
+        "strapi-schema": cmd_strapi_schema, "backfill": cmd_backfill, "quarantine": cmd_quarantine,
     }
     try:
         return commands[args.command](args)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from .secrets import SecretError, clean_secret
@@ -49,6 +50,37 @@ class Settings:
             )
         except SecretError as exc:
             raise SettingsError(str(exc)) from None
+
+
+@dataclass(frozen=True)
+class Orchestration:
+    """How the sync runs unattended (Dagster): which mappings, how often sensors look, how far back they
+    re-read, when the reconcile runs. Every knob has a safe default; none is a secret."""
+
+    mappings_dir: Path = REPO_MAPPINGS_DIR
+    sensor_interval_seconds: int = 5
+    overlap: timedelta = timedelta(minutes=5)
+    reconcile_cron: str = "0 3 * * *"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "Orchestration":
+        """Read MAPPINGS_DIR, SENSOR_INTERVAL_SECONDS, SYNC_OVERLAP_SECONDS and RECONCILE_CRON (all optional)."""
+        env = os.environ if environ is None else environ
+        return cls(
+            mappings_dir=mappings_dir(env),
+            sensor_interval_seconds=_seconds(env, "SENSOR_INTERVAL_SECONDS", cls.sensor_interval_seconds, minimum=1),
+            overlap=timedelta(seconds=_seconds(env, "SYNC_OVERLAP_SECONDS", int(cls.overlap.total_seconds()), minimum=0)),
+            reconcile_cron=env.get("RECONCILE_CRON", "").strip() or cls.reconcile_cron,
+        )
+
+
+def _seconds(env, name: str, default: int, minimum: int) -> int:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdigit() or int(text) < minimum:
+        raise SettingsError(f"{name} must be a whole number of seconds >= {minimum}, not {text!r}")
+    return int(text)
 
 
 def mappings_dir(environ: dict[str, str] | None = None) -> Path:

@@ -17,6 +17,9 @@ from .medusa.source import MedusaSource, SourceError
 from .mapping import MappingError, MappingErrors, MappingSet, MappingSpec
 from .strapi.client import StrapiClient
 from .strapi.content_types import SchemaError, field_attribute
+from .strapi.system_types import QUARANTINE, SYNC_STATE, SYSTEM_TYPES, uid_of
+
+SYSTEM_PURPOSE = {SYNC_STATE: "watermarks of the last successful runs", QUARANTINE: "the quarantine of rows that cannot load"}
 
 # Strapi attribute types that hold the same kind of value: a mapping may write into any of its family.
 TYPE_FAMILIES = {
@@ -263,6 +266,20 @@ def check_strapi(
                 errors.append(spec.error(
                     f"{spec.uid}.{rel.attribute} in {where} is not a relation to {target_uid}", "relations", rel.attribute, "target"
                 ))
+    return errors + check_system_types(content_types, where)
+
+
+def check_system_types(content_types: StrapiTypes, where: str) -> list[MappingError]:
+    """The sync's own content types (state, quarantine) exist in Strapi with every attribute it writes."""
+    errors = []
+    for name, schema in SYSTEM_TYPES.items():
+        found = content_types.get(uid_of(name))
+        missing = sorted(set(schema["attributes"]) - set((found or {}).get("attributes", {})))
+        if found is None or missing:
+            what = "is missing" if found is None else f"lacks {', '.join(missing)}"
+            errors.append(MappingError(where, None, uid_of(name),
+                                       f"the sync's own content type ({SYSTEM_PURPOSE[name]}) {what}; generate it with "
+                                       "`medusa-strapi strapi-schema --app <your Strapi app>` and restart Strapi"))
     return errors
 
 
@@ -291,3 +308,28 @@ def preflight(mappings: MappingSet, source: MedusaSource, client: StrapiClient, 
         )
     if errors:
         raise MappingErrors(errors)
+
+
+def problems_by_type(mappings: MappingSet, source: MedusaSource, client: StrapiClient) -> dict[str, str]:
+    """Content type -> what is wrong with its mapping against Medusa and Strapi (file:line: key: message
+    lines), for the types that cannot run; types whose relations point at a broken one wait for it.
+
+    Unlike `preflight`, this reports per type instead of refusing as a whole (the change sensor and the
+    `mapping_is_valid` checks use it). SourceError / StrapiUnavailable when a system cannot be asked.
+    """
+    by_file = {str(spec.path): spec.content_type for spec in mappings if spec.path}
+    errors = check_database(mappings, source)
+    bad_db = {by_file.get(e.file) for e in errors}
+    fine = [s.content_type for s in mappings if s.content_type not in bad_db]
+    errors += check_strapi(mappings, client.content_types(), f"Strapi at {client.base_url}",
+                           types=field_types(mappings, source, only=fine), only=fine)
+    problems: dict[str, list[str]] = {}
+    for error in errors:
+        owner = by_file.get(error.file)
+        for name in [owner] if owner else mappings.content_types:  # a missing system type stops every type
+            problems.setdefault(name, []).append(str(error))
+    for spec in mappings:  # in dependency order: a target's verdict is known before its dependents'
+        waits = [t for t in mappings.dependencies(spec.content_type) if t in problems and spec.content_type not in problems]
+        if waits:
+            problems[spec.content_type] = [f"waits for {t}, whose mapping does not match: {problems[t][0]}" for t in waits]
+    return {name: "\n".join(lines) for name, lines in problems.items()}

@@ -1,6 +1,6 @@
 """The mapping language: typed specs (`spec`), the YAML loader with file:line errors (`loader`), converters."""
 
-from .loader import load_mapping, load_mappings
+from .loader import LoadedMappings, load_mapping, load_mapping_set, load_mappings
 from .spec import (
     KEY_COLUMN,
     VALUE_COLUMN,
@@ -17,5 +17,5 @@ from .spec import (
 
 __all__ = [
     "KEY_COLUMN", "VALUE_COLUMN", "Field", "MappingError", "MappingErrors", "MappingSet", "MappingSpec",
-    "Partitioning", "Relation", "Hop", "Lookup", "load_mapping", "load_mappings",
+    "Partitioning", "Relation", "Hop", "Lookup", "LoadedMappings", "load_mapping", "load_mapping_set", "load_mappings",
 ]

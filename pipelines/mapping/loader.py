@@ -10,7 +10,7 @@ import difflib
 import graphlib
 import json
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -39,6 +39,7 @@ from .spec import (
 )
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
+RESERVED_CONTENT_TYPES = ("sync-state", "quarantined-row")  # the sync's own (pipelines/strapi/system_types.py)
 SOURCE_KEYS = ("schema", "primary_key", "cursor", "soft_delete", "json_entries")  # optional keys of `source`
 # Attributes Strapi or the sync manage on every entry; the JSON Schema refuses them as names (a test checks).
 MANAGED_ATTRIBUTES = ("id", "documentId", "medusa_id", "createdAt", "updatedAt", "publishedAt", "locale")
@@ -199,6 +200,8 @@ def _spec_errors(spec: MappingSpec) -> list[MappingError]:
             if name in written:
                 errors.append(spec.error(f"attribute is also declared under {written[name][0]}", section, name))
             written.setdefault(name, (section, name))
+    if spec.content_type in RESERVED_CONTENT_TYPES:
+        errors.append(spec.error(f"{spec.content_type!r} is a content type the sync keeps for itself", "content_type"))
     if spec.path is not None and spec.path.stem != spec.content_type:
         errors.append(spec.error(f"file must be named {spec.content_type}.yaml", "content_type"))
     for section, names in (("fields", spec.fields), ("relations", [r.attribute for r in spec.relations]),
@@ -271,38 +274,52 @@ def load_mapping(path: Path | str) -> MappingSpec:
     return spec
 
 
-def _order(specs: list[MappingSpec]) -> tuple[list[MappingSpec], list[MappingError]]:
+def _order(specs: list[MappingSpec], broken: dict[str, list[MappingError]]) -> list[MappingSpec]:
+    """`specs` in dependency order; specs that cannot be ordered (duplicates, unknown or broken targets,
+    cycles) move to `broken` (content type -> errors), with the reason."""
     by_type: dict[str, MappingSpec] = {}
-    errors: list[MappingError] = []
     for spec in specs:
-        if spec.content_type in by_type:
-            other = by_type[spec.content_type].path
-            errors.append(spec.error(f"content type is already mapped in {other}", "content_type"))
-        by_type.setdefault(spec.content_type, spec)
+        if spec.content_type in by_type or spec.content_type in broken:
+            other = by_type[spec.content_type].path if spec.content_type in by_type else "another file"
+            broken.setdefault(spec.content_type, []).append(
+                spec.error(f"content type is already mapped in {other}", "content_type"))
+            by_type.pop(spec.content_type, None)
+            continue
+        by_type[spec.content_type] = spec
+    changed = True
+    while changed:  # a spec whose target is broken waits for it: it is broken too, saying why
+        changed = False
+        for spec in list(by_type.values()):
+            errors = []
+            for rel in spec.relations:
+                if rel.target in broken:
+                    first = broken[rel.target][0]
+                    errors.append(spec.error(f"waits for {rel.target!r}, whose mapping has errors ({first})",
+                                             "relations", rel.attribute, "target"))
+                elif rel.target not in by_type:
+                    hint = difflib.get_close_matches(rel.target, list(by_type), n=1)
+                    errors.append(spec.error(
+                        f"unknown content type {rel.target!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""),
+                        "relations", rel.attribute, "target",
+                    ))
+            if errors:
+                broken[spec.content_type] = errors
+                del by_type[spec.content_type]
+                changed = True
     sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
     for spec in by_type.values():
-        sorter.add(spec.content_type)
-        for rel in spec.relations:
-            if rel.target not in by_type:
-                hint = difflib.get_close_matches(rel.target, list(by_type), n=1)
-                errors.append(spec.error(
-                    f"unknown content type {rel.target!r}" + (f" (did you mean {hint[0]!r}?)" if hint else ""),
-                    "relations", rel.attribute, "target",
-                ))
-            elif rel.target != spec.content_type:
-                sorter.add(spec.content_type, rel.target)
-    if errors:
-        return [], errors
+        sorter.add(spec.content_type, *(r.target for r in spec.relations if r.target != spec.content_type))
     try:
         order = list(sorter.static_order())
     except graphlib.CycleError as exc:
         cycle = exc.args[1]
-        first = by_type[cycle[0]]
-        rel = next(r for r in first.relations if r.target == cycle[1]) if len(cycle) > 1 else first.relations[0]
-        return [], [first.error(
-            "relation cycle cannot be ordered: " + " -> ".join(cycle), "relations", rel.attribute, "target"
-        )]
-    return [_with_targets(by_type[name], by_type) for name in order], []
+        for name in dict.fromkeys(cycle):
+            spec = by_type.pop(name)
+            following = cycle[cycle.index(name) + 1] if cycle.index(name) + 1 < len(cycle) else cycle[0]
+            rel = next((r for r in spec.relations if r.target == following), spec.relations[0])
+            broken[name] = [spec.error("relation cycle cannot be ordered: " + " -> ".join(cycle), "relations", rel.attribute, "target")]
+        return _order(list(by_type.values()), broken)
+    return [_with_targets(by_type[name], by_type) for name in order]
 
 
 def _with_targets(spec: MappingSpec, by_type: dict[str, MappingSpec]) -> MappingSpec:
@@ -314,23 +331,57 @@ def _with_targets(spec: MappingSpec, by_type: dict[str, MappingSpec]) -> Mapping
     return replace(spec, relations=relations)
 
 
-def load_mappings(directory: Path | str) -> MappingSet:
-    """Load every `*.yaml` mapping in `directory`; raises MappingErrors listing all problems."""
+@dataclass(frozen=True)
+class LoadedMappings:
+    """The mappings of a folder that load, and those that do not (content type -> errors).
+
+    A broken file disables only its own content type and the types whose relations point at it.
+    """
+
+    mappings: MappingSet
+    broken: dict[str, list[MappingError]]
+
+    @property
+    def errors(self) -> list[MappingError]:
+        """Every error, in file order."""
+        return [e for errors in self.broken.values() for e in errors]
+
+
+def load_mapping_set(directory: Path | str) -> LoadedMappings:
+    """Load every `*.yaml` mapping in `directory`, keeping the good ones when some are broken."""
     directory = Path(directory)
     if not directory.is_dir():
         raise MappingErrors([MappingError(directory, None, "", "mappings directory does not exist")])
     files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
     if not files:
         raise MappingErrors([MappingError(directory, None, "", "no *.yaml mapping files found")])
-    specs, errors = [], []
+    specs: list[MappingSpec] = []
+    broken: dict[str, list[MappingError]] = {}
     for file in files:
         try:
             specs.append(load_mapping(file))
         except MappingErrors as exc:
-            errors.extend(exc.errors)
-    if errors:
-        raise MappingErrors(errors)
-    ordered, errors = _order(specs)
-    if errors:
-        raise MappingErrors(errors)
-    return MappingSet(tuple(ordered))
+            broken[_declared_type(file)] = exc.errors
+    ordered = _order(specs, broken)
+    return LoadedMappings(MappingSet(tuple(ordered)), broken)
+
+
+def _declared_type(file: Path) -> str:
+    """The content type a broken file means to map: its `content_type:` line if it has one, else its name.
+
+    Read as text, not parsed: the file is broken, and may be hostile (an alias bomb).
+    """
+    try:
+        found = re.search(r"^content_type:\s*['\"]?([a-z][a-z0-9]*(?:-[a-z0-9]+)*)['\"]?\s*(?:#.*)?$",
+                          file.read_bytes()[:100_000].decode("utf-8", "replace"), re.MULTILINE)
+    except OSError:
+        found = None
+    return found.group(1) if found else (re.sub(r"[^a-z0-9-]+", "-", file.stem.lower()).strip("-") or "unnamed")
+
+
+def load_mappings(directory: Path | str) -> MappingSet:
+    """Load every `*.yaml` mapping in `directory`; raises MappingErrors listing all problems."""
+    loaded = load_mapping_set(directory)
+    if loaded.broken:
+        raise MappingErrors(loaded.errors)
+    return loaded.mappings

@@ -13,9 +13,9 @@ the same query: timestamped ones by the rows that changed since the lower bound,
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta, timezone
+from typing import Any
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -25,7 +25,6 @@ from .query import Buckets, SpecQuery, bucket_of
 from .source import MedusaSource
 
 DEFAULT_OVERLAP = timedelta(minutes=5)
-PENDING_TIMEOUT = timedelta(minutes=15)  # a launched run that never appears is given up after this
 
 
 @dataclass(frozen=True)
@@ -119,74 +118,30 @@ def _untimed_tables(query: SpecQuery) -> list[tuple[str, sa.Table, str]]:
 
 @dataclass(frozen=True)
 class Watermark:
-    """What a successful run covered: rows with cursor >= `lower` hashed to `digest`, up to `high`."""
+    """What a successful run covered: rows with cursor >= `lower` hashed to `digest`, up to `high`, and
+    the bucket digests of untimed link tables."""
 
     lower: str | None  # ISO timestamps with microseconds; None: from the beginning
     high: str | None
     digest: str
-    buckets: dict[str, dict[str, str]] = field(default_factory=dict)  # untimed link tables, by bucket
+    buckets: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def lower_bound(self) -> datetime | None:
         """`lower` as a datetime."""
         return datetime.fromisoformat(self.lower) if self.lower else None
 
-
-@dataclass(frozen=True)
-class Pending:
-    """A launched run, not yet seen to finish, and the watermark it will confirm if it succeeds."""
-
-    launch_id: str
-    launched_at: str
-    since: str | None
-    watermark: Watermark
-
-
-@dataclass(frozen=True)
-class SensorCursor:
-    """A sensor's state: the confirmed watermark, and the run in flight (if any)."""
-
-    confirmed: Watermark | None = None
-    pending: Pending | None = None
-
-    def to_json(self) -> str:
-        """Serialize for Dagster's cursor storage."""
-        return json.dumps(asdict(self), sort_keys=True)
+    def to_dict(self) -> dict[str, Any]:
+        """As stored (JSON)."""
+        return asdict(self)
 
     @classmethod
-    def from_json(cls, text: str | None) -> "SensorCursor":
-        """Parse a stored cursor; an empty or unreadable one starts over (a full upsert, harmless)."""
-        if not text:
-            return cls()
+    def from_dict(cls, data: Any) -> "Watermark | None":
+        """A stored watermark; None when it is missing or unreadable (then everything is read again, harmlessly)."""
         try:
-            data = json.loads(text)
-            confirmed = Watermark(**data["confirmed"]) if data.get("confirmed") else None
-            pending = data.get("pending")
-            if pending:
-                pending = Pending(**{**pending, "watermark": Watermark(**pending["watermark"])})
-            return cls(confirmed, pending)
-        except (ValueError, TypeError, KeyError, AttributeError):
-            return cls()
-
-    def confirm(self) -> "SensorCursor":
-        """The pending run succeeded: its watermark becomes the confirmed one."""
-        return SensorCursor(self.pending.watermark if self.pending else self.confirmed, None)
-
-    def abandon(self) -> "SensorCursor":
-        """The pending run failed or vanished: keep the confirmed watermark, so its rows are covered again."""
-        return SensorCursor(self.confirmed, None)
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What a tick does: launch a run over rows changed since `since` (and the changed `buckets` of
-    untimed link tables), or skip, and the cursor to store."""
-
-    launch: bool
-    since: datetime | None
-    cursor: SensorCursor
-    reason: str
-    buckets: tuple[Buckets, ...] = ()
+            return cls(**data) if data else None
+        except TypeError:
+            return None
 
 
 def changed_buckets(before: dict[str, dict[str, str]], now: dict[str, dict[str, str]]) -> tuple[Buckets, ...]:
@@ -201,36 +156,44 @@ def changed_buckets(before: dict[str, dict[str, str]], now: dict[str, dict[str, 
     return tuple(found)
 
 
-def decide(
-    cursor: SensorCursor,
-    source: MedusaSource,
-    spec: MappingSpec,
-    *,
-    launch_id: str,
-    now: datetime | None = None,
-    overlap: timedelta = DEFAULT_OVERLAP,
-) -> Decision:
-    """One tick of change detection for `spec` (call only when no run is pending).
+@dataclass(frozen=True)
+class Changes:
+    """What changed since a recorded watermark, as one probe sees it."""
 
-    A tick with nothing new costs one probe query. A launch costs one more: the digest the next
-    ticks will compare against, taken over the window that starts `overlap` before the new high mark.
-    """
-    now = now or datetime.now(timezone.utc)
-    confirmed = cursor.confirmed
-    lower = confirmed.lower_bound if confirmed else None
-    current = probe(source, spec, lower)
-    buckets = changed_buckets(confirmed.buckets, current.buckets) if confirmed is not None else ()
-    if confirmed is not None and current.digest == confirmed.digest and not buckets:
-        return Decision(False, None, cursor, f"no change since {confirmed.high or 'the last run'}")
-    high = current.high or (datetime.fromisoformat(confirmed.high) if confirmed and confirmed.high else None)
-    next_lower = high - overlap if (spec.cursor and high is not None) else None
-    after = probe(source, spec, next_lower) if next_lower != lower else current
-    watermark = Watermark(_iso(next_lower), _iso(high), after.digest, after.buckets)
-    pending = Pending(launch_id, now.isoformat(), _iso(lower), watermark)
-    what = f"{current.rows} row(s) at or after {lower.isoformat()}" if lower else f"all {current.rows} row(s)"
-    if buckets:
-        what += f", {sum(len(b.ids) for b in buckets)} changed bucket(s) of untimed links"
-    return Decision(True, lower, SensorCursor(confirmed, pending), f"changes found: {what}", buckets)
+    since: datetime | None  # the recorded lower bound (None: never synced: everything)
+    probe: Probe
+    buckets: tuple[Buckets, ...]
+    any: bool
+
+    def describe(self) -> str:
+        """In words, for tick and run logs."""
+        if not self.any:
+            return "no change"
+        what = f"{self.probe.rows} row(s) changed since {self.since:%Y-%m-%d %H:%M:%S} UTC" if self.since \
+            else f"all {self.probe.rows} row(s) (never synced)"
+        if self.buckets:
+            what += f", {sum(len(b.ids) for b in self.buckets)} changed bucket(s) of untimed links"
+        return what
+
+
+def changes_since(source: MedusaSource, spec: MappingSpec, recorded: Watermark | None) -> Changes:
+    """One probe: did anything change since `recorded`? (Everything counts as changed when nothing is recorded.)"""
+    since = recorded.lower_bound if recorded else None
+    current = probe(source, spec, since)
+    if recorded is None:
+        return Changes(None, current, (), True)
+    buckets = changed_buckets(recorded.buckets, current.buckets)
+    return Changes(since, current, buckets, current.digest != recorded.digest or bool(buckets))
+
+
+def next_watermark(source: MedusaSource, spec: MappingSpec, recorded: Watermark | None, changes: Changes,
+                   overlap: timedelta = DEFAULT_OVERLAP) -> Watermark:
+    """The watermark to record once a run that starts now succeeds: its lower bound trails the highest
+    timestamp seen by `overlap`, so rows whose transaction commits late are read again."""
+    high = changes.probe.high or (datetime.fromisoformat(recorded.high) if recorded and recorded.high else None)
+    lower = high - overlap if (spec.cursor and high is not None) else None
+    after = probe(source, spec, lower) if lower != changes.since else changes.probe
+    return Watermark(_iso(lower), _iso(high), after.digest, after.buckets)
 
 
 def _iso(value: datetime | None) -> str | None:

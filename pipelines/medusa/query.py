@@ -76,18 +76,31 @@ class Window:
         return cls(column=column, start=start, end=end, include_deleted=True)
 
     def describe(self) -> str:
-        """Human-readable bounds, for logs and run metadata."""
+        """The window in words, for logs and run metadata."""
         if self.is_full:
             return "all live rows"
         if self.keys is not None:
-            return f"{len(self.keys)} live row(s) by key"
-        bounds = f"{self.column or 'cursor'} in [{self.start.isoformat() if self.start else '-inf'}, " \
-                 f"{self.end.isoformat() if self.end else '+inf'})"
-        if self.follow_links:
-            bounds += ", or linked rows changed since"
+            return f"{len(self.keys)} row(s) by key"
+        column = self.column or "the cursor"
+        if self.start is None and self.end is None:
+            words = "all rows (nothing recorded yet)"
+        elif self.end is None and self.column is None:
+            words = f"rows changed at or after {_moment(self.start)}"
+        elif self.end is None:
+            words = f"rows whose {column} is at or after {_moment(self.start)}"
+        elif self.start is None:
+            words = f"rows whose {column} is before {_moment(self.end)}"
+        else:
+            words = f"rows whose {column} is from {_moment(self.start)} to {_moment(self.end)} (excluded)"
+        if self.follow_links and self.start is not None:
+            words += " (or whose linked rows did)"
         if self.buckets:
-            bounds += f", or {sum(len(b.ids) for b in self.buckets)} bucket(s) of untimed links"
-        return bounds + (", deleted included" if self.include_deleted else "")
+            words += f", and the rows behind {sum(len(b.ids) for b in self.buckets)} changed bucket(s) of untimed links"
+        return words + (", deleted ones included" if self.include_deleted else "")
+
+
+def _moment(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f UTC" if value.microsecond else "%Y-%m-%d %H:%M:%S UTC")
 
 
 FULL = Window()

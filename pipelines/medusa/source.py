@@ -72,6 +72,8 @@ class MedusaSource:
             json_deserializer=load_json,
             connect_args={"connect_timeout": connect_timeout, "application_name": "medusa-strapi-sync"},
         )
+        url_ = self.engine.url
+        self.identity = f"{url_.host or 'localhost'}:{url_.port or 5432}/{url_.database}"  # no credentials
         self._metadata = sa.MetaData()
         self._tables: dict[tuple[str, str], sa.Table] = {}
         self._reflect_lock = threading.Lock()  # concurrent reflection into one MetaData yields empty tables

@@ -180,12 +180,24 @@ class StrapiClient:
         populate: Mapping[str, Iterable[str]] | None = None,
     ) -> dict[str, dict[str, Any]]:
         """Entries of `plural` whose medusa_id is in `medusa_ids`, keyed by medusa_id (`$in` batches)."""
+        return self.find_by(plural, "medusa_id", medusa_ids, fields=fields, populate=populate)
+
+    def find_by(
+        self,
+        plural: str,
+        field: str,
+        values: Iterable[str],
+        *,
+        fields: Iterable[str] = (),
+        populate: Mapping[str, Iterable[str]] | None = None,
+    ) -> dict[str, dict[str, Any]]:
+        """Entries of `plural` whose `field` is in `values`, keyed by that field (`$in` batches)."""
         found: dict[str, dict[str, Any]] = {}
-        fields = ["medusa_id", *(f for f in fields if f != "medusa_id")]
-        for batch in _batches(sorted(set(medusa_ids))):
-            filters = [(f"filters[medusa_id][$in][{i}]", mid) for i, mid in enumerate(batch)]
+        fields = [field, *(f for f in fields if f != field)]
+        for batch in _batches(sorted(set(values))):
+            filters = [(f"filters[{field}][$in][{i}]", value) for i, value in enumerate(batch)]
             for entry in self.iter_entries(plural, fields=fields, populate=populate, filters=filters):
-                found[entry["medusa_id"]] = entry
+                found[entry[field]] = entry
         return found
 
     def create(self, plural: str, data: Mapping[str, Any]) -> dict[str, Any]:

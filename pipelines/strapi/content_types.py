@@ -21,6 +21,7 @@ from ..mapping import KEY_COLUMN, VALUE_COLUMN, Field, MappingSet, MappingSpec
 from ..mapping.aggregates import AGGREGATES
 from ..mapping.converters import CONVERTERS, WIDE_DECIMAL, decimal_attribute
 from ..medusa.query import Tables
+from .system_types import SYSTEM_TYPES
 
 GENERATED_MARKER = ".generated-by-medusa-strapi"
 STRING_MAX = 255  # Strapi `string` columns are varchar(255)
@@ -183,15 +184,18 @@ class GeneratedApp:
 
 
 def generate_app(mappings: MappingSet, source: MedusaSource) -> GeneratedApp:
-    """All generated files for `mappings`, with column types reflected from Medusa's database."""
+    """All generated files for `mappings`, with column types reflected from Medusa's database, and the
+    sync's own content types (state and quarantine)."""
     files: dict[str, str] = {}
-    for spec in mappings:
-        base = f"src/api/{spec.content_type}"
-        schema = content_type_schema(spec, mappings, source)
-        files[f"{base}/content-types/{spec.content_type}/schema.json"] = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    schemas = {spec.content_type: (content_type_schema(spec, mappings, source), f"mappings/{spec.content_type}.yaml")
+               for spec in mappings}
+    schemas.update({name: (schema, "the sync's own state (pipelines/strapi/system_types.py)") for name, schema in SYSTEM_TYPES.items()})
+    for name, (schema, origin) in schemas.items():
+        base = f"src/api/{name}"
+        files[f"{base}/content-types/{name}/schema.json"] = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
         for kind in JS_FILES:
-            files[f"{base}/{kind}/{spec.content_type}.js"] = _js(kind, spec.uid)
-        files[f"{base}/{GENERATED_MARKER}"] = "Generated from mappings/" + f"{spec.content_type}.yaml; regenerate with `medusa-strapi strapi-schema`.\n"
+            files[f"{base}/{kind}/{name}.js"] = _js(kind, f"api::{name}.{name}")
+        files[f"{base}/{GENERATED_MARKER}"] = f"Generated from {origin}; regenerate with `medusa-strapi strapi-schema`.\n"
     return GeneratedApp(files)
 
 

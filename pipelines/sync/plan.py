@@ -36,6 +36,7 @@ class EntryPlan:
     document_id: str | None = None
     deferred: tuple[str, ...] = ()
     reason: str | None = None  # why it fails
+    missing: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (target type, medusa_ids) not in Strapi
 
 
 def plan_entry(record: Record, current: dict[str, Any] | None, ctx: PlanContext) -> EntryPlan:
@@ -44,7 +45,7 @@ def plan_entry(record: Record, current: dict[str, Any] | None, ctx: PlanContext)
     Links to the content type itself whose targets are not in Strapi yet are deferred: they may be
     created later in the same run.
     """
-    missing, deferred = [], []
+    missing, reasons, deferred = [], [], []
     for attr, link in record.links.items():
         target = ctx.relations[attr]
         known = ctx.target_ids.get(target, {})
@@ -52,9 +53,10 @@ def plan_entry(record: Record, current: dict[str, Any] | None, ctx: PlanContext)
         if unresolved and target == ctx.content_type:
             deferred.append(attr)
         elif unresolved:
-            missing.append(not_in_strapi(attr, target, unresolved))
+            missing.append((target, tuple(unresolved)))
+            reasons.append(not_in_strapi(attr, target, unresolved))
     if missing and not ctx.assume_targets:
-        return EntryPlan("fail", reason="; ".join(missing))
+        return EntryPlan("fail", reason="; ".join(reasons), missing=tuple(missing))
     links = {k: v for k, v in record.links.items() if k not in deferred}
     if current is None:
         data = {"medusa_id": record.medusa_id, **entry_data(record.attributes, links, ctx)}

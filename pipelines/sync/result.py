@@ -6,15 +6,22 @@ from dataclasses import dataclass, field
 
 MAX_REPORTED_FAILURES = 50
 MAX_SAMPLES = 5
+COUNTS = ("read", "created", "updated", "unchanged", "deleted", "failed", "quarantined")
 
 
 @dataclass
 class RowFailure:
-    """A row that could not be written, with Strapi's (or the resolver's) reason."""
+    """A row that could not be written, with Strapi's (or the resolver's) reason.
+
+    Permanent failures (a value that cannot convert, a row Strapi refuses, a target that is itself
+    quarantined) go to the quarantine and do not fail the run; transient ones (Strapi errors after
+    retries, a target not in Strapi yet) fail it, so that the next run retries them.
+    """
 
     medusa_id: str
     action: str
     message: str
+    permanent: bool = False
 
 
 @dataclass
@@ -28,8 +35,11 @@ class SyncResult:
     unchanged: int = 0
     deleted: int = 0
     failed: int = 0
+    quarantined: int = 0
     seconds: float = 0.0
-    failures: list[RowFailure] = field(default_factory=list)
+    window: str = ""  # what the run covered, in words
+    failures: list[RowFailure] = field(default_factory=list)  # the first few of either kind, for reports
+    to_quarantine: list[RowFailure] = field(default_factory=list)  # every permanent failure
     samples: dict[str, list[str]] = field(default_factory=dict)  # dry runs: first medusa_ids per action
 
     def sample(self, action: str, medusa_id: str) -> None:
@@ -40,7 +50,7 @@ class SyncResult:
 
     @property
     def ok(self) -> bool:
-        """True when no row failed."""
+        """True when no row failed transiently (quarantined rows do not fail a run)."""
         return self.failed == 0
 
     @property
@@ -50,11 +60,15 @@ class SyncResult:
 
     def counts(self) -> dict[str, int]:
         """The figures every run records."""
-        return {k: getattr(self, k) for k in ("read", "created", "updated", "unchanged", "deleted", "failed")}
+        return {k: getattr(self, k) for k in COUNTS}
 
     def record_failure(self, failure: RowFailure) -> None:
-        """Count a failed row, keeping the first few for the report."""
-        self.failed += 1
+        """Count a failed row (quarantined when permanent), keeping the first few for the report."""
+        if failure.permanent:
+            self.quarantined += 1
+            self.to_quarantine.append(failure)
+        else:
+            self.failed += 1
         if len(self.failures) < MAX_REPORTED_FAILURES:
             self.failures.append(failure)
 

@@ -1,8 +1,10 @@
 """Idempotent upsert of one content type from Medusa into Strapi, keyed by `medusa_id`.
 
 The same `ContentTypeSync` serves every caller (CLI, Dagster assets, sensors, backfills); callers
-differ only in the window of rows they pass. It fetches (rows, links, current entries, target
-documentIds), asks `plan` what to write, and hands the writes to a pool of `Writer`s.
+differ only in the window of rows they pass (`run`), or ask for what changed since the watermark the
+last successful run recorded (`run_changes`). It fetches (rows, links, current entries, target
+documentIds), asks `plan` what to write, and hands the writes to a pool of `Writer`s. Rows that fail
+permanently go to the quarantine; a run without transient failures records its watermark.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from typing import Any, Callable, Iterable
 
+from datetime import timedelta
+
 from ..mapping import MappingSet, MappingSpec
+from ..medusa.changes import DEFAULT_OVERLAP, Watermark, changes_since, next_watermark
 from ..medusa.locks import ContentTypeLock
 from ..medusa.source import DEFAULT_CHUNK_SIZE, FULL, IN_BATCH, MedusaSource, Window
 from ..secrets import describe_error
@@ -22,8 +27,11 @@ from ..strapi.content_types import field_attribute
 from ..validate import preflight
 from .plan import EntryPlan, PlanContext, deletable, link_ids, mass_delete_refusal, plan_deferred_links, plan_entry
 from .result import RowFailure, SyncResult
+from .state import Quarantine, QuarantinedRow, SyncState
 from .transform import Record, transform
 from .write import Write, Writer
+
+Progress = Callable[[int, "int | None"], None]  # (rows read so far, rows in the window when known)
 
 DEFAULT_CONCURRENCY = 4  # Strapi's write rate stops growing past 4 clients on a 2-core machine
 
@@ -45,6 +53,9 @@ class ContentTypeSync:
         log: logging.Logger | Any = logger,
         dry_run: bool = False,
         allow_mass_delete: bool = False,
+        overlap: timedelta = DEFAULT_OVERLAP,
+        progress: Progress | None = None,
+        recorded_by: str = "medusa-strapi",
     ):
         self.spec = spec
         self.mappings = mappings
@@ -55,6 +66,11 @@ class ContentTypeSync:
         self.log = log
         self.dry_run = dry_run
         self.allow_mass_delete = allow_mass_delete
+        self.overlap = overlap
+        self.progress = progress
+        self.recorded_by = recorded_by
+        self.state = SyncState(client, source.identity)
+        self.quarantine = Quarantine(client, source.identity)
         self.result = SyncResult(spec.content_type)
         self.writer = Writer(client, spec.plural, self.result, dry_run=dry_run)
         self._target_ids: dict[str, dict[str, str]] = {}  # target type -> medusa_id -> documentId
@@ -63,44 +79,99 @@ class ContentTypeSync:
         self._counted: set[str] = set()  # medusa_ids already counted as created or updated in this run
         self._live: set[str] = set()  # medusa_ids of live Medusa rows seen in this run (for reconcile)
         self._failed_keys: set[str] = set()  # source keys of rows that failed to convert: their entries stay
+        self._seen: set[str] = set()  # medusa_ids of every record this run read (deleted ones too)
+        self._failed_ids: set[str] = set()  # medusa_ids that failed in this run, either way
+        self._quarantined: dict[str, QuarantinedRow] = {}  # this type's quarantine when the run started
+        self._target_quarantine: dict[str, set[str]] | None = None  # other types' quarantined ids, on demand
 
     def run(self, window: Window = FULL, *, delete_missing: bool = False) -> SyncResult:
         """Sync the rows of the window; returns the counts (row failures are counted, not raised).
 
-        Soft-deleted rows in the window (see `Window.include_deleted`) have their entries deleted.
+        Rows of the window that are not live (see `Window.include_deleted`) have their entries deleted.
         `delete_missing` (full window only) makes it a reconcile: entries whose medusa_id is not a live
-        Medusa row are deleted too; entries without a medusa_id are never touched.
+        Medusa row are deleted too; entries without a medusa_id are never touched. A full run that ends
+        without transient failures records its watermark, so the sensors know everything up to its
+        start is in Strapi.
 
         The content type's lock (`locks.ContentTypeLock`) is held shared while rows are read and
         written, and exclusively while a reconcile deletes; a dry run takes none.
         """
         if delete_missing and not window.is_full:
             raise ValueError("delete_missing needs the full window: a partial window cannot tell what is gone")
+        mark = None
+        if window.is_full and not self.dry_run:
+            recorded = self.state.get(self.spec.content_type)
+            mark = next_watermark(self.source, self.spec, recorded, changes_since(self.source, self.spec, recorded), self.overlap)
+        total = self.source.count(self.spec) if window.is_full and self.progress else None
+        return self._execute(window, delete_missing=delete_missing, mark=mark, total=total)
+
+    def run_changes(self) -> SyncResult:
+        """Sync what changed since the watermark the last successful run recorded (everything the first
+        time), then record the new one. A run with nothing to do reads nothing and writes nothing."""
+        recorded = self.state.get(self.spec.content_type)
+        changes = changes_since(self.source, self.spec, recorded)
+        self.log.info(f"{self.spec.content_type}: {changes.describe()}")
+        if not changes.any:
+            self.result.window = f"nothing changed since {changes.since:%Y-%m-%d %H:%M:%S} UTC" if changes.since else "nothing to read"
+            return self.result
+        mark = None if self.dry_run else next_watermark(self.source, self.spec, recorded, changes, self.overlap)
+        return self._execute(Window.changes_since(changes.since, changes.buckets), mark=mark)
+
+    def _execute(self, window: Window, *, delete_missing: bool = False, mark: Watermark | None = None,
+                 total: int | None = None) -> SyncResult:
         started = time.monotonic()
+        self.result.window = window.describe()
         self.client.check_access(self.spec.plural)
+        if not self.dry_run:
+            self._quarantined = {row.medusa_id: row for row in self.quarantine.rows(self.spec.content_type)}
         lock = ContentTypeLock(self.source.engine, self.spec.content_type, log=self.log)
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="strapi-write") as pool:
             with nullcontext() if self.dry_run else lock.shared():
                 for rows in self.source.iter_chunks(self.spec, window, self.chunk_size):
                     self._sync_chunk(rows, pool)
                     self.result.seconds = time.monotonic() - started
-                    self.log.info("so far: %s", self.result.summary())
+                    if self.progress:
+                        self.progress(self.result.read, total)
+                    else:
+                        self.log.info(f"so far: {self.result.summary()}")
                 if self._deferred:
                     self._link_deferred(pool)
             if delete_missing:
                 with nullcontext() if self.dry_run else lock.exclusive():
                     self._delete_missing(pool)
+        if not self.dry_run:
+            self._settle_quarantine(full=window.is_full)
+            if mark is not None and self.result.ok:
+                self.state.record(self.spec.content_type, mark, self.recorded_by)
         self.result.seconds = time.monotonic() - started
         return self.result
+
+    def _settle_quarantine(self, *, full: bool) -> None:
+        """Quarantine this run's permanent failures; release rows that loaded, or are gone from Medusa."""
+        if self.result.to_quarantine:
+            self.quarantine.add(self.spec.content_type, self.result.to_quarantine)
+        seen_rows = {self.spec.source_key(mid) for mid in self._seen}  # a row read again: its entries are known
+        released = [
+            row for mid, row in self._quarantined.items()
+            if mid not in self._failed_ids and (self.spec.source_key(mid) in seen_rows or (full and mid not in self._live))
+        ]
+        if released:
+            self.quarantine.clear(released)
+            self.log.info(f"{self.spec.content_type}: {len(released)} row(s) left the quarantine")
+
+    def _fail(self, failure: RowFailure) -> None:
+        self._failed_ids.add(failure.medusa_id)
+        self.result.record_failure(failure)
 
     def _sync_chunk(self, rows: list[dict[str, Any]], pool: ThreadPoolExecutor) -> None:
         records = transform(rows, self.spec)
         self.result.read += len(records)
+        self._seen.update(r.medusa_id for r in records)
         self._live.update(r.medusa_id for r in records if not r.deleted)
         for record in records:
             if record.error and not record.deleted:
                 self._failed_keys.add(str(record.key))
-                self.result.record_failure(RowFailure(record.medusa_id, "convert", record.error))
+                self._fail(RowFailure(record.medusa_id, "convert", record.error, permanent=True))
         gone = [r for r in records if r.deleted]
         records = [r for r in records if not r.error and not r.deleted]
         existing = self._index([r.medusa_id for r in records + gone])
@@ -110,7 +181,7 @@ class ContentTypeSync:
             try:
                 write = self._plan(record, existing.get(record.medusa_id))
             except Exception as exc:  # noqa: BLE001 - one row's surprise must not stop the run
-                self.result.record_failure(RowFailure(record.medusa_id, "plan", describe_error(exc)))
+                self._fail(RowFailure(record.medusa_id, "plan", describe_error(exc), permanent=True))
                 continue
             if write is not None:
                 writes.append(write)
@@ -137,7 +208,7 @@ class ContentTypeSync:
             live_rows = len(self._live) or self.source.count(self.spec)
             refusal = mass_delete_refusal(len(orphans), len(entries), live_rows, self.spec.table)
             if refusal:
-                self.result.record_failure(RowFailure("*", "delete", refusal))
+                self._fail(RowFailure("*", "delete", refusal))
                 return
         writes = [Write(e["medusa_id"], "delete", {}, e["documentId"]) for e in orphans]
         self._count(pool.map(self.writer.send, writes))
@@ -170,7 +241,7 @@ class ContentTypeSync:
             if outcome is None:
                 continue
             if isinstance(outcome, RowFailure):
-                self.result.record_failure(outcome)
+                self._fail(outcome)
             else:
                 setattr(self.result, outcome, getattr(self.result, outcome) + 1)
 
@@ -186,7 +257,7 @@ class ContentTypeSync:
     def _plan(self, record: Record, current: dict[str, Any] | None) -> Write | None:
         plan = plan_entry(record, current, self._plan_context())
         if plan.action == "fail":
-            self.result.record_failure(RowFailure(record.medusa_id, "resolve", plan.reason))
+            self._fail(self._unresolved(record, plan))
             return None
         if plan.deferred:
             self._deferred.append((record, list(plan.deferred)))
@@ -196,6 +267,21 @@ class ContentTypeSync:
             return None
         self._counted.add(record.medusa_id)
         return Write(record.medusa_id, plan.action, plan.data, plan.document_id)
+
+    def _unresolved(self, record: Record, plan: EntryPlan) -> RowFailure:
+        """A row whose targets are not in Strapi: transient (they may come), unless a target is itself
+        quarantined, when the row waits for it in the quarantine too."""
+        if self.dry_run:
+            return RowFailure(record.medusa_id, "resolve", plan.reason)
+        if self._target_quarantine is None:
+            self._target_quarantine = {}
+            for row in self.quarantine.rows():
+                self._target_quarantine.setdefault(row.content_type, set()).add(row.medusa_id)
+        stuck = [(target, mid) for target, ids in plan.missing for mid in ids if mid in self._target_quarantine.get(target, ())]
+        if stuck:
+            waits = ", ".join(f"{target} {mid!r}" for target, mid in stuck[:5])
+            return RowFailure(record.medusa_id, "resolve", f"waits for quarantined {waits}: {plan.reason}", permanent=True)
+        return RowFailure(record.medusa_id, "resolve", plan.reason)
 
     def _plan_context(self) -> PlanContext:
         if self._context is None:
@@ -225,7 +311,7 @@ class ContentTypeSync:
             plan: EntryPlan = plan_deferred_links(record, attributes, current, self._plan_context())
             first_write = record.medusa_id not in self._counted
             if plan.action == "fail":
-                self.result.record_failure(RowFailure(record.medusa_id, "resolve", plan.reason))
+                self._fail(RowFailure(record.medusa_id, "resolve", plan.reason))
             elif plan.action == "update":
                 writes.append(Write(record.medusa_id, "update", plan.data, plan.document_id, recount=first_write))
             elif first_write:
@@ -240,13 +326,17 @@ def sync_all(
     *,
     only: Iterable[str] | None = None,
     window: Window = FULL,
+    changes: bool = False,
     delete_missing: bool = False,
+    on_start: Callable[[MappingSpec], dict[str, Any]] | None = None,
     on_result: Callable[[SyncResult], None] | None = None,
     **options: Any,
 ) -> list[SyncResult]:
     """Sync the mapped content types (or `only` those) in dependency order; returns one result each.
 
-    Every mapping is checked first, as `validate` does (MappingErrors, before anything is written).
+    `changes` syncs what changed since each type's recorded watermark instead of `window`. Every mapping
+    is checked first, as `validate` does (MappingErrors, before anything is written). `on_start(spec)` may
+    return per-type options (a progress callback).
     """
     selected = set(only) if only else None
     if selected:
@@ -257,7 +347,8 @@ def sync_all(
     for spec in mappings:
         if selected and spec.content_type not in selected:
             continue
-        result = ContentTypeSync(spec, mappings, source, client, **options).run(window, delete_missing=delete_missing)
+        sync = ContentTypeSync(spec, mappings, source, client, **options, **(on_start(spec) if on_start else {}))
+        result = sync.run_changes() if changes else sync.run(window, delete_missing=delete_missing)
         results.append(result)
         if on_result:
             on_result(result)

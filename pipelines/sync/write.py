@@ -10,6 +10,13 @@ from ..strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUn
 from .result import RowFailure, SyncResult
 
 COUNTERS = {"create": "created", "update": "updated", "delete": "deleted"}
+# 4xx that say nothing about the row itself: retried by the next run rather than quarantined
+TRANSIENT_CLIENT_ERRORS = frozenset({401, 403, 404, 408, 409, 423, 425, 429})
+
+
+def is_permanent(status: int) -> bool:
+    """Whether Strapi's answer condemns the row (a 4xx about its data) rather than the moment (5xx, 429...)."""
+    return 400 <= status < 500 and status not in TRANSIENT_CLIENT_ERRORS
 
 
 @dataclass
@@ -46,9 +53,10 @@ class Writer:
         except (StrapiAuthError, StrapiUnavailable):
             raise
         except StrapiError as exc:
-            return RowFailure(write.medusa_id, write.action, f"{exc.status}: {redact(exc.message)}")
+            return RowFailure(write.medusa_id, write.action, f"{exc.status}: {redact(exc.message)}",
+                              permanent=is_permanent(exc.status))
         except Exception as exc:  # noqa: BLE001 - e.g. a value the JSON encoder refuses: this row fails, not the run
-            return RowFailure(write.medusa_id, write.action, describe_error(exc))
+            return RowFailure(write.medusa_id, write.action, describe_error(exc), permanent=True)
 
     def _send(self, write: Write, counter: str) -> str | None:
         if write.action == "delete":

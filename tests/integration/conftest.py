@@ -42,10 +42,18 @@ def _stack_env(prefix: str = "") -> dict[str, str]:
     return {name: os.environ[prefix + name] for name in NAMES if os.environ.get(prefix + name)}
 
 
+def owned_strapis() -> set[str]:
+    """The Strapi URLs scripts/test started for the suite: the only ones its fixtures may empty."""
+    return set(os.environ.get("MEDUSA_STRAPI_TEST_STACKS", "").split())
+
+
 def _require(env: dict[str, str], which: str) -> dict[str, str]:
     problem = None
     if len(env) < len(NAMES):
         problem = f"no settings for the {which} test stack: run the tests with scripts/test (or eval \"$(scripts/test --env)\")"
+    elif env["STRAPI_URL"] not in owned_strapis():
+        problem = (f"{env['STRAPI_URL']} is not a Strapi the test suite started (MEDUSA_STRAPI_TEST_STACKS): run the tests "
+                   "with scripts/test, which brings up stacks of their own and never touches yours")
     else:
         try:
             requests.get(f"{env['STRAPI_URL']}/_health", timeout=3).raise_for_status()
@@ -109,7 +117,13 @@ def strapi(stack) -> StrapiClient:
 
 
 def empty(strapi: StrapiClient, mappings: MappingSet) -> StrapiClient:
-    """Delete every entry of the synced content types (dependents first); a test stack's Strapi only."""
+    """Delete every entry of the synced content types and the sync's own state (dependents first); only in a
+    Strapi the suite started."""
+    if strapi.base_url not in owned_strapis():
+        pytest.fail(f"refusing to empty {strapi.base_url}: the test suite did not start it")
+    for plural in ("quarantined-rows", "sync-states"):
+        for entry in list(strapi.iter_entries(plural, fields=["key"])):
+            strapi.delete(plural, entry["documentId"])
     for spec in reversed(mappings.specs):
         for entry in list(strapi.iter_entries(spec.plural, fields=["medusa_id"])):
             strapi.delete(spec.plural, entry["documentId"])

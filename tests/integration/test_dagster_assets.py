@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dagster import DagsterInstance, materialize
 
-from assets.factory import build_sync_assets, strapi_key
+from assets.naming import strapi_key
+from assets.sync import build_sync_assets
 from assets.resources import MedusaDatabase, StrapiResource
 
 from .helpers import assert_in_sync

@@ -13,15 +13,16 @@ from collections import Counter
 
 import pytest
 import requests
-from dagster import DagsterInstance, RunRequest, SkipReason, build_sensor_context, materialize
+from dagster import DagsterInstance, materialize
 
-from assets.factory import build_sync_assets, strapi_key
+from assets.naming import strapi_key
 from assets.resources import MedusaDatabase, StrapiResource
-from assets.sensors import build_change_sensor
+from assets.sync import build_sync_assets
 from pipelines.sync.plan import values_equal
 from pipelines.sync.run import sync_all
 from pipelines.sync.transform import transform
 
+from .dagster_harness import SensorHarness
 from .helpers import medusa_rows
 
 # content type -> relation attribute -> SQL (source key, target key) over live rows, written by hand
@@ -192,38 +193,6 @@ def test_v2_prices_options_inventory_and_rules_read_back_with_populate(source_v2
         assert entry["is_return"] is (is_return == "true") and entry["admin_only"] is (enabled != "true")
 
 
-class Harness:
-    """Ticks a content type's sensor and executes the run it requests, in-process."""
-
-    def __init__(self, mappings, medusa_url, stack, instance):
-        self.mappings, self.instance = mappings, instance
-        self.resources = {"medusa": MedusaDatabase(url=medusa_url),
-                          "strapi": StrapiResource(url=stack["STRAPI_URL"], api_token=stack["STRAPI_API_TOKEN"])}
-        self.assets = build_sync_assets(mappings)
-        self.cursors: dict[str, str | None] = {}
-
-    def tick(self, content_type: str):
-        context = build_sensor_context(cursor=self.cursors.get(content_type), instance=self.instance,
-                                       resources={"medusa": self.resources["medusa"]})
-        result = build_change_sensor(self.mappings.get(content_type))(context)
-        self.cursors[content_type] = context.cursor
-        return result
-
-    def tick_and_run(self, content_type: str) -> dict[str, int]:
-        request = self.tick(content_type)
-        assert isinstance(request, RunRequest), request
-        result = materialize(self.assets, selection=request.asset_selection, run_config=request.run_config,
-                             tags=request.tags, instance=self.instance, resources=self.resources)
-        assert result.success
-        (event,) = result.get_asset_materialization_events()
-        return {k: v.value for k, v in event.materialization.metadata.items() if k in ("read", "created", "updated", "deleted", "failed")}
-
-    def settled(self, content_type: str) -> None:
-        """Run until the sensor has nothing more to do."""
-        if isinstance(self.tick(content_type), RunRequest):
-            raise AssertionError("expected no change")
-
-
 AGE_EVERY_TIMESTAMP = """
 do $$ declare t text; begin
   for t in select table_name from information_schema.columns where table_schema = 'public' and column_name = 'updated_at' loop
@@ -234,14 +203,12 @@ end $$"""
 
 
 @pytest.fixture
-def harness_v2(mappings_v2, medusa_v2_url, stack_v2, clean_strapi_v2, source_v2, medusa_v2_sql):
+def harness_v2(mappings_v2, medusa_v2_url, stack_v2, clean_strapi_v2, source_v2, medusa_v2_sql, monkeypatch):
     medusa_v2_sql(AGE_EVERY_TIMESTAMP)  # the demo was seeded minutes ago: spread it out of the sensors' overlap
-    sync_all(mappings_v2, source_v2, clean_strapi_v2)
+    assert all(r.ok for r in sync_all(mappings_v2, source_v2, clean_strapi_v2))  # records every type's watermark
     with DagsterInstance.ephemeral() as instance:
-        harness = Harness(mappings_v2, medusa_v2_url, stack_v2, instance)
-        for content_type in ("money-amount", "product-variant", "product-option-value", "product"):
-            harness.tick_and_run(content_type)  # a first run over everything confirms a watermark
-            assert isinstance(harness.tick(content_type), SkipReason)
+        harness = SensorHarness(mappings_v2, medusa_v2_url, stack_v2, instance, monkeypatch)
+        harness.quiet()
         yield harness
 
 
@@ -258,16 +225,16 @@ def test_price_and_price_rule_changes_reach_strapi_through_the_sensor(harness_v2
                              " on l.price_set_id = p.price_set_id and l.deleted_at is null where r.attribute = 'region_id'"
                              " and r.deleted_at is null and p.price_list_id is null order by 1 limit 1")[0][0]
     medusa_v2_sql("update price set amount = 123.45, updated_at = now() where id = :id", id=price_id)
-    assert harness_v2.tick_and_run("money-amount")["updated"] == 1
+    assert harness_v2.tick_and_run()["money-amount"]["updated"] == 1
     assert float(entry(clean_strapi_v2, "money-amounts", price_id)["amount"]) == 123.45
 
     # a price rule moves the price to another region: the price row itself does not change
     other = medusa_v2_sql("select id from region where id <> (select value from price_rule where price_id = :p"
                           " and attribute = 'region_id') order by id limit 1", p=price_id)[0][0]
     medusa_v2_sql("update price_rule set value = :r, updated_at = now() where price_id = :p and attribute = 'region_id'", r=other, p=price_id)
-    assert harness_v2.tick_and_run("money-amount")["updated"] == 1
+    assert harness_v2.tick_and_run()["money-amount"]["updated"] == 1
     assert entry(clean_strapi_v2, "money-amounts", price_id, region=True)["region"]["medusa_id"] == other
-    harness_v2.settled("money-amount")
+    harness_v2.quiet()
 
 
 def test_a_soft_deleted_price_set_link_removes_its_prices_through_the_sensor(harness_v2, medusa_v2_sql, clean_strapi_v2):
@@ -276,9 +243,9 @@ def test_a_soft_deleted_price_set_link_removes_its_prices_through_the_sensor(har
         " and p.deleted_at is null and p.price_list_id is null where l.deleted_at is null group by 1 order by 1 limit 1")[0]
     assert all(entry(clean_strapi_v2, "money-amounts", p) for p in price_ids)
     medusa_v2_sql("update product_variant_price_set set deleted_at = now(), updated_at = now() where id = :id", id=link_id)
-    assert harness_v2.tick_and_run("money-amount")["deleted"] == len(price_ids)
+    assert harness_v2.tick_and_run()["money-amount"]["deleted"] == len(price_ids)
     assert not any(entry(clean_strapi_v2, "money-amounts", p) for p in price_ids)
-    harness_v2.settled("money-amount")
+    harness_v2.quiet()
 
 
 def test_an_inventory_change_reaches_the_variant_through_the_sensor(harness_v2, medusa_v2_sql, clean_strapi_v2):
@@ -287,9 +254,9 @@ def test_an_inventory_change_reaches_the_variant_through_the_sensor(harness_v2, 
         " and v.deleted_at is null where l.deleted_at is null order by 1, 2 limit 1")[0]
     before = entry(clean_strapi_v2, "product-variants", variant_id)["inventory_quantity"]
     medusa_v2_sql("update inventory_level set stocked_quantity = stocked_quantity + 5, updated_at = now() where id = :id", id=level_id)
-    assert harness_v2.tick_and_run("product-variant")["updated"] == 1
+    assert harness_v2.tick_and_run()["product-variant"]["updated"] == 1
     assert entry(clean_strapi_v2, "product-variants", variant_id)["inventory_quantity"] == before + 5
-    harness_v2.settled("product-variant")
+    harness_v2.quiet()
 
 
 def test_untimed_link_tables_are_followed_by_bucket(harness_v2, medusa_v2_sql, clean_strapi_v2):
@@ -298,11 +265,11 @@ def test_untimed_link_tables_are_followed_by_bucket(harness_v2, medusa_v2_sql, c
         "select v.id, pv.id from product_option_value v cross join product_variant pv where v.deleted_at is null and pv.deleted_at is null"
         " and not exists (select 1 from product_variant_option x where x.option_value_id = v.id and x.variant_id = pv.id) order by 1, 2 limit 1")[0]
     medusa_v2_sql("insert into product_variant_option (variant_id, option_value_id) values (:v, :o)", v=variant_id, o=value_id)
-    counts = harness_v2.tick_and_run("product-option-value")
+    counts = harness_v2.tick_and_run()["product-option-value"]
     assert counts["updated"] == 1 and counts["read"] < 8  # only the rows behind the changed bucket (of 18)
     linked = entry(clean_strapi_v2, "product-option-values", value_id, product_variants=True)["product_variants"]
     assert variant_id in {e["medusa_id"] for e in linked}
-    harness_v2.settled("product-option-value")
+    harness_v2.quiet()
 
 
 def test_reconcile_and_plan_on_v2(source_v2, clean_strapi_v2, mappings_v2, medusa_v2_sql):

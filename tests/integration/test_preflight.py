@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from dagster import DagsterInstance, materialize
 
-from assets.factory import build_sync_assets
+from assets.sync import build_sync_assets
 from assets.resources import MedusaDatabase, StrapiResource
 from pipelines.mapping import load_mappings
 from pipelines.settings import REPO_MAPPINGS_DIR

@@ -95,7 +95,7 @@ def test_mapping_naming_an_attribute_strapi_lacks_is_refused(stack, tmp_path):
 def test_validate_without_services_still_checks_files_and_the_app_folder(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("MEDUSA_DATABASE_URL", "STRAPI_URL", "STRAPI_API_TOKEN")}
     ok = subprocess.run([sys.executable, "-m", "pipelines.cli", "validate"], env=env, capture_output=True, text=True)
-    assert ok.returncode == 0 and "medusa: skipped" in ok.stdout and f"content types of {REPO_STRAPI_APP} checked" in ok.stdout
+    assert ok.returncode == 0 and "medusa: SKIPPED" in ok.stdout and f"content types of {REPO_STRAPI_APP} checked" in ok.stdout
     folder = _broken_copy(tmp_path, "region.yaml", "  tax_code: tax_code", "  vat_code: tax_code")
     bad = subprocess.run([sys.executable, "-m", "pipelines.cli", "validate", "--mappings", str(folder)],
                          env=env, capture_output=True, text=True)
@@ -106,15 +106,33 @@ def test_unreachable_database_is_reported_not_fatal_for_validate(tmp_path):
     env = {"MEDUSA_DATABASE_URL": "postgresql://postgres@127.0.0.1:9/medusa", "STRAPI_URL": "", "STRAPI_API_TOKEN": ""}
     result = cli("validate", env=env)
     assert result.returncode == 0
-    assert "medusa: skipped (cannot connect" in result.stdout
+    assert "medusa: SKIPPED the check of tables, columns and paths" in result.stdout and "cannot connect" in result.stdout
 
 
-def test_dagster_definitions_refuse_a_mapping_naming_a_missing_column(stack, tmp_path):
+def test_a_mapping_naming_a_missing_column_disables_only_its_types_in_dagster(stack, tmp_path, source, medusa_url, monkeypatch):
+    """The code location loads; the sensor's check names the file:line, and it launches neither the type nor
+    the types that wait for it."""
+    from dagster import DagsterInstance
+
+    from pipelines.mapping import load_mappings
+
+    from .dagster_harness import SensorHarness
+
     folder = _broken_copy(tmp_path, "image.yaml", "  url: url", "  url: link")
-    result = subprocess.run(
+    loaded = subprocess.run(
         [str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-m", "assets.definitions"],
         env={**os.environ, **stack, "MAPPINGS_DIR": str(folder)}, capture_output=True, text=True, timeout=120,
         cwd=REPO_MAPPINGS_DIR.parent,
     )
-    assert result.returncode != 0
-    assert f"image.yaml:{_line_of(folder / 'image.yaml', 'url: link')}: fields.url: table 'image' has no column 'link'" in result.stdout + result.stderr
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    where = f"image.yaml:{_line_of(folder / 'image.yaml', 'url: link')}: fields.url: table 'image' has no column 'link'"
+    with DagsterInstance.ephemeral() as instance:
+        harness = SensorHarness(load_mappings(folder), medusa_url, stack, instance, monkeypatch)
+        result = harness.tick()
+    checks = {e.asset_key.path[-1]: e for e in result.asset_events}
+    assert not checks["image"].passed and where in checks["image"].metadata["problems"].value
+    assert not checks["product"].passed and "waits for image" in checks["product"].metadata["problems"].value
+    assert checks["currency"].passed
+    (request,) = result.run_requests  # nothing was synced yet: everything else is launched
+    launched = {k.path[-1] for k in request.asset_selection}
+    assert "currency" in launched and not launched & {"image", "product", "product_variant", "money_amount"}

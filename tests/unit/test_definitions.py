@@ -1,11 +1,13 @@
-"""The Dagster definitions load and wire one asset per mapping, in relation order."""
+"""The Dagster definitions load from the mapping files alone and wire one asset per mapping."""
 
-from dagster import AssetKey
+import shutil
 
-from assets.definitions import defs
-from assets.factory import strapi_key
+from dagster import AssetKey, DefaultScheduleStatus, DefaultSensorStatus
+
+from assets.definitions import build_definitions, defs
+from assets.naming import CHECK_COUNT, CHECK_KEYS, CHECK_MAPPING, CHECK_QUARANTINE, strapi_key
 from pipelines.mapping import load_mappings
-from pipelines.settings import REPO_MAPPINGS_DIR
+from pipelines.settings import REPO_MAPPINGS_DIR, Orchestration
 
 
 def test_one_asset_per_mapping_with_relation_deps():
@@ -30,18 +32,19 @@ def test_self_relation_is_not_a_dependency_cycle():
     assert category not in graph.get(category).parent_keys
 
 
-def test_sensors_run_by_default_every_30_seconds_one_per_content_type():
-    from dagster import DefaultSensorStatus
+def test_one_change_sensor_on_by_default_every_5_seconds():
+    (sensor,) = defs.sensors
+    assert sensor.name == "medusa_changes" and sensor.default_status == DefaultSensorStatus.RUNNING
+    assert sensor.minimum_interval_seconds == 5
+    custom = build_definitions(Orchestration(sensor_interval_seconds=20))
+    assert custom.sensors[0].minimum_interval_seconds == 20
 
-    sensors = {s.name: s for s in defs.sensors}
-    assert len(sensors) == 19 and "product_changes" in sensors
-    assert all(s.default_status == DefaultSensorStatus.RUNNING for s in sensors.values())
-    assert all(s.minimum_interval_seconds == 30 for s in sensors.values())
+
+def test_runs_execute_in_process():
+    assert defs.executor.name == "in_process"
 
 
 def test_nightly_reconcile_schedule_and_backfill_jobs():
-    from dagster import DefaultScheduleStatus
-
     (schedule,) = defs.schedules
     assert schedule.name == "nightly_reconcile" and schedule.cron_schedule == "0 3 * * *"
     assert schedule.default_status == DefaultScheduleStatus.RUNNING
@@ -51,9 +54,26 @@ def test_nightly_reconcile_schedule_and_backfill_jobs():
         assert keys[0] == "2020-01-01" and len(keys) > 60  # monthly since 2020, the current month included
 
 
-def test_key_checks_for_every_content_type():
+def test_checks_for_every_content_type():
     graph = defs.resolve_asset_graph()
     checks = {(k.asset_key, k.name) for k in graph.asset_check_keys}
-    assert (strapi_key("product"), "count_matches_medusa") in checks
-    assert (strapi_key("product"), "no_missing_or_orphaned_ids") in checks
-    assert len(checks) == 38
+    for name in (CHECK_COUNT, CHECK_KEYS, CHECK_QUARANTINE, CHECK_MAPPING):
+        assert (strapi_key("product"), name) in checks
+    assert len(checks) == 4 * 19
+
+
+def test_a_broken_file_disables_only_itself_and_its_dependents(tmp_path):
+    folder = tmp_path / "mappings"
+    shutil.copytree(REPO_MAPPINGS_DIR, folder)
+    text = (folder / "product-type.yaml").read_text()
+    (folder / "product-type.yaml").write_text(text.replace("  value: value", "  value: [value]"))
+    broken = build_definitions(Orchestration(mappings_dir=folder))
+    graph = broken.resolve_asset_graph()
+    product_type = graph.get(strapi_key("product-type"))
+    assert not product_type.is_materializable and "product-type.yaml:" in product_type.description
+    assert "fields.value" in product_type.description
+    product = graph.get(strapi_key("product"))  # points at product-type: waits for it
+    assert not product.is_materializable and "waits for 'product-type'" in product.description
+    assert graph.get(strapi_key("currency")).is_materializable
+    assert (strapi_key("product-type"), CHECK_MAPPING) in {(k.asset_key, k.name) for k in graph.asset_check_keys}
+    assert len(broken.sensors) == 1 and broken.resolve_job_def("reconcile") is not None

@@ -185,3 +185,22 @@ def test_bad_partition_is_refused(tmp_path, text, key, fragment):
     with pytest.raises(MappingErrors) as caught:
         load_mapping(write(tmp_path, VALID + text))
     assert caught.value.errors[0].key == key and fragment in caught.value.errors[0].message
+
+
+def test_a_broken_file_disables_only_itself_and_the_types_that_point_at_it(tmp_path):
+    from pipelines.mapping import load_mapping_set
+
+    write(tmp_path, VALID)  # widget: points at itself
+    write(tmp_path, "content_type: gadget\nplural: gadgets\nsource: {table: gadget}\nfields: {name: name}\n", "gadget.yaml")
+    write(tmp_path, "content_type: part\nplural: parts\nsource: {table: part}\nrelations:\n  gadget: {target: gadget, column: gadget_id}\n",
+          "part.yaml")
+    write(tmp_path, "content_type: gadget\nplural: gadgets\nsource: {tabel: gadget}\n", "gadget.yaml")  # now broken
+    loaded = load_mapping_set(tmp_path)
+    assert loaded.mappings.content_types == ["widget"]
+    assert set(loaded.broken) == {"gadget", "part"}
+    (gadget_error,) = loaded.broken["gadget"][:1]
+    assert gadget_error.key == "source.tabel"
+    (waits,) = loaded.broken["part"]
+    assert waits.key == "relations.gadget.target" and "waits for 'gadget'" in waits.message and "gadget.yaml:3" in waits.message
+    with pytest.raises(MappingErrors):
+        load_mappings(tmp_path)

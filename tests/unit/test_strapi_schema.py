@@ -46,7 +46,7 @@ def test_field_types_follow_converters_and_overrides():
 def test_committed_content_types_carry_unique_medusa_id_and_both_relation_sides():
     schemas = read_app_schemas(REPO_STRAPI_APP)
     mappings = load_mappings(REPO_MAPPINGS_DIR)
-    assert set(schemas) == {spec.uid for spec in mappings}
+    assert set(schemas) == {spec.uid for spec in mappings} | {"api::sync-state.sync-state", "api::quarantined-row.quarantined-row"}
     for spec in mappings:
         assert schemas[spec.uid]["pluralName"] == spec.plural
         assert schemas[spec.uid]["attributes"]["medusa_id"] == MEDUSA_ID_ATTRIBUTE
@@ -63,8 +63,14 @@ def _spec(**kw) -> MappingSpec:
     return MappingSpec(**{**base, **kw})
 
 
+def _system() -> dict:
+    from pipelines.strapi.system_types import SYSTEM_TYPES, uid_of
+
+    return {uid_of(n): {"pluralName": s["info"]["pluralName"], "attributes": s["attributes"]} for n, s in SYSTEM_TYPES.items()}
+
+
 def _types(attributes: dict, plural: str = "widgets") -> dict:
-    return {"api::widget.widget": {"pluralName": plural, "attributes": attributes}}
+    return {"api::widget.widget": {"pluralName": plural, "attributes": attributes}, **_system()}
 
 
 def test_check_strapi_names_missing_types_and_attributes():
@@ -73,7 +79,7 @@ def test_check_strapi_names_missing_types_and_attributes():
     ok = _types({"medusa_id": {}, "title": {}, "owner": {"type": "relation", "target": "api::widget.widget"}})
     assert check_strapi(mappings, ok, "Strapi") == []
 
-    (error,) = check_strapi(mappings, {"api::widgit.widgit": {"pluralName": "widgits", "attributes": {}}}, "Strapi")
+    (error,) = check_strapi(mappings, {"api::widgit.widgit": {"pluralName": "widgits", "attributes": {}}, **_system()}, "Strapi")
     assert (error.line, error.key) == (1, "content_type") and "no content type api::widget.widget (did you mean 'widgit'?)" in error.message
 
     typo = _types({"medusa_id": {}, "titel": {}, "owner": {"type": "relation", "target": "api::widget.widget"}})
@@ -100,3 +106,11 @@ def test_check_strapi_compares_attribute_types(written, held, ok):
     assert (errors == []) is ok, errors
     if not ok:
         assert errors[0].key == "fields.title" and f"attribute is {held}" in errors[0].message
+
+
+def test_missing_system_types_are_named():
+    from pipelines.validate import check_system_types
+
+    (state, quarantine) = check_system_types({}, "Strapi at x")
+    assert state.key == "api::sync-state.sync-state" and "is missing" in state.message and "strapi-schema" in state.message
+    assert check_system_types(_system(), "x") == []

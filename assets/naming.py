@@ -1,0 +1,46 @@
+"""Every name the Dagster layer gives (asset keys, ops, jobs, the sensor, the schedule, checks, tags), in
+one place, the way a Dagster translator keeps them."""
+
+from dagster import AssetKey
+
+SOURCE_GROUP = "medusa"  # external assets: the Medusa tables the sync reads
+TARGET_GROUP = "strapi"  # the Strapi content types kept in sync
+
+RECONCILE_JOB = "reconcile"
+CHANGES_JOB = "sync_changes"
+CHANGES_SENSOR = "medusa_changes"
+RECONCILE_SCHEDULE = "nightly_reconcile"
+
+CHECK_COUNT = "count_matches_medusa"
+CHECK_KEYS = "no_missing_or_orphaned_ids"
+CHECK_QUARANTINE = "no_quarantined_rows"
+CHECK_MAPPING = "mapping_is_valid"
+
+TAG_CONTENT_TYPES = "medusa-strapi/content-types"  # shown in the runs list
+TAG_LAUNCH = "medusa-strapi/launch"  # the sensor's own id of a run it launched
+TAG_MODE = "medusa-strapi/mode"
+
+
+def source_key(table: str) -> AssetKey:
+    """Asset key of a Medusa table (an external asset the sync reads)."""
+    return AssetKey([SOURCE_GROUP, table])
+
+
+def strapi_key(content_type: str) -> AssetKey:
+    """Asset key of a Strapi content type kept in sync."""
+    return AssetKey([TARGET_GROUP, content_type.replace("-", "_")])
+
+
+def op_name(content_type: str) -> str:
+    """The op behind a content type's asset (where its run config goes)."""
+    return "__".join(strapi_key(content_type).path)
+
+
+def backfill_job(content_type: str) -> str:
+    """The partitioned backfill job of a content type."""
+    return f"backfill_{content_type.replace('-', '_')}"
+
+
+def key_checks_name(content_type: str) -> str:
+    """The multi-check that compares a content type's keys on both sides."""
+    return f"{content_type.replace('-', '_')}_key_checks"

@@ -1,0 +1,66 @@
+"""Content types the sync keeps for itself in Strapi: how far each content type is synced, and the rows it
+quarantined.
+
+State lives in the destination, as dlt keeps its pipeline state: every entry point (CLI, Dagster runs,
+sensors) reads and writes it through the same REST API and token, it survives restarts, and the CMS team
+can see the quarantine. `medusa-strapi strapi-schema` generates both types next to the mapped ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SYNC_STATE = "sync-state"  # one entry per (Medusa database, content type): the confirmed watermark
+QUARANTINE = "quarantined-row"  # one entry per (Medusa database, content type, medusa_id) that cannot load
+
+KEY_ATTRIBUTE = {"type": "string", "required": True, "unique": True, "column": {"unique": True}}
+
+
+def _schema(singular: str, plural: str, display: str, description: str, attributes: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": "collectionType",
+        "collectionName": f"medusa_{plural.replace('-', '_')}",
+        "info": {"singularName": singular, "pluralName": plural, "displayName": display, "description": description},
+        "options": {"draftAndPublish": False},
+        "pluginOptions": {},
+        "attributes": {"key": dict(KEY_ATTRIBUTE), **attributes},
+    }
+
+
+SYSTEM_TYPES: dict[str, dict[str, Any]] = {
+    SYNC_STATE: _schema(
+        SYNC_STATE, "sync-states", "Sync State",
+        "How far the Medusa sync has read each content type (written by the sync; do not edit).",
+        {
+            "content_type": {"type": "string"},
+            "source": {"type": "string"},
+            "watermark": {"type": "json"},
+            "recorded_by": {"type": "string"},
+            "recorded_at": {"type": "datetime"},
+        },
+    ),
+    QUARANTINE: _schema(
+        QUARANTINE, "quarantined-rows", "Quarantined Row",
+        "Medusa rows the sync cannot load, with the reason; retried when the row changes and at the nightly reconcile.",
+        {
+            "content_type": {"type": "string"},
+            "medusa_id": {"type": "text"},
+            "source": {"type": "string"},
+            "action": {"type": "string"},
+            "reason": {"type": "text"},
+            "first_seen": {"type": "datetime"},
+            "last_seen": {"type": "datetime"},
+            "attempts": {"type": "integer"},
+        },
+    ),
+}
+
+
+def plural_of(content_type: str) -> str:
+    """REST plural of a system content type."""
+    return SYSTEM_TYPES[content_type]["info"]["pluralName"]
+
+
+def uid_of(content_type: str) -> str:
+    """Strapi UID of a system content type."""
+    return f"api::{content_type}.{content_type}"
