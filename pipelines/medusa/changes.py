@@ -86,12 +86,15 @@ def probe(source: MedusaSource, spec: MappingSpec, lower: datetime | None) -> Pr
         listing = sa.select(sa.func.string_agg(per_bucket.c.bucket + ":" + per_bucket.c.d,
                                                aggregate_order_by(sa.literal(","), per_bucket.c.bucket)))
         bucket_columns.append((name, listing.scalar_subquery()))
+    joined = columns[0]
+    for part in columns[1:]:  # one row each: joined side by side
+        joined = joined.join(part, sa.true())
     stmt = sa.select(
         columns[0].c.rows,
         sa.func.greatest(*highs) if len(highs) > 1 else highs[0],
         sa.func.md5(sa.func.concat_ws("/", *digests)) if len(digests) > 1 else digests[0],
         *[c for _, c in bucket_columns],
-    ).select_from(*columns)
+    ).select_from(joined)
     with source.engine.connect() as conn:
         rows, high_value, digest, *listings = conn.execute(stmt).one()
     buckets = {name: dict(item.split(":") for item in (text or "").split(",") if item)
