@@ -3,7 +3,6 @@ when the size is known), and one result line per type when it is done."""
 
 from __future__ import annotations
 
-import sys
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -66,7 +65,7 @@ class Display:
         self.out.print(result.summary(), markup=False)
         for failure in result.failures:
             what = "quarantined" if failure.permanent else "failed"
-            print(f"  {what} {failure.action} {failure.medusa_id}: {failure.message}", file=sys.stderr)
+            self.err.print(f"  {what} {failure.action} {failure.medusa_id}: {failure.message}", markup=False, highlight=False)
         shown = len(result.failures)
         if result.failed + result.quarantined > shown:
-            print(f"  ... and {result.failed + result.quarantined - shown} more", file=sys.stderr)
+            self.err.print(f"  ... and {result.failed + result.quarantined - shown} more", markup=False, highlight=False)

@@ -125,6 +125,8 @@ class ContentTypeSync:
         if not self.dry_run:
             self._quarantined = {row.medusa_id: row for row in self.quarantine.rows(self.spec.content_type)}
         lock = ContentTypeLock(self.source.engine, self.spec.content_type, log=self.log)
+        if self.progress:
+            self.progress(0, total)
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="strapi-write") as pool:
             with nullcontext() if self.dry_run else lock.shared():
                 for rows in self.source.iter_chunks(self.spec, window, self.chunk_size):

@@ -251,3 +251,14 @@ def test_backfill_alongside_sensor_runs_creates_no_duplicates(harness, mappings,
     thread.join()
     assert outcomes == [True, True]
     assert_in_sync(source, harness_client(harness), mappings, only=["product"])
+
+
+def test_runs_name_their_types_and_their_window_in_words(harness, medusa_sql):
+    medusa_sql("update product_tag set value = 'renamed', updated_at = now() where id = (select min(id) from product_tag)")
+    request = harness.request()
+    assert request.tags["medusa-strapi/content-types"] == "product-tag" and request.tags["medusa-strapi/mode"] == "changes"
+    result = harness.execute(request)
+    (event,) = result.get_asset_materialization_events()
+    window = event.materialization.metadata["window"].value
+    assert window.startswith("rows changed at or after ") and "UTC" in window and "inf" not in window
+    assert "no change in 19 content type(s)" in harness.quiet()
