@@ -32,7 +32,7 @@ def build_key_checks(spec: MappingSpec) -> AssetChecksDefinition:
         specs=[
             AssetCheckSpec(CHECK_COUNT, asset=key, description="Strapi entries with a medusa_id == Medusa rows not soft-deleted"),
             AssetCheckSpec(CHECK_KEYS, asset=key,
-                           description="every live Medusa row is in Strapi, and no Strapi medusa_id is gone from Medusa"),
+                           description="every live Medusa row is in Strapi once, and no Strapi medusa_id is gone from Medusa"),
         ],
     )
     def _checks(medusa: MedusaDatabase, strapi: StrapiResource):
@@ -45,8 +45,9 @@ def build_key_checks(spec: MappingSpec) -> AssetChecksDefinition:
         )
         yield AssetCheckResult(
             check_name=CHECK_KEYS, asset_key=key, passed=result.keys_match,
-            metadata={"missing": result.missing_count, "orphaned": result.orphaned_count,
-                      "first missing": ", ".join(result.missing) or "-", "first orphaned": ", ".join(result.orphaned) or "-"},
+            metadata={"missing": result.missing_count, "orphaned": result.orphaned_count, "duplicated": len(result.duplicated),
+                      "first missing": ", ".join(result.missing) or "-", "first orphaned": ", ".join(result.orphaned) or "-",
+                      "duplicated medusa_ids": ", ".join(result.duplicated) or "-"},
         )
 
     return _checks

@@ -29,7 +29,7 @@ def build_definitions(settings: Orchestration) -> Definitions:
         sensor_definitions(loaded.mappings, settings),
         schedule_definitions(settings),
         broken_mapping_definitions(loaded.broken),
-        Definitions(resources=resources_from_env(), executor=in_process_executor),
+        Definitions(resources=resources_from_env(settings), executor=in_process_executor),
     )
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .console import Display
-from .mapping import MappingErrors, MappingSet, load_mappings
+from .mapping import MappingErrors, MappingSet, UnknownContentType, load_mappings
 from .medusa.locks import LockTimeout
 from .medusa.source import DEFAULT_CHUNK_SIZE, FULL, MedusaSource, SourceError, Window
 from .secrets import RedactingFilter, SecretError, describe_error, redact
@@ -31,6 +31,7 @@ ENVIRONMENT = """environment:
   STRAPI_URL           Strapi's base URL, e.g. http://127.0.0.1:1337
   STRAPI_API_TOKEN     a full-access Strapi API token
   MAPPINGS_DIR         the mapping set (optional; default: the repo's mappings/, Medusa v1)
+  STRAPI_CA_BUNDLE     CA certificates for a Strapi behind a private CA (optional; TLS is always verified)
   local stack:         eval "$(scripts/stack env)" sets all four"""
 
 CONNECTIONS = "MEDUSA_DATABASE_URL, STRAPI_URL, STRAPI_API_TOKEN"
@@ -200,7 +201,8 @@ def _connected(args: argparse.Namespace, concurrency: int = DEFAULT_CONCURRENCY)
     settings = Settings.from_env()
     mappings = load_mappings(args.mappings or settings.mappings_dir)
     source = MedusaSource(settings.medusa_database_url)
-    client = StrapiClient(settings.strapi_url, settings.strapi_api_token, pool_size=max(concurrency, 1) * 2)
+    client = StrapiClient(settings.strapi_url, settings.strapi_api_token, pool_size=max(concurrency, 1) * 2,
+                          ca_bundle=settings.strapi_ca_bundle)
     try:
         yield mappings, source, client
     finally:
@@ -262,7 +264,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
     with _connected(args) as (mappings, source, client):
         quarantine = Quarantine(client, source.identity)
         for name in args.only or []:
-            mappings.get(name)  # KeyError naming the known types
+            mappings.get(name)  # UnknownContentType naming the known types
         rows = [r for r in quarantine.rows() if not args.only or r.content_type in args.only]
         if args.action == "list":
             for row in rows:
@@ -306,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
             print(error, file=sys.stderr)
         print(f"{len(exc.errors)} mapping error(s); nothing was written", file=sys.stderr)
         return EXIT_FAILED
-    except (SettingsError, SecretError, KeyError) as exc:
+    except (SettingsError, SecretError, UnknownContentType) as exc:
         print(f"error: {redact(str(exc.args[0] if exc.args else exc))}", file=sys.stderr)
         return EXIT_USAGE
     except (SourceError, StrapiUnavailable, StrapiError, SchemaError, LockTimeout) as exc:

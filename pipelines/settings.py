@@ -25,6 +25,7 @@ class Settings:
     strapi_url: str
     strapi_api_token: str = field(repr=False)
     mappings_dir: Path = REPO_MAPPINGS_DIR
+    strapi_ca_bundle: str | None = None  # CA bundle for a Strapi behind a private CA (TLS is always verified)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -47,6 +48,7 @@ class Settings:
                 strapi_url=env["STRAPI_URL"].strip(),
                 strapi_api_token=clean_secret("STRAPI_API_TOKEN", env["STRAPI_API_TOKEN"]),
                 mappings_dir=mappings_dir(env),
+                strapi_ca_bundle=env.get("STRAPI_CA_BUNDLE", "").strip() or None,
             )
         except SecretError as exc:
             raise SettingsError(str(exc)) from None
@@ -61,6 +63,7 @@ class Orchestration:
     sensor_interval_seconds: int = 5
     overlap: timedelta = timedelta(minutes=5)
     reconcile_cron: str = "0 3 * * *"
+    strapi_ca_bundle: str | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Orchestration":
@@ -71,6 +74,7 @@ class Orchestration:
             sensor_interval_seconds=_seconds(env, "SENSOR_INTERVAL_SECONDS", cls.sensor_interval_seconds, minimum=1),
             overlap=timedelta(seconds=_seconds(env, "SYNC_OVERLAP_SECONDS", int(cls.overlap.total_seconds()), minimum=0)),
             reconcile_cron=env.get("RECONCILE_CRON", "").strip() or cls.reconcile_cron,
+            strapi_ca_bundle=env.get("STRAPI_CA_BUNDLE", "").strip() or None,
         )
 
 

@@ -13,9 +13,10 @@ from .spec import (
     MappingSpec,
     Partitioning,
     Relation,
+    UnknownContentType,
 )
 
 __all__ = [
     "KEY_COLUMN", "VALUE_COLUMN", "Field", "MappingError", "MappingErrors", "MappingSet", "MappingSpec",
-    "Partitioning", "Relation", "Hop", "Lookup", "LoadedMappings", "load_mapping", "load_mapping_set", "load_mappings",
+    "Partitioning", "Relation", "UnknownContentType", "Hop", "Lookup", "LoadedMappings", "load_mapping", "load_mapping_set", "load_mappings",
 ]

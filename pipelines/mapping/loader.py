@@ -54,23 +54,75 @@ class _LineLoader(yaml.SafeLoader):
     """SafeLoader that records the line of every key and refuses duplicate keys."""
 
 
+MAX_FILE_BYTES = 1_000_000  # a mapping is a few KB; a bigger file is a mistake (or an attack)
+MAX_VALUES = 100_000  # values a file may expand to through YAML aliases (a "billion laughs" file expands to 10^9)
+
+
 def _read_yaml(path: Path) -> tuple[Any, dict[KeyPath, int]]:
-    text = path.read_text(encoding="utf-8")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise MappingError(path, None, "", f"cannot be read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise MappingError(path, None, "", f"file is {len(raw):,} bytes; a mapping file is at most {MAX_FILE_BYTES:,}")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise MappingError(path, line, "", f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8") from None
     loader = _LineLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             raise MappingError(path, 1, "", "file is empty")
+        _check_expansion(node, path)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise MappingError(path, line, "", f"not valid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise MappingError(path, None, "", f"not valid YAML: {exc}") from None
+    except RecursionError:
+        raise MappingError(path, None, "", "nested too deeply to be a mapping file") from None
     finally:
         loader.dispose()
     lines: dict[KeyPath, int] = {}
     _collect_lines(node, (), lines, path)
     return data, lines
+
+
+def _check_expansion(root: yaml.Node, file: Path) -> None:
+    """Refuse an alias that contains itself, and aliases that expand to more than MAX_VALUES values,
+    before anything walks the expanded document (both without recursion)."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in _children(node))
+            if sizes[key] > MAX_VALUES:
+                raise MappingError(file, node.start_mark.line + 1, "",
+                                   f"YAML aliases expand to more than {MAX_VALUES:,} values; a mapping file needs far fewer")
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            raise MappingError(file, node.start_mark.line + 1, "", "a YAML alias refers to a value that contains it")
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node))
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _collect_lines(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], file: Path) -> None:

@@ -32,6 +32,13 @@ class MappingError(Exception):
         return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
 
 
+class UnknownContentType(LookupError):
+    """A content type no mapping of the set maps (e.g. a typo in `--only`)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "unknown content type"
+
+
 class MappingErrors(Exception):
     """All problems found in a set of mapping files (raised together, so one run shows them all)."""
 
@@ -222,11 +229,11 @@ class MappingSet:
         return len(self.specs)
 
     def get(self, content_type: str) -> MappingSpec:
-        """The spec of `content_type`; KeyError naming the known types otherwise."""
+        """The spec of `content_type`; UnknownContentType naming the known types otherwise."""
         for spec in self.specs:
             if spec.content_type == content_type:
                 return spec
-        raise KeyError(f"unknown content type {content_type!r}; known: {', '.join(s.content_type for s in self.specs)}")
+        raise UnknownContentType(f"unknown content type {content_type!r}; known: {', '.join(s.content_type for s in self.specs)}")
 
     @property
     def content_types(self) -> list[str]:

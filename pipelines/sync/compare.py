@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from ..medusa.source import FULL, MedusaSource
@@ -23,6 +24,7 @@ class KeyComparison:
     missing_count: int
     orphaned_count: int
     without_medusa_id: int  # entries the sync does not own (never touched)
+    duplicated: list[str] = ()  # medusa_ids held by more than one entry (first few)
 
     @property
     def counts_match(self) -> bool:
@@ -31,8 +33,8 @@ class KeyComparison:
 
     @property
     def keys_match(self) -> bool:
-        """No medusa_id is missing from or orphaned in Strapi."""
-        return self.missing_count == 0 and self.orphaned_count == 0
+        """No medusa_id is missing from, orphaned in or duplicated in Strapi."""
+        return self.missing_count == 0 and self.orphaned_count == 0 and not self.duplicated
 
 
 def compare_keys(spec: MappingSpec, source: MedusaSource, client: StrapiClient) -> KeyComparison:
@@ -41,15 +43,17 @@ def compare_keys(spec: MappingSpec, source: MedusaSource, client: StrapiClient) 
     for rows in source.iter_chunks(spec, FULL):
         medusa_ids.update(r.medusa_id for r in transform(rows, spec))
     entries = list(client.iter_entries(spec.plural, fields=["medusa_id"]))
-    strapi_ids = {e["medusa_id"] for e in entries if e.get("medusa_id")}
+    held = Counter(e["medusa_id"] for e in entries if e.get("medusa_id"))
+    strapi_ids = set(held)
     missing = sorted(medusa_ids - strapi_ids)
     orphaned = sorted(strapi_ids - medusa_ids)
     return KeyComparison(
         medusa_count=len(medusa_ids),
-        strapi_count=len(strapi_ids),
+        strapi_count=sum(held.values()),  # entries, not ids: a duplicate entry makes the counts differ
         missing=missing[:MAX_LISTED],
         orphaned=orphaned[:MAX_LISTED],
         missing_count=len(missing),
         orphaned_count=len(orphaned),
-        without_medusa_id=len(entries) - sum(1 for e in entries if e.get("medusa_id")),
+        without_medusa_id=len(entries) - sum(held.values()),
+        duplicated=sorted(mid for mid, n in held.items() if n > 1)[:MAX_LISTED],
     )

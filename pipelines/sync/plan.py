@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Iterable, Literal, Mapping
 
 from .transform import Link, Record
@@ -180,9 +181,9 @@ def _scalars_equal(desired: Any, current: Any) -> bool:
     if isinstance(desired, bool) or isinstance(current, bool):
         return desired is current or desired == current and type(desired) is type(current)
     if isinstance(desired, (int, float)) and isinstance(current, (int, float, str)):
-        try:
-            return float(desired) == float(current)
-        except ValueError:
+        try:  # exactly, not through float: 2**60 + 1 is not 2**60 (Strapi returns bigintegers as text)
+            return Decimal(str(desired)) == Decimal(str(current))
+        except ArithmeticError:
             return False
     if isinstance(desired, str) and isinstance(current, str):
         return desired == current or _same_instant(desired, current)

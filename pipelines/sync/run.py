@@ -343,7 +343,7 @@ def sync_all(
     selected = set(only) if only else None
     if selected:
         for name in selected:
-            mappings.get(name)  # KeyError naming the known types
+            mappings.get(name)  # UnknownContentType naming the known types
     preflight(mappings, source, client)  # every mapping, as `validate` checks them, before the first write
     results = []
     for spec in mappings:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,14 +32,22 @@ class Write:
     recount: bool = True  # False for the second write of an entry already counted in this run
 
 
+CREATE_ATTEMPTS = 3  # a create answered by a bare 500 that did not create anything is tried again
+
+
 class Writer:
-    """Sends writes of one content type (thread-safe); a dry run only records samples."""
+    """Sends writes of one content type (thread-safe); a dry run only records samples.
+
+    Once a write finds Strapi unreachable or the token refused, the writes still queued are skipped, so a
+    run that cannot go on stops at once instead of timing out write by write.
+    """
 
     def __init__(self, client: StrapiClient, plural: str, result: SyncResult, *, dry_run: bool = False):
         self.client = client
         self.plural = plural
         self.result = result
         self.dry_run = dry_run
+        self.stopped = threading.Event()
 
     def send(self, write: Write) -> str | RowFailure | None:
         """The counter to bump ("created", ...), the row's failure, or None (already counted).
@@ -48,9 +58,12 @@ class Writer:
         if self.dry_run:
             self.result.sample(write.action, write.medusa_id)
             return counter if write.recount else None
+        if self.stopped.is_set():
+            return None
         try:
             return self._send(write, counter)
         except (StrapiAuthError, StrapiUnavailable):
+            self.stopped.set()
             raise
         except StrapiError as exc:
             return RowFailure(write.medusa_id, write.action, f"{exc.status}: {redact(exc.message)}",
@@ -65,16 +78,21 @@ class Writer:
         if write.action == "update":
             self.client.update(self.plural, write.document_id, write.data)
             return counter if write.recount else None
-        try:
-            self.client.create(self.plural, write.data)
-            return counter
-        except StrapiError as exc:
-            if not exc.is_unique_violation:
-                raise
-            # Another writer created it first: update that entry instead of making a second one.
-            found = self.client.find_by_medusa_ids(self.plural, [write.medusa_id])
-            if write.medusa_id not in found:
-                raise
-            data = {k: v for k, v in write.data.items() if k != "medusa_id"}
-            self.client.update(self.plural, found[write.medusa_id]["documentId"], data)
-            return "updated"
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                self.client.create(self.plural, write.data)
+                return counter
+            except StrapiError as exc:
+                if not exc.is_unique_violation:
+                    raise
+                # The entry may exist: another writer created it first, or this create went through and its
+                # answer was lost. Update that one instead of making a second.
+                found = self.client.find_by_medusa_ids(self.plural, [write.medusa_id])
+                if write.medusa_id in found:
+                    data = {k: v for k, v in write.data.items() if k != "medusa_id"}
+                    self.client.update(self.plural, found[write.medusa_id]["documentId"], data)
+                    return "updated"
+                if exc.status != 500 or attempt == CREATE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.5 * 2 ** attempt)  # a 500 that created nothing: try again
+        return None
