@@ -5,7 +5,7 @@ file disables only its own content type (a placeholder shows its errors) instead
 Mismatches with Medusa or Strapi are found by the sensor's checks and by every run's preflight.
 """
 
-from dagster import Definitions, in_process_executor
+from dagster import Definitions, in_process_executor, multiprocess_executor
 
 from pipelines.mapping import load_mapping_set
 from pipelines.settings import Orchestration
@@ -19,8 +19,12 @@ from .sensors import sensor_definitions
 from .sync import sync_definitions
 
 
+EXECUTORS = {"in_process": in_process_executor, "multiprocess": multiprocess_executor}
+
+
 def build_definitions(settings: Orchestration) -> Definitions:
-    """Everything for the mapping set of `settings`; runs execute in-process (no subprocess per step)."""
+    """Everything for the mapping set of `settings`; runs execute in-process (no subprocess per step) unless
+    DAGSTER_EXECUTOR=multiprocess asks for a process per step (the `strapi` pool caps writers either way)."""
     loaded = load_mapping_set(settings.mappings_dir)
     return Definitions.merge(
         sync_definitions(loaded.mappings, settings),
@@ -29,7 +33,7 @@ def build_definitions(settings: Orchestration) -> Definitions:
         sensor_definitions(loaded.mappings, settings),
         schedule_definitions(settings),
         broken_mapping_definitions(loaded.broken),
-        Definitions(resources=resources_from_env(settings), executor=in_process_executor),
+        Definitions(resources=resources_from_env(settings), executor=EXECUTORS[settings.executor]),
     )
 
 

@@ -16,6 +16,11 @@ CHECK_KEYS = "no_missing_or_orphaned_ids"
 CHECK_QUARANTINE = "no_quarantined_rows"
 CHECK_MAPPING = "mapping_is_valid"
 
+# Every op that writes to Strapi takes a slot of this Dagster concurrency pool, so parallel runs (backfill
+# partitions, several types at once, other code locations on the same instance) share Strapi's capacity.
+# Its limit: dagster.yaml `concurrency.pools.default_limit`, or `dagster instance concurrency set strapi N`.
+STRAPI_POOL = "strapi"
+
 TAG_CONTENT_TYPES = "medusa-strapi/content-types"  # shown in the runs list
 TAG_LAUNCH = "medusa-strapi/launch"  # the sensor's own id of a run it launched
 TAG_MODE = "medusa-strapi/mode"

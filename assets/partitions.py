@@ -20,7 +20,7 @@ from pipelines.mapping import MappingSet, MappingSpec
 from pipelines.medusa.source import Window
 from pipelines.settings import Orchestration
 
-from .naming import TAG_CONTENT_TYPES, TAG_MODE, backfill_job, strapi_key
+from .naming import STRAPI_POOL, TAG_CONTENT_TYPES, TAG_MODE, backfill_job, strapi_key
 from .resources import MedusaDatabase, StrapiResource
 from .sync import run_sync
 
@@ -38,7 +38,8 @@ def build_backfill_job(spec: MappingSpec, mappings: MappingSet, settings: Orches
     name = backfill_job(spec.content_type)
     column = spec.partition.column
 
-    @op(name=f"{name}_window", description=f"Sync {spec.content_type} rows with {column} in the partition's window.")
+    @op(name=f"{name}_window", description=f"Sync {spec.content_type} rows with {column} in the partition's window.",
+        pool=STRAPI_POOL)
     def _backfill(context: OpExecutionContext, medusa: MedusaDatabase, strapi: StrapiResource) -> None:
         window = context.partition_time_window
         metadata = run_sync(

@@ -31,7 +31,7 @@ from pipelines.sync.result import SyncResult
 from pipelines.sync.run import ContentTypeSync
 from pipelines.validate import preflight
 
-from .naming import CHANGES_JOB, RECONCILE_JOB, SOURCE_GROUP, TAG_MODE, TARGET_GROUP, source_key, strapi_key
+from .naming import CHANGES_JOB, RECONCILE_JOB, SOURCE_GROUP, STRAPI_POOL, TAG_MODE, TARGET_GROUP, source_key, strapi_key
 from .resources import MedusaDatabase, StrapiResource
 
 
@@ -53,7 +53,8 @@ def source_specs(mappings: MappingSet) -> list[AssetSpec]:
 
 def result_metadata(result: SyncResult, window: str, mode: str) -> dict[str, object]:
     """The figures a run records in Dagster (no secrets, no row values)."""
-    metadata: dict[str, object] = {**result.counts(), "seconds": round(result.seconds, 2), "mode": mode, "window": window}
+    metadata: dict[str, object] = {**result.counts(), "seconds": round(result.seconds, 2), "mode": mode, "window": window,
+                                   "write path": result.write_path}
     if result.failures:
         metadata["first failures"] = MetadataValue.md(
             "\n".join(f"- `{f.medusa_id}` ({f.action}{', quarantined' if f.permanent else ''}): {f.message}"
@@ -76,7 +77,8 @@ def run_sync(context, spec: MappingSpec, mappings: MappingSet, medusa: MedusaDat
         with medusa.source() as source, strapi.client() as client:
             preflight(mappings, source, client, only=[spec.content_type])
             sync = ContentTypeSync(spec, mappings, source, client, concurrency=strapi.concurrency, log=context.log,
-                                   overlap=settings.overlap, recorded_by=f"dagster run {context.run_id}")
+                                   overlap=settings.overlap, recorded_by=f"dagster run {context.run_id}",
+                                   write_paths=settings.write_paths)
             result = sync.run_changes() if window is None else sync.run(window, delete_missing=delete_missing)
         error = None
     except MappingErrors as exc:
@@ -105,6 +107,7 @@ def build_sync_asset(spec: MappingSpec, mappings: MappingSet, settings: Orchestr
         description=f"Strapi `{spec.content_type}` entries, upserted from Medusa `{spec.table}` by medusa_id "
         f"(mapping: {mapping_file})",
         metadata={"mapping": mapping_file, "source table": spec.table, "rest path": f"/api/{spec.plural}"},
+        pool=STRAPI_POOL,
     )
     def _sync(context: AssetExecutionContext, config: SyncConfig, medusa: MedusaDatabase, strapi: StrapiResource) -> MaterializeResult:
         if config.mode == "changes":

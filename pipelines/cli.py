@@ -17,7 +17,8 @@ from .mapping import MappingErrors, MappingSet, UnknownContentType, load_mapping
 from .medusa.locks import LockTimeout
 from .medusa.source import DEFAULT_CHUNK_SIZE, FULL, MedusaSource, SourceError, Window
 from .secrets import RedactingFilter, SecretError, describe_error, redact
-from .settings import REPO_STRAPI_APP, Settings, SettingsError, mappings_dir
+from .settings import REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir
+from .strapi.bulk import BulkUnavailable
 from .strapi.client import StrapiClient, StrapiError, StrapiUnavailable
 from .strapi.content_types import SchemaError, generate_app, read_app_schemas
 from .sync.run import DEFAULT_CONCURRENCY, ContentTypeSync, sync_all
@@ -32,6 +33,9 @@ ENVIRONMENT = """environment:
   STRAPI_API_TOKEN     a full-access Strapi API token
   MAPPINGS_DIR         the mapping set (optional; default: the repo's mappings/, Medusa v1)
   STRAPI_CA_BUNDLE     CA certificates for a Strapi behind a private CA (optional; TLS is always verified)
+  WRITE_PATH_FULL      how sync, reconcile and backfill write: auto (the bulk-upsert plugin where installed,
+                       the default), rest or bulk
+  WRITE_PATH_CHANGES   how `sync --changes` (and the sensors) write: rest (the default), auto or bulk
   local stack:         eval "$(scripts/stack env)" sets all four"""
 
 CONNECTIONS = "MEDUSA_DATABASE_URL, STRAPI_URL, STRAPI_API_TOKEN"
@@ -56,7 +60,10 @@ def _parser() -> argparse.ArgumentParser:
         found.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="rows read per chunk (default %(default)s)")
         if writes:
             found.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
-                               help="concurrent Strapi writes (default %(default)s)")
+                               help="concurrent Strapi writes over REST (default %(default)s)")
+            found.add_argument("--write-path", choices=WRITE_MODES,
+                               help="bulk: through the bulk-upsert plugin; rest: entry by entry; auto: the plugin where "
+                                    "installed (default: $WRITE_PATH_FULL, or $WRITE_PATH_CHANGES with --changes)")
 
     validate = command("validate", "check the mappings against the JSON Schema, Medusa's tables and Strapi's content types; "
                        "exit 1 with file:line: key: message", "nothing; checks what it can reach of " + CONNECTIONS, writes=False)
@@ -197,8 +204,9 @@ def cmd_strapi_schema(args: argparse.Namespace) -> int:
 
 
 @contextmanager
-def _connected(args: argparse.Namespace, concurrency: int = DEFAULT_CONCURRENCY) -> Iterator[tuple[MappingSet, MedusaSource, StrapiClient]]:
-    settings = Settings.from_env()
+def _connected(args: argparse.Namespace, concurrency: int = DEFAULT_CONCURRENCY,
+               settings: Settings | None = None) -> Iterator[tuple[MappingSet, MedusaSource, StrapiClient]]:
+    settings = settings or Settings.from_env()
     mappings = load_mappings(args.mappings or settings.mappings_dir)
     source = MedusaSource(settings.medusa_database_url)
     client = StrapiClient(settings.strapi_url, settings.strapi_api_token, pool_size=max(concurrency, 1) * 2,
@@ -214,12 +222,16 @@ def cmd_sync(args: argparse.Namespace, *, delete_missing: bool = False, dry_run:
     """Sync Medusa into Strapi (upserts; with delete_missing, a reconcile) and print one line per content type."""
     concurrency = getattr(args, "concurrency", DEFAULT_CONCURRENCY)
     display = Display(quiet=args.quiet, dry_run=dry_run)
-    with _connected(args, concurrency) as (mappings, source, client), display.session():
+    settings = Settings.from_env()
+    mode = getattr(args, "write_path", None)
+    write_paths = WritePaths(mode, mode) if mode else settings.write_paths
+    with _connected(args, concurrency, settings) as (mappings, source, client), display.session():
         results = sync_all(
             mappings, source, client,
             only=args.only, chunk_size=args.chunk_size, concurrency=concurrency, window=window,
             changes=getattr(args, "changes", False), delete_missing=delete_missing, dry_run=dry_run,
             allow_mass_delete=getattr(args, "allow_mass_delete", False), recorded_by=f"medusa-strapi {args.command}",
+            write_paths=write_paths,
             on_start=display.start, on_result=display.result,
         )
     failed, quarantined = sum(r.failed for r in results), sum(r.quarantined for r in results)
@@ -297,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
         handlers=[handler],
         force=True,
     )
+    if not args.verbose:
+        logging.getLogger("urllib3").setLevel(logging.ERROR)  # its retry notices: the outcome is what counts
     commands = {
         "validate": cmd_validate, "sync": cmd_sync, "reconcile": cmd_reconcile, "plan": cmd_plan,
         "strapi-schema": cmd_strapi_schema, "backfill": cmd_backfill, "quarantine": cmd_quarantine,
@@ -311,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, SecretError, UnknownContentType) as exc:
         print(f"error: {redact(str(exc.args[0] if exc.args else exc))}", file=sys.stderr)
         return EXIT_USAGE
-    except (SourceError, StrapiUnavailable, StrapiError, SchemaError, LockTimeout) as exc:
+    except (SourceError, StrapiUnavailable, StrapiError, SchemaError, LockTimeout, BulkUnavailable) as exc:
         print(f"error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 - a library's message may quote a secret: never show it raw

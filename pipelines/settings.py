@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from .secrets import SecretError, clean_secret
+from .strapi.bulk import WriteMode
 
 REPO_MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
 REPO_STRAPI_APP = Path(__file__).resolve().parent.parent / "strapi"
@@ -15,6 +16,32 @@ REPO_STRAPI_APP = Path(__file__).resolve().parent.parent / "strapi"
 
 class SettingsError(Exception):
     """A required environment variable is missing or unusable."""
+
+
+WRITE_MODES = tuple(mode.value for mode in WriteMode)
+
+
+@dataclass(frozen=True)
+class WritePaths:
+    """How each kind of run writes to Strapi: through the bulk-upsert plugin or over REST.
+
+    `full` covers full syncs, reconciles and backfills (default `auto`: the plugin where it is installed);
+    `changes` covers incremental runs, the sensors' (default `rest`: Strapi's per-entry lifecycle hooks
+    and `entry.*` webhooks fire for day-to-day edits).
+    """
+
+    full: str = "auto"
+    changes: str = "rest"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "WritePaths":
+        """Read WRITE_PATH_FULL and WRITE_PATH_CHANGES (auto, rest or bulk; both optional)."""
+        env = os.environ if environ is None else environ
+        return cls(full=_write_mode(env, "WRITE_PATH_FULL", cls.full), changes=_write_mode(env, "WRITE_PATH_CHANGES", cls.changes))
+
+
+def _write_mode(env, name: str, default: str) -> str:
+    return _choice(env, name, default, WRITE_MODES)
 
 
 @dataclass(frozen=True)
@@ -26,6 +53,7 @@ class Settings:
     strapi_api_token: str = field(repr=False)
     mappings_dir: Path = REPO_MAPPINGS_DIR
     strapi_ca_bundle: str | None = None  # CA bundle for a Strapi behind a private CA (TLS is always verified)
+    write_paths: WritePaths = WritePaths()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
@@ -49,6 +77,7 @@ class Settings:
                 strapi_api_token=clean_secret("STRAPI_API_TOKEN", env["STRAPI_API_TOKEN"]),
                 mappings_dir=mappings_dir(env),
                 strapi_ca_bundle=env.get("STRAPI_CA_BUNDLE", "").strip() or None,
+                write_paths=WritePaths.from_env(env),
             )
         except SecretError as exc:
             raise SettingsError(str(exc)) from None
@@ -64,10 +93,13 @@ class Orchestration:
     overlap: timedelta = timedelta(minutes=5)
     reconcile_cron: str = "0 3 * * *"
     strapi_ca_bundle: str | None = None
+    write_paths: WritePaths = WritePaths()
+    executor: str = "in_process"  # or "multiprocess": a process per step (assets.definitions.EXECUTORS)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Orchestration":
-        """Read MAPPINGS_DIR, SENSOR_INTERVAL_SECONDS, SYNC_OVERLAP_SECONDS and RECONCILE_CRON (all optional)."""
+        """Read MAPPINGS_DIR, SENSOR_INTERVAL_SECONDS, SYNC_OVERLAP_SECONDS, RECONCILE_CRON, STRAPI_CA_BUNDLE,
+        WRITE_PATH_FULL, WRITE_PATH_CHANGES and DAGSTER_EXECUTOR (all optional)."""
         env = os.environ if environ is None else environ
         return cls(
             mappings_dir=mappings_dir(env),
@@ -75,7 +107,16 @@ class Orchestration:
             overlap=timedelta(seconds=_seconds(env, "SYNC_OVERLAP_SECONDS", int(cls.overlap.total_seconds()), minimum=0)),
             reconcile_cron=env.get("RECONCILE_CRON", "").strip() or cls.reconcile_cron,
             strapi_ca_bundle=env.get("STRAPI_CA_BUNDLE", "").strip() or None,
+            write_paths=WritePaths.from_env(env),
+            executor=_choice(env, "DAGSTER_EXECUTOR", cls.executor, ("in_process", "multiprocess")),
         )
+
+
+def _choice(env, name: str, default: str, allowed: tuple[str, ...]) -> str:
+    text = env.get(name, "").strip().lower() or default
+    if text not in allowed:
+        raise SettingsError(f"{name} must be one of {', '.join(allowed)}, not {text!r}")
+    return text
 
 
 def _seconds(env, name: str, default: int, minimum: int) -> int:

@@ -299,6 +299,7 @@ def preflight(mappings: MappingSet, source: MedusaSource, client: StrapiClient, 
 
     SourceError / StrapiUnavailable / StrapiError when a system cannot be asked.
     """
+    client.first_contact()
     names = with_targets(mappings, only)
     errors = check_database(mappings, source, only=names)
     if not errors:
@@ -317,6 +318,7 @@ def problems_by_type(mappings: MappingSet, source: MedusaSource, client: StrapiC
     Unlike `preflight`, this reports per type instead of refusing as a whole (the change sensor and the
     `mapping_is_valid` checks use it). SourceError / StrapiUnavailable when a system cannot be asked.
     """
+    client.first_contact()
     by_file = {str(spec.path): spec.content_type for spec in mappings if spec.path}
     errors = check_database(mappings, source)
     bad_db = {by_file.get(e.file) for e in errors}

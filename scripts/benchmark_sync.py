@@ -1,15 +1,22 @@
 #!/usr/bin/env python3
-"""Benchmark a full sync, then an unchanged re-sync, of a generated catalog into the running Strapi.
+"""Benchmark the write paths against ONE running Strapi, in one run (issue 11's figures).
 
-Needs the stack (`eval "$(scripts/stack env)"`; its MAPPINGS_DIR selects the set). Copies the Medusa
-database, adds `--products` generated products (scripts/generate_catalog.py, Medusa v1 only; `--products 0`
-for the demo catalog alone), syncs every content type, and prints per type: rows, writes,
-HTTP requests, seconds, rows/s; then the same for a second sync (which must write nothing), and the
-peak memory of this process. Strapi keeps the entries afterwards; `medusa-strapi reconcile` against the
-demo database (or `scripts/stack up --fresh`) puts it back.
+    eval "$(scripts/stack env)"
+    .venv/bin/python scripts/benchmark_sync.py --products 10000 --rest-products 1000
 
-    .venv/bin/python scripts/benchmark_sync.py --products 1000
-    eval "$(MEDUSA_VERSION=2 scripts/stack env)" && .venv/bin/python scripts/benchmark_sync.py --products 0
+Copies the Medusa database twice and adds generated products (scripts/generate_catalog.py, Medusa v1):
+`--products` to the big copy, `--rest-products` to the small one. Then, against the same Strapi:
+
+  (a) raw REST create ceiling: prebuilt product payloads POSTed by 4 threads (`--raw` entries)
+  (b) a serial upsert, one entity at a time (GET by medusa_id, then POST): the seed plugin's path (`--serial`)
+  (c) the project's full sync over all 19 types over REST (the small copy)
+  (d) the same through the bulk-upsert plugin (the big copy; Strapi emptied of (c)'s entries first)
+  (e) an unchanged re-sync of (d): incremental (what sensors and `sync --changes` run), and a full compare
+  (f) extract + transform alone (the big copy, no Strapi)
+
+and prints entities/s, the ratios (c)/(a), (d)/(a), (d)/(b), writes and requests per entity, and peak RSS.
+It leaves Strapi holding the big catalog; `medusa-strapi reconcile` against the demo database (or
+`scripts/stack up --fresh`) puts it back.
 """
 
 from __future__ import annotations
@@ -21,75 +28,178 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pipelines.medusa.source import MedusaSource  # noqa: E402
 from pipelines.mapping import load_mappings  # noqa: E402
-from pipelines.settings import mappings_dir  # noqa: E402
+from pipelines.medusa.source import FULL, MedusaSource  # noqa: E402
+from pipelines.settings import WritePaths, mappings_dir  # noqa: E402
+from pipelines.strapi.bulk import BulkClient  # noqa: E402
 from pipelines.strapi.client import StrapiClient  # noqa: E402
-from pipelines.sync.run import ContentTypeSync  # noqa: E402
+from pipelines.sync.run import sync_all  # noqa: E402
+from pipelines.sync.transform import transform  # noqa: E402
 from throwaway_db import database_copy  # noqa: E402
 
-
-def counting(client: StrapiClient) -> Counter:
-    """Count the HTTP requests the client sends, by method."""
-    counts: Counter = Counter()
-    send = client.session.request
-
-    def request(method, url, **kw):
-        counts[method] += 1
-        return send(method, url, **kw)
-
-    client.session.request = request
-    return counts
+REST, BULK = WritePaths("rest", "rest"), WritePaths("bulk", "bulk")
 
 
-def run_pass(label: str, mappings, source, client, counts: Counter, concurrency: int) -> tuple[int, int, float]:
-    print(f"\n{label}\n{'type':22} {'rows':>7} {'writes':>7} {'requests':>9} {'seconds':>8} {'rows/s':>8}")
-    total_rows = total_writes = 0
+class Requests:
+    """Counts the HTTP requests a client sends."""
+
+    def __init__(self, client: StrapiClient):
+        self.count = 0
+        send = client.session.request
+
+        def request(method, url, **kw):
+            self.count += 1
+            return send(method, url, **kw)
+
+        client.session.request = request
+
+
+def generate(url: str, products: int) -> None:
+    if products:
+        subprocess.run([sys.executable, str(REPO / "scripts" / "generate_catalog.py"), "--database-url", url,
+                        "--products", str(products)], check=True, stdout=subprocess.DEVNULL)
+
+
+def product_payloads(source: MedusaSource, mappings, prefix: str, n: int) -> list[dict]:
+    """Scalar attributes of real product rows, with fresh medusa_ids (no relations: the raw ceiling)."""
+    spec = mappings.get("product")
+    payloads: list[dict] = []
+    while len(payloads) < n:
+        for rows in source.iter_chunks(spec, FULL, 1000):
+            for record in transform(rows, spec):
+                scalars = {k: v for k, v in record.attributes.items() if not isinstance(v, (dict, list, str)) or k != "metadata"}
+                payloads.append({**scalars, "medusa_id": f"{prefix}_{len(payloads)}"})
+                if len(payloads) == n:
+                    return payloads
+    return payloads
+
+
+def delete_by_prefix(client: StrapiClient, plural: str, prefix: str) -> None:
+    docs = [e["documentId"] for e in client.iter_entries(plural, filters=[("filters[medusa_id][$startsWith]", prefix)])]
+    bulk = BulkClient(client)
+    for start in range(0, len(docs), 2000):
+        bulk.write(plural, [], docs[start:start + 2000])
+
+
+def raw_ceiling(client: StrapiClient, payloads: list[dict], threads: int) -> float:
+    """(a) entities/s of plain REST creates from prebuilt payloads."""
+    started = time.monotonic()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(lambda data: client.create("products", data), payloads))
+    return len(payloads) / (time.monotonic() - started)
+
+
+def serial_upsert(client: StrapiClient, payloads: list[dict]) -> float:
+    """(b) entities/s of one entity at a time: find it by medusa_id, then create it (or update it)."""
+    started = time.monotonic()
+    for data in payloads:
+        found = client.find_by_medusa_ids("products", [data["medusa_id"]])
+        if found:
+            client.update("products", found[data["medusa_id"]]["documentId"], data)
+        else:
+            client.create("products", data)
+    return len(payloads) / (time.monotonic() - started)
+
+
+def full_sync(mappings, source, client, requests: Requests, paths: WritePaths, *, changes: bool = False) -> dict:
+    before = requests.count
+    started = time.monotonic()
+    results = sync_all(mappings, source, client, write_paths=paths, changes=changes)
+    seconds = time.monotonic() - started
+    failed = [f for r in results for f in r.failures]
+    if failed:
+        raise SystemExit(f"the sync failed rows, e.g. {failed[:3]}")
+    return {"rows": sum(r.read for r in results), "writes": sum(r.writes for r in results), "seconds": seconds,
+            "requests": requests.count - before, "paths": Counter(r.write_path for r in results)}
+
+
+def empty_synced_types(mappings, client: StrapiClient) -> None:
+    """Delete every entry of the mapped types (and the sync's state), dependents first, in bulk."""
+    bulk = BulkClient(client)
+    for plural in ["sync-states", "quarantined-rows", *(s.plural for s in reversed(mappings.specs))]:
+        docs = [e["documentId"] for e in client.iter_entries(plural, fields=["documentId"])]
+        for start in range(0, len(docs), 2000):
+            bulk.write(plural, [], docs[start:start + 2000])
+
+
+def extract_transform(mappings, source) -> tuple[int, float]:
+    """(f) rows/s of reading and transforming every mapped table, nothing sent."""
+    rows = 0
     started = time.monotonic()
     for spec in mappings:
-        before = sum(counts.values())
-        result = ContentTypeSync(spec, mappings, source, client, concurrency=concurrency).run()
-        if not result.ok:
-            raise SystemExit(f"{spec.content_type}: {result.failed} failed, e.g. {result.failures[:3]}")
-        requests_sent = sum(counts.values()) - before
-        rate = result.read / result.seconds if result.seconds else 0
-        print(f"{spec.content_type:22} {result.read:7} {result.writes:7} {requests_sent:9} {result.seconds:8.1f} {rate:8.0f}")
-        total_rows += result.read
-        total_writes += result.writes
-    elapsed = time.monotonic() - started
-    print(f"{'total':22} {total_rows:7} {total_writes:7} {sum(counts.values()):9} {elapsed:8.1f} {total_rows / elapsed:8.0f}")
-    return total_rows, total_writes, elapsed
+        for chunk in source.iter_chunks(spec, FULL, 1000):
+            rows += len(transform(chunk, spec))
+    return rows, time.monotonic() - started
+
+
+def line(label: str, figures: dict) -> str:
+    rate = figures["writes"] / figures["seconds"] if figures["seconds"] else 0
+    per = lambda n: n / figures["writes"] if figures["writes"] else 0  # noqa: E731
+    return (f"{label:44} {figures['rows']:>8} rows {figures['writes']:>8} writes {figures['seconds']:>8.1f} s "
+            f"{rate:>8.0f} entities/s {per(figures['requests']):>6.3f} requests/entity")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--products", type=int, default=1000)
-    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--products", type=int, default=10000, help="generated products in the bulk catalog (d, e, f)")
+    parser.add_argument("--rest-products", type=int, default=1000, help="generated products in the REST catalog (c)")
+    parser.add_argument("--raw", type=int, default=2000, help="entities created for the raw REST ceiling (a)")
+    parser.add_argument("--serial", type=int, default=300, help="entities upserted one at a time (b)")
+    parser.add_argument("--threads", type=int, default=4)
     args = parser.parse_args(argv)
 
-    with database_copy(os.environ["MEDUSA_DATABASE_URL"], "bench") as url:
-        if args.products:
-            subprocess.run([sys.executable, str(REPO / "scripts" / "generate_catalog.py"), "--database-url", url,
-                            "--products", str(args.products)], check=True, stdout=subprocess.DEVNULL)
-        mappings = load_mappings(mappings_dir())
-        source = MedusaSource(url)
-        client = StrapiClient(os.environ["STRAPI_URL"], os.environ["STRAPI_API_TOKEN"], pool_size=args.concurrency * 2)
-        counts = counting(client)
-        rows, writes, first = run_pass(f"full sync of the demo catalog + {args.products} generated products "
-                                       f"(concurrency {args.concurrency})", mappings, source, client, counts, args.concurrency)
-        counts.clear()
-        _, again, second = run_pass("unchanged re-sync", mappings, source, client, counts, args.concurrency)
+    mappings = load_mappings(mappings_dir())
+    with ExitStack() as stack:
+        small_url = stack.enter_context(database_copy(os.environ["MEDUSA_DATABASE_URL"], "bench_rest"))
+        big_url = stack.enter_context(database_copy(os.environ["MEDUSA_DATABASE_URL"], "bench_bulk"))
+        print(f"generating catalogs: {args.rest_products} and {args.products} products ...", flush=True)
+        generate(small_url, args.rest_products)
+        generate(big_url, args.products)
+        small, big = MedusaSource(small_url), MedusaSource(big_url)
+        stack.callback(small.dispose)
+        stack.callback(big.dispose)
+        client = StrapiClient(os.environ["STRAPI_URL"], os.environ["STRAPI_API_TOKEN"], pool_size=args.threads * 2)
+        stack.callback(client.close)
+        requests = Requests(client)
+        if not BulkClient(client).capability("products").writable:
+            raise SystemExit("the bulk-upsert plugin is not installed in this Strapi (strapi/config/plugins.js)")
+
+        payloads = product_payloads(big, mappings, "bench_raw", args.raw)
+        raw = raw_ceiling(client, payloads, args.threads)
+        delete_by_prefix(client, "products", "bench_raw")
+        print(f"(a) raw REST creates, {args.threads} threads, {args.raw} prebuilt payloads: {raw:.0f} entities/s", flush=True)
+        serial = serial_upsert(client, product_payloads(big, mappings, "bench_serial", args.serial))
+        delete_by_prefix(client, "products", "bench_serial")
+        print(f"(b) serial upsert (find + create), {args.serial} entities: {serial:.0f} entities/s", flush=True)
+
+        empty_synced_types(mappings, client)
+        rest = full_sync(mappings, small, client, requests, REST)
+        print(line(f"(c) full sync over REST ({args.rest_products} products)", rest), flush=True)
+        empty_synced_types(mappings, client)
+        bulk = full_sync(mappings, big, client, requests, BULK)
+        print(line(f"(d) full sync via the plugin ({args.products} products)", bulk), flush=True)
+        incremental = full_sync(mappings, big, client, requests, BULK, changes=True)
+        print(line("(e) unchanged re-sync, incremental", incremental), flush=True)
+        compare = full_sync(mappings, big, client, requests, BULK)
+        print(line("(e') unchanged re-sync, full compare", compare), flush=True)
+        rows, seconds = extract_transform(mappings, big)
+        print(f"(f) extract + transform: {rows} rows in {seconds:.1f} s: {rows / seconds:.0f} rows/s", flush=True)
+
+        rate = lambda f: f["writes"] / f["seconds"]  # noqa: E731
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"\nfirst pass: {rows} rows, {writes} writes in {first:.1f}s ({writes / first:.0f} writes/s); "
-              f"re-sync: {again} writes in {second:.1f}s; peak RSS {peak:.0f} MB")
-        client.close()
-        source.dispose()
-        return 0 if again == 0 else 1
+        print(f"\nratios: (c)/(a) {rate(rest) / raw:.2f}   (d)/(a) {rate(bulk) / raw:.1f}   (d)/(b) {rate(bulk) / serial:.0f}")
+        print(f"(e) writes {incremental['writes']} in {incremental['seconds']:.1f} s = {incremental['seconds'] / bulk['seconds']:.1%} of (d); "
+              f"full compare: writes {compare['writes']} in {compare['seconds']:.1f} s = {compare['seconds'] / bulk['seconds']:.1%} of (d)")
+        print(f"peak RSS of this process: {peak:.0f} MB")
+        return 0 if incremental["writes"] == compare["writes"] == 0 else 1
+
 
 if __name__ == "__main__":
     sys.exit(main())

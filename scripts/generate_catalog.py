@@ -951,6 +951,11 @@ def main(argv: list[str] | None = None) -> int:
                 conn, tables, products=args.products, seed=args.seed, salt=salt, batch=args.batch, progress=progress,
             )
             totals = count_rows(conn, [tables[name] for name in REQUIRED_TABLES + OPTIONAL_TABLES if name in tables])
+            # Fresh planner statistics, as a live shop's autovacuum keeps them: without them Postgres plans the
+            # sync's correlated subqueries for a few rows per table and reads a big catalog 5-10 times slower.
+            for name in REQUIRED_TABLES + OPTIONAL_TABLES:
+                if name in tables:
+                    conn.execute(sa.text(f'ANALYZE "{tables[name].name}"'))
             progress("committing")
     except NotMigrated as exc:
         print(f"error: {engine.url.render_as_string(hide_password=True)} is not a migrated Medusa v1 database "

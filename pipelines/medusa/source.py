@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -132,6 +133,15 @@ class MedusaSource:
         """Number of live rows of `spec`."""
         with self.engine.connect() as conn:
             return int(conn.execute(self.query(spec).count()).scalar_one())
+
+
+@contextmanager
+def database_errors(what: str) -> Iterator[None]:
+    """Turn a database failure anywhere in `what` (a lost connection, a server gone) into one SourceError line."""
+    try:
+        yield
+    except sa.exc.DBAPIError as exc:
+        raise SourceError(f"{what}: Medusa's database failed: {_reason(exc)}") from None
 
 
 def _reason(exc: sa.exc.DBAPIError) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json as _json
 from typing import Any, Iterable, Iterator, Mapping
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
 from ..secrets import clean_secret
@@ -38,21 +40,29 @@ class StrapiUnavailable(Exception):
 class BoundedRetry(Retry):
     """urllib3 Retry that honours Retry-After but never sleeps longer than `max_retry_after` seconds."""
 
-    def __init__(self, *args: Any, max_retry_after: float = 60.0, **kwargs: Any):
+    def __init__(self, *args: Any, max_retry_after: float = 60.0, idempotent_posts: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.max_retry_after = max_retry_after
+        self.idempotent_posts = idempotent_posts
 
     def new(self, **kw: Any) -> "BoundedRetry":
         retry = super().new(**kw)
         retry.max_retry_after = self.max_retry_after
+        retry.idempotent_posts = self.idempotent_posts
         return retry
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         # Strapi answers a create that hits the medusa_id unique index with a bare 500: retrying it
-        # only repeats the violation, and the sync resolves it by re-reading the entry.
-        if method == "POST" and status_code == 500:
+        # only repeats the violation, and the sync resolves it by re-reading the entry. (Routes whose
+        # POSTs are idempotent, the bulk plugin's, are retried like any other request.)
+        if method == "POST" and status_code == 500 and not self.idempotent_posts:
             return False
         return super().is_retry(method, status_code, has_retry_after)
+
+    def _is_connection_error(self, err: Exception) -> bool:
+        # A dropped connection (a reset, a close without an answer) fails at once: it spends the large
+        # connection budget. Only a request that hangs (a read timeout) spends the small read budget.
+        return isinstance(err, ProtocolError) or super()._is_connection_error(err)
 
     def get_retry_after(self, response: Any) -> float | None:
         seconds = super().get_retry_after(response)
@@ -70,8 +80,11 @@ TIMEOUT = (5.0, 8.0)  # connect, read (seconds)
 MAX_RETRY_AFTER = 30.0
 
 
-def build_retry(retries: int = RETRIES, backoff_factor: float = 0.5, max_retry_after: float = MAX_RETRY_AFTER,
-                read_retries: int = READ_RETRIES) -> BoundedRetry:
+FIRST_CONTACT_RETRIES = 2  # the first request of a run: a Strapi that is down is reported in seconds
+
+
+def build_retry(retries: int = RETRIES, backoff_factor: float = 0.25, max_retry_after: float = MAX_RETRY_AFTER,
+                read_retries: int = READ_RETRIES, idempotent_posts: bool = False) -> BoundedRetry:
     """Retries for connect errors, resets, 429 (Retry-After honoured) and 5xx, on every method.
 
     POST is retried too (but not on a plain 500, see `BoundedRetry.is_retry`): `medusa_id` has a
@@ -84,12 +97,13 @@ def build_retry(retries: int = RETRIES, backoff_factor: float = 0.5, max_retry_a
         read=min(read_retries, retries),
         status=retries,
         backoff_factor=backoff_factor,
-        backoff_max=8,
+        backoff_max=4,
         status_forcelist=(429, 500, 502, 503, 504),
         allowed_methods=frozenset({"GET", "POST", "PUT", "DELETE"}),
         respect_retry_after_header=True,
         raise_on_status=False,
         max_retry_after=max_retry_after,
+        idempotent_posts=idempotent_posts,
     )
 
 
@@ -103,7 +117,7 @@ class StrapiClient:
         *,
         timeout: tuple[float, float] = TIMEOUT,
         retries: int = RETRIES,
-        backoff_factor: float = 0.5,
+        backoff_factor: float = 0.25,
         max_retry_after: float = MAX_RETRY_AFTER,
         pool_size: int = 8,
         ca_bundle: str | None = None,
@@ -111,7 +125,9 @@ class StrapiClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.session = requests.Session()
-        self.session.verify = ca_bundle or True  # TLS is verified; a private CA comes as a bundle, never as "off"
+        # TLS is verified; a private CA comes as a bundle, never as "off". Passed with every request: a
+        # session-level setting loses to REQUESTS_CA_BUNDLE in the environment.
+        self.verify: str | bool = ca_bundle or True
         adapter = HTTPAdapter(
             max_retries=build_retry(retries, backoff_factor, max_retry_after),
             pool_connections=1,
@@ -119,10 +135,19 @@ class StrapiClient:
         )
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
+        self._retries = (retries, backoff_factor, max_retry_after, pool_size)
+        self._first_contact = HTTPAdapter(max_retries=build_retry(min(retries, FIRST_CONTACT_RETRIES), backoff_factor))
         self.session.headers.update({"Accept": "application/json", "User-Agent": "medusa-strapi-sync"})
         if api_token:
             # Cleaned here, on every path in: requests would quote a token with a line break in its error.
             self.session.headers["Authorization"] = f"Bearer {clean_secret('STRAPI_API_TOKEN', api_token)}"
+
+    def idempotent_route(self, path_prefix: str) -> None:
+        """Retry POSTs under `path_prefix` on a bare 500 too (their repeats are harmless: upserts by key, reads)."""
+        retries, backoff_factor, max_retry_after, pool_size = self._retries
+        adapter = HTTPAdapter(max_retries=build_retry(retries, backoff_factor, max_retry_after, idempotent_posts=True),
+                              pool_connections=1, pool_maxsize=pool_size)
+        self.session.mount(f"{self.base_url}{path_prefix}", adapter)
 
     def __repr__(self) -> str:  # never shows the token
         return f"StrapiClient({self.base_url!r})"
@@ -132,10 +157,19 @@ class StrapiClient:
         self.session.close()
 
     def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> Any:
-        """Send one request (retried as configured); the parsed JSON body, or None for an empty one."""
+        """Send one request (retried as configured); the parsed JSON body, or None for an empty one.
+
+        A body goes as UTF-8 JSON (not \\u-escaped): non-Latin text stays 2-6 times smaller under Strapi's
+        body limit. NaN and infinities are refused, as JSON has none.
+        """
+        body, headers = None, None
+        if json is not None:
+            body = _json.dumps(json, ensure_ascii=False, allow_nan=False).encode("utf-8")
+            headers = {"Content-Type": "application/json; charset=utf-8"}
         try:
             response = self.session.request(
-                method, f"{self.base_url}{path}", params=params, json=json, timeout=self.timeout
+                method, f"{self.base_url}{path}", params=params, data=body, headers=headers, timeout=self.timeout,
+                verify=self.verify,
             )
         except requests.exceptions.SSLError as exc:
             raise StrapiUnavailable(
@@ -156,6 +190,26 @@ class StrapiClient:
     def health(self) -> None:
         """Raise StrapiUnavailable / StrapiError unless GET /_health answers 2xx."""
         self.request("GET", "/_health")
+
+    def first_contact(self) -> None:
+        """GET /_health with a small retry budget: a Strapi that is down or hangs is reported within seconds
+        (down) or 30 s (hanging), before a run starts spending the larger budget of its writes."""
+        session = requests.Session()
+        session.mount("http://", self._first_contact)
+        session.mount("https://", self._first_contact)
+        try:
+            response = session.get(f"{self.base_url}/_health", timeout=self.timeout, verify=self.verify)
+        except requests.exceptions.SSLError as exc:
+            raise StrapiUnavailable(
+                f"GET /_health: Strapi at {self.base_url} is not trusted over TLS ({_root_cause(exc)}); "
+                "for a private CA, set STRAPI_CA_BUNDLE to its certificate bundle"
+            ) from None
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            raise StrapiUnavailable(f"GET /_health: Strapi at {self.base_url} is unreachable: {_root_cause(exc)}") from None
+        finally:
+            session.close()
+        if response.status_code >= 400:
+            raise StrapiError("GET", "/_health", response.status_code, _error_message(response))
 
     def check_access(self, plural: str) -> None:
         """Raise StrapiAuthError when the token cannot read `/api/<plural>` (fail fast, before any write)."""
@@ -226,6 +280,22 @@ class StrapiClient:
     def update(self, plural: str, document_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
         """PUT changed attributes of an entry; returns it."""
         return self.request("PUT", f"/api/{plural}/{document_id}", json={"data": data})["data"]
+
+    def upsert_by(self, plural: str, field: str, value: str, data: Mapping[str, Any], *, create_only: Mapping[str, Any] = ()) -> None:
+        """Update the entry whose unique `field` is `value`, or create it (with `create_only` too). A create
+        that loses a race, or whose answer was lost, finds the entry and updates it instead."""
+        for _ in range(2):
+            existing = self.find_by(plural, field, [value]).get(value)
+            if existing:
+                self.update(plural, existing["documentId"], data)
+                return
+            try:
+                self.create(plural, {field: value, **dict(create_only), **data})
+                return
+            except StrapiError as exc:
+                if not exc.is_unique_violation:
+                    raise
+        raise StrapiError("POST", f"/api/{plural}", 409, f"{field} {value!r} could neither be created nor found")
 
     def delete(self, plural: str, document_id: str) -> None:
         """DELETE an entry (Strapi answers 204 even when it does not exist)."""

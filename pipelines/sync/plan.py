@@ -62,7 +62,8 @@ def plan_entry(record: Record, current: dict[str, Any] | None, ctx: PlanContext)
     if current is None:
         data = {"medusa_id": record.medusa_id, **entry_data(record.attributes, links, ctx)}
         return EntryPlan("create", data, deferred=tuple(deferred))
-    attributes = {k: v for k, v in record.attributes.items() if not values_equal(v, current_value(k, current, ctx))}
+    attributes = {k: v for k, v in record.attributes.items()
+                  if not values_equal(v, current_value(k, current, ctx), json=k in ctx.json_attributes)}
     links = {k: v for k, v in links.items() if links_differ(v, current.get(k))}
     if attributes or links:
         return EntryPlan("update", entry_data(attributes, links, ctx), current["documentId"], tuple(deferred))
@@ -153,11 +154,14 @@ def links_differ(desired: Link, current: Any) -> bool:
     return desired != (current.get("medusa_id") if isinstance(current, dict) else None)
 
 
-def values_equal(desired: Any, current: Any) -> bool:
+def values_equal(desired: Any, current: Any, *, json: bool = False) -> bool:
     """Compare a value we would write with the value Strapi holds, the way Strapi stores it.
 
-    Numbers compare by value (10 == 10.0, Decimal strings), JSON by parsed structure (key order
-    ignored), datetimes at Strapi's millisecond precision. Nested values are walked without recursion.
+    Numbers compare by value (10 == 10.0, Decimal strings), exactly for typed attributes (a biginteger keeps
+    every digit) and as doubles inside JSON (`json`: Strapi's JavaScript stores JSON numbers as doubles,
+    so 2**60 + 1 comes back as 2**60 and must not look like a change on every run). JSON compares by
+    parsed structure (key order ignored), datetimes at Strapi's millisecond precision. Nested values are
+    walked without recursion.
     """
     pending = [(desired, current)]
     while pending:
@@ -170,20 +174,22 @@ def values_equal(desired: Any, current: Any) -> bool:
             if len(a) != len(b):
                 return False
             pending.extend(zip(a, b))
-        elif not _scalars_equal(a, b):
+        elif not _scalars_equal(a, b, json):
             return False
     return True
 
 
-def _scalars_equal(desired: Any, current: Any) -> bool:
+def _scalars_equal(desired: Any, current: Any, json: bool = False) -> bool:
     if desired is None or current is None:
         return desired is None and current is None
     if isinstance(desired, bool) or isinstance(current, bool):
         return desired is current or desired == current and type(desired) is type(current)
     if isinstance(desired, (int, float)) and isinstance(current, (int, float, str)):
         try:  # exactly, not through float: 2**60 + 1 is not 2**60 (Strapi returns bigintegers as text)
+            if json and not isinstance(current, str):
+                return float(desired) == float(current)
             return Decimal(str(desired)) == Decimal(str(current))
-        except ArithmeticError:
+        except (ArithmeticError, ValueError, OverflowError):
             return False
     if isinstance(desired, str) and isinstance(current, str):
         return desired == current or _same_instant(desired, current)

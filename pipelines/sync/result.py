@@ -38,6 +38,7 @@ class SyncResult:
     quarantined: int = 0
     seconds: float = 0.0
     window: str = ""  # what the run covered, in words
+    write_path: str = "rest"  # "bulk" when the run wrote through the bulk-upsert plugin
     failures: list[RowFailure] = field(default_factory=list)  # the first few of either kind, for reports
     to_quarantine: list[RowFailure] = field(default_factory=list)  # every permanent failure
     samples: dict[str, list[str]] = field(default_factory=dict)  # dry runs: first medusa_ids per action
@@ -76,4 +77,5 @@ class SyncResult:
         """One line: the counts and the rate."""
         rate = self.read / self.seconds if self.seconds else 0.0
         counts = " ".join(f"{k}={v}" for k, v in self.counts().items())
-        return f"{self.content_type}: {counts} in {self.seconds:.1f}s ({rate:.0f} rows/s)"
+        via = " via bulk" if self.write_path == "bulk" else ""
+        return f"{self.content_type}: {counts} in {self.seconds:.1f}s ({rate:.0f} rows/s){via}"

@@ -13,15 +13,17 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 from datetime import timedelta
 
 from ..mapping import MappingSet, MappingSpec
 from ..medusa.changes import DEFAULT_OVERLAP, Watermark, changes_since, next_watermark
 from ..medusa.locks import ContentTypeLock
-from ..medusa.source import DEFAULT_CHUNK_SIZE, FULL, IN_BATCH, MedusaSource, Window
+from ..medusa.source import DEFAULT_CHUNK_SIZE, FULL, IN_BATCH, MedusaSource, Window, database_errors
 from ..secrets import describe_error
+from ..settings import WritePaths
+from ..strapi.bulk import BulkClient, BulkUnavailable, WriteMode
 from ..strapi.client import StrapiClient
 from ..strapi.content_types import field_attribute
 from ..validate import preflight
@@ -29,11 +31,15 @@ from .plan import EntryPlan, PlanContext, deletable, link_ids, mass_delete_refus
 from .result import RowFailure, SyncResult
 from .state import Quarantine, QuarantinedRow, SyncState
 from .transform import Record, transform
-from .write import Write, Writer
+from .keyset import KeySet
+from .read_ahead import read_ahead
+from .write import BatchWriter, Write, Writer
 
 Progress = Callable[[int, "int | None"], None]  # (rows read so far, rows in the window when known)
 
 DEFAULT_CONCURRENCY = 4  # Strapi's write rate stops growing past 4 clients on a 2-core machine
+TARGET_CACHE_SIZE = 50_000  # relation targets' documentIds kept per target type between chunks
+DEFAULT_WRITE_PATHS = WritePaths()  # full runs through the bulk plugin where installed, incremental runs over REST
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +62,7 @@ class ContentTypeSync:
         overlap: timedelta = DEFAULT_OVERLAP,
         progress: Progress | None = None,
         recorded_by: str = "medusa-strapi",
+        write_paths: WritePaths | None = None,
     ):
         self.spec = spec
         self.mappings = mappings
@@ -73,15 +80,20 @@ class ContentTypeSync:
         self.quarantine = Quarantine(client, source.identity)
         self.result = SyncResult(spec.content_type)
         self.writer = Writer(client, spec.plural, self.result, dry_run=dry_run)
+        self.write_paths = write_paths or DEFAULT_WRITE_PATHS
+        self.batch_writer: BatchWriter | None = None  # set when this run writes through the bulk plugin
         self._target_ids: dict[str, dict[str, str]] = {}  # target type -> medusa_id -> documentId
         self._context: PlanContext | None = None  # built on first use (needs the reflected table)
         self._deferred: list[tuple[Record, list[str]]] = []  # self-relations left for the second pass
-        self._counted: set[str] = set()  # medusa_ids already counted as created or updated in this run
-        self._live: set[str] = set()  # medusa_ids of live Medusa rows seen in this run (for reconcile)
+        # medusa_ids already counted as created or updated in this run (only kept for self-relations)
+        self._counted: set[str] = set()
+        self._self_related = any(rel.target == spec.content_type for rel in spec.relations)
+        self._live = KeySet()  # medusa_ids of live Medusa rows seen in this run (for reconcile), 8 bytes each
         self._failed_keys: set[str] = set()  # source keys of rows that failed to convert: their entries stay
-        self._seen: set[str] = set()  # medusa_ids of every record this run read (deleted ones too)
+        self._seen_keys: set[str] = set()  # source keys of quarantined rows this run read again
         self._failed_ids: set[str] = set()  # medusa_ids that failed in this run, either way
         self._quarantined: dict[str, QuarantinedRow] = {}  # this type's quarantine when the run started
+        self._quarantined_keys: set[str] = set()  # their source keys
         self._target_quarantine: dict[str, set[str]] | None = None  # other types' quarantined ids, on demand
 
     def run(self, window: Window = FULL, *, delete_missing: bool = False) -> SyncResult:
@@ -99,38 +111,69 @@ class ContentTypeSync:
         if delete_missing and not window.is_full:
             raise ValueError("delete_missing needs the full window: a partial window cannot tell what is gone")
         mark = None
-        if window.is_full and not self.dry_run:
-            recorded = self.state.get(self.spec.content_type)
-            mark = next_watermark(self.source, self.spec, recorded, changes_since(self.source, self.spec, recorded), self.overlap)
-        total = self.source.count(self.spec) if window.is_full and self.progress else None
+        with database_errors(self.spec.content_type):
+            if window.is_full and not self.dry_run:
+                recorded = self.state.get(self.spec.content_type)
+                mark = next_watermark(self.source, self.spec, recorded, changes_since(self.source, self.spec, recorded), self.overlap)
+            total = self.source.count(self.spec) if window.is_full and self.progress else None
+        self._choose_write_path(self.write_paths.full)
         return self._execute(window, delete_missing=delete_missing, mark=mark, total=total)
 
     def run_changes(self) -> SyncResult:
         """Sync what changed since the watermark the last successful run recorded (everything the first
         time), then record the new one. A run with nothing to do reads nothing and writes nothing."""
         recorded = self.state.get(self.spec.content_type)
-        changes = changes_since(self.source, self.spec, recorded)
+        with database_errors(self.spec.content_type):
+            changes = changes_since(self.source, self.spec, recorded)
         self.log.info(f"{self.spec.content_type}: {changes.describe()}")
         if not changes.any:
             self.result.window = f"nothing changed since {changes.since:%Y-%m-%d %H:%M:%S} UTC" if changes.since else "nothing to read"
             return self.result
-        mark = None if self.dry_run else next_watermark(self.source, self.spec, recorded, changes, self.overlap)
+        with database_errors(self.spec.content_type):
+            mark = None if self.dry_run else next_watermark(self.source, self.spec, recorded, changes, self.overlap)
+        self._choose_write_path(self.write_paths.changes)
         return self._execute(Window.changes_since(changes.since, changes.buckets), mark=mark)
+
+    def _choose_write_path(self, mode: str) -> None:
+        """Write through the bulk-upsert plugin (`bulk`, or `auto` when it is installed and takes this type)
+        or over REST; the choice is logged and shown in the result."""
+        self.batch_writer = None
+        self.result.write_path = "rest"
+        if self.dry_run or WriteMode(mode) is WriteMode.REST:
+            return
+        bulk = BulkClient(self.client)
+        capability = bulk.capability(self.spec.plural)
+        if not capability.installed and WriteMode(mode) is WriteMode.BULK:
+            raise BulkUnavailable(f"{self.spec.content_type}: bulk writes were asked for, but {capability.reason} "
+                                  "(install strapi-plugin-bulk-upsert, or choose auto or rest)")
+        if not capability.writable:
+            if capability.installed:
+                self.log.info(f"{self.spec.content_type}: written over REST: {capability.reason}")
+            return
+        self.batch_writer = BatchWriter(bulk, self.writer, self.log)
+        self.result.write_path = "bulk"
 
     def _execute(self, window: Window, *, delete_missing: bool = False, mark: Watermark | None = None,
                  total: int | None = None) -> SyncResult:
+        with database_errors(self.spec.content_type):
+            return self._execute_unguarded(window, delete_missing=delete_missing, mark=mark, total=total)
+
+    def _execute_unguarded(self, window: Window, *, delete_missing: bool, mark: Watermark | None,
+                           total: int | None) -> SyncResult:
         started = time.monotonic()
         self.result.window = window.describe()
         self.client.check_access(self.spec.plural)
         if not self.dry_run:
             self._quarantined = {row.medusa_id: row for row in self.quarantine.rows(self.spec.content_type)}
+            self._quarantined_keys = {self.spec.source_key(mid) for mid in self._quarantined}
         lock = ContentTypeLock(self.source.engine, self.spec.content_type, log=self.log)
         if self.progress:
             self.progress(0, total)
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="strapi-write") as pool:
             with nullcontext() if self.dry_run else lock.shared():
-                for rows in self.source.iter_chunks(self.spec, window, self.chunk_size):
-                    self._sync_chunk(rows, pool)
+                chunks = (transform(rows, self.spec) for rows in self.source.iter_chunks(self.spec, window, self.chunk_size))
+                for records in read_ahead(chunks, name=f"read-{self.spec.content_type}"):
+                    self._sync_chunk(records, pool)
                     self.result.seconds = time.monotonic() - started
                     if self.progress:
                         self.progress(self.result.read, total)
@@ -152,10 +195,9 @@ class ContentTypeSync:
         """Quarantine this run's permanent failures; release rows that loaded, or are gone from Medusa."""
         if self.result.to_quarantine:
             self.quarantine.add(self.spec.content_type, self.result.to_quarantine)
-        seen_rows = {self.spec.source_key(mid) for mid in self._seen}  # a row read again: its entries are known
         released = [
             row for mid, row in self._quarantined.items()
-            if mid not in self._failed_ids and (self.spec.source_key(mid) in seen_rows or (full and mid not in self._live))
+            if mid not in self._failed_ids and (self.spec.source_key(mid) in self._seen_keys or (full and mid not in self._live))
         ]
         if released:
             self.quarantine.clear(released)
@@ -165,10 +207,11 @@ class ContentTypeSync:
         self._failed_ids.add(failure.medusa_id)
         self.result.record_failure(failure)
 
-    def _sync_chunk(self, rows: list[dict[str, Any]], pool: ThreadPoolExecutor) -> None:
-        records = transform(rows, self.spec)
+    def _sync_chunk(self, records: list[Record], pool: ThreadPoolExecutor) -> None:
         self.result.read += len(records)
-        self._seen.update(r.medusa_id for r in records)
+        if self._quarantined_keys:  # a quarantined row read again: its entries are known now
+            read = (self.spec.source_key(r.medusa_id) for r in records)
+            self._seen_keys.update(k for k in read if k in self._quarantined_keys)
         self._live.update(r.medusa_id for r in records if not r.deleted)
         for record in records:
             if record.error and not record.deleted:
@@ -192,7 +235,13 @@ class ContentTypeSync:
                 writes.append(Write(record.medusa_id, "delete", {}, existing[record.medusa_id]["documentId"]))
             else:
                 self.result.unchanged += 1
-        self._count(pool.map(self.writer.send, writes))
+        self._write(writes, pool)
+
+    def _write(self, writes: list[Write], pool: ThreadPoolExecutor) -> None:
+        if self.batch_writer is not None:
+            self._count(self.batch_writer.send_all(writes))
+        else:
+            self._count(pool.map(self.writer.send, writes))
 
     def _delete_missing(self, pool: ThreadPoolExecutor) -> None:
         """Delete entries whose medusa_id is no live Medusa row (hard deletes, or soft deletes missed).
@@ -200,20 +249,33 @@ class ContentTypeSync:
         The candidates (entries not seen live during this run) are re-checked against Medusa now: a row
         created or revived while the run went on, and synced by another run, is live and stays.
         """
-        entries = list(self.client.iter_entries(
-            self.spec.plural, fields=["medusa_id"], filters=[("filters[medusa_id][$notNull]", "true")]
-        ))
-        candidates = deletable(entries, self._live, self._failed_keys, self.spec.source_key)
+        synced = 0
+
+        def counted(entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+            nonlocal synced
+            for entry in entries:
+                synced += 1
+                yield entry
+
+        # Streamed: only the candidates are kept, however many entries the type has.
+        candidates = deletable(counted(self._synced_entries()), self._live, self._failed_keys, self.spec.source_key)
         live_now, failing_now = self._live_now([e["medusa_id"] for e in candidates])
         orphans = deletable(candidates, live_now, failing_now, self.spec.source_key)
         if orphans and not self.allow_mass_delete:
             live_rows = len(self._live) or self.source.count(self.spec)
-            refusal = mass_delete_refusal(len(orphans), len(entries), live_rows, self.spec.table)
+            refusal = mass_delete_refusal(len(orphans), synced, live_rows, self.spec.table)
             if refusal:
                 self._fail(RowFailure("*", "delete", refusal))
                 return
         writes = [Write(e["medusa_id"], "delete", {}, e["documentId"]) for e in orphans]
-        self._count(pool.map(self.writer.send, writes))
+        self._write(writes, pool)
+
+    def _synced_entries(self) -> Iterator[dict[str, Any]]:
+        """Every entry with a medusa_id (documentId and medusa_id only): pages of 20,000 through the
+        plugin, else REST pages of 100."""
+        if self.batch_writer is not None:
+            return self.batch_writer.bulk.keys(self.spec.plural)
+        return self.client.iter_entries(self.spec.plural, fields=["medusa_id"], filters=[("filters[medusa_id][$notNull]", "true")])
 
     def _live_now(self, medusa_ids: list[str]) -> tuple[set[str], set[str]]:
         """Which of `medusa_ids` are live in Medusa at this moment, and the source keys whose rows fail."""
@@ -231,12 +293,18 @@ class ContentTypeSync:
 
     def _index(self, medusa_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Existing entries with the values the sync compares (mapped fields, relation targets' medusa_id)."""
-        return self.client.find_by_medusa_ids(
+        return self._find(
             self.spec.plural,
             medusa_ids,
             fields=["medusa_id", *self.spec.fields],
             populate={rel.attribute: ["medusa_id"] for rel in self.spec.relations},
         )
+
+    def _find(self, plural: str, medusa_ids: Iterable[str], **selection: Any) -> dict[str, dict[str, Any]]:
+        """Entries by medusa_id: one request per few thousand through the plugin, else REST pages of 100."""
+        if self.batch_writer is not None:
+            return self.batch_writer.bulk.find(plural, medusa_ids, **selection)
+        return self.client.find_by_medusa_ids(plural, medusa_ids, **selection)
 
     def _count(self, outcomes: Iterable[str | RowFailure | None]) -> None:
         for outcome in outcomes:
@@ -251,9 +319,11 @@ class ContentTypeSync:
         for rel in self.spec.relations:
             target = self.mappings.get(rel.target)
             known = self._target_ids.setdefault(rel.target, {})
-            wanted = {mid for r in records for mid in link_ids(r.links[rel.attribute])} - set(known)
+            if len(known) > TARGET_CACHE_SIZE:
+                known.clear()  # memory stays flat on a big catalog; this chunk's targets are read again
+            wanted = {mid for r in records for mid in link_ids(r.links[rel.attribute]) if mid not in known}
             if wanted:
-                found = self.client.find_by_medusa_ids(target.plural, wanted)
+                found = self._find(target.plural, wanted)
                 known.update({mid: entry["documentId"] for mid, entry in found.items()})
 
     def _plan(self, record: Record, current: dict[str, Any] | None) -> Write | None:
@@ -267,7 +337,8 @@ class ContentTypeSync:
             if not plan.deferred:
                 self.result.unchanged += 1
             return None
-        self._counted.add(record.medusa_id)
+        if self._self_related:
+            self._counted.add(record.medusa_id)
         return Write(record.medusa_id, plan.action, plan.data, plan.document_id)
 
     def _unresolved(self, record: Record, plan: EntryPlan) -> RowFailure:
@@ -318,7 +389,7 @@ class ContentTypeSync:
                 writes.append(Write(record.medusa_id, "update", plan.data, plan.document_id, recount=first_write))
             elif first_write:
                 self.result.unchanged += 1
-        self._count(pool.map(self.writer.send, writes))
+        self._write(writes, pool)
 
 
 def sync_all(

@@ -48,12 +48,7 @@ class SyncState:
         """Record the watermark a successful run confirmed (create or replace)."""
         data = {"content_type": content_type, "source": self.source, "watermark": watermark.to_dict(),
                 "recorded_by": by[:255], "recorded_at": _now()}
-        key = self.key(content_type)
-        existing = self.client.find_by(STATE_PLURAL, "key", [key]).get(key)
-        if existing:
-            self.client.update(STATE_PLURAL, existing["documentId"], data)
-        else:
-            self.client.create(STATE_PLURAL, {"key": key, **data})
+        self.client.upsert_by(STATE_PLURAL, "key", self.key(content_type), data)
 
 
 @dataclass(frozen=True)
@@ -100,15 +95,11 @@ class Quarantine:
         existing = self.client.find_by(QUARANTINE_PLURAL, "key", list(keys), fields=["attempts"])
         now = _now()
         for key, failure in keys.items():
-            data = {"action": failure.action, "reason": failure.message[:MAX_REASON], "last_seen": now}
-            if key in existing:
-                self.client.update(QUARANTINE_PLURAL, existing[key]["documentId"],
-                                   {**data, "attempts": int(existing[key].get("attempts") or 0) + 1})
-            else:
-                self.client.create(QUARANTINE_PLURAL, {
-                    "key": key, "source": self.source, "content_type": content_type, "medusa_id": failure.medusa_id,
-                    "first_seen": now, "attempts": 1, **data,
-                })
+            attempts = int(existing[key].get("attempts") or 0) + 1 if key in existing else 1
+            data = {"action": failure.action, "reason": failure.message[:MAX_REASON], "last_seen": now, "attempts": attempts}
+            self.client.upsert_by(QUARANTINE_PLURAL, "key", key, data, create_only={
+                "source": self.source, "content_type": content_type, "medusa_id": failure.medusa_id, "first_seen": now,
+            })
         return len(keys)
 
     def clear(self, rows: Iterable[QuarantinedRow]) -> int:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..secrets import describe_error, redact
+from ..strapi.bulk import BulkClient, EntryOutcome, batches
 from ..strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable
 from .result import RowFailure, SyncResult
 
@@ -96,3 +99,59 @@ class Writer:
                     raise
                 time.sleep(0.5 * 2 ** attempt)  # a 500 that created nothing: try again
         return None
+
+
+BULK_COUNTERS = {"created": "created", "updated": "updated", "deleted": "deleted", "missing": "deleted"}
+
+
+class BatchWriter:
+    """Sends a chunk's writes to the bulk-upsert plugin, a batch per request and transaction.
+
+    An entry the plugin refuses fails alone (quarantined when permanent, as over REST); a batch rolled
+    back as a whole (a database error) is written again entry by entry over REST by `rest`, so one bad
+    row costs its batch one slow pass, never a lost or duplicated entry.
+    """
+
+    def __init__(self, bulk: BulkClient, rest: Writer, log: logging.Logger | object):
+        self.bulk = bulk
+        self.rest = rest
+        self.log = log
+
+    def send_all(self, writes: list[Write]) -> list[str | RowFailure | None]:
+        """The outcome of each write, as `Writer.send` reports it."""
+        outcomes: list[str | RowFailure | None] = []
+        for batch in batches(writes, size_of=_size_of):
+            if self.rest.stopped.is_set():
+                break
+            outcomes.extend(self._send_batch(batch))
+        return outcomes
+
+    def _send_batch(self, batch: list[Write]) -> list[str | RowFailure | None]:
+        upserts = [w for w in batch if w.action != "delete"]
+        deletes = [w for w in batch if w.action == "delete"]
+        entries = [{**w.data, self.bulk.key: w.medusa_id} for w in upserts]
+        try:
+            results, deleted = self.bulk.write(self.rest.plural, entries, [w.document_id for w in deletes])
+        except (StrapiAuthError, StrapiUnavailable):
+            self.rest.stopped.set()
+            raise
+        except Exception as exc:  # noqa: BLE001 - rolled back (or never sent): each write goes again over REST
+            self.log.warning(f"{self.rest.plural}: a batch of {len(batch)} was not written ({describe_error(exc)}); "
+                             "writing it entry by entry over REST")
+            return [self.rest.send(w) for w in batch]
+        return [_outcome(w, r) for w, r in zip(upserts, results)] + [_outcome(w, r) for w, r in zip(deletes, deleted)]
+
+
+def _outcome(write: Write, outcome: EntryOutcome) -> str | RowFailure | None:
+    if outcome.status == "error":
+        status = outcome.error_status or 400
+        return RowFailure(write.medusa_id, write.action, f"{status}: {redact(outcome.error or '')}", permanent=is_permanent(status))
+    counter = BULK_COUNTERS[outcome.status]
+    return counter if write.recount or counter == "deleted" else None
+
+
+def _size_of(write: Write) -> int:
+    try:
+        return len(json.dumps(write.data, ensure_ascii=False, default=str)) + 2 * len(write.medusa_id) + 40
+    except ValueError:
+        return 1000

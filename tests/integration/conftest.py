@@ -17,7 +17,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from pipelines.medusa.source import MedusaSource
+from pipelines.medusa.source import MedusaSource, engine_url
 from pipelines.mapping import MappingSet, load_mappings
 from pipelines.settings import REPO_MAPPINGS_DIR
 from pipelines.strapi.client import StrapiClient
@@ -39,7 +39,10 @@ NAMES = ("MEDUSA_DATABASE_URL", "STRAPI_URL", "STRAPI_API_TOKEN")
 
 def _stack_env(prefix: str = "") -> dict[str, str]:
     """The settings scripts/test exported for one stack (`prefix` "V2_" for the Medusa v2 one)."""
-    return {name: os.environ[prefix + name] for name in NAMES if os.environ.get(prefix + name)}
+    env = {name: os.environ[prefix + name] for name in NAMES if os.environ.get(prefix + name)}
+    if os.environ.get(prefix + "STRAPI_DATABASE_URL"):
+        env["STRAPI_DATABASE_URL"] = os.environ[prefix + "STRAPI_DATABASE_URL"]  # Strapi's own tables, for counting
+    return env
 
 
 def owned_strapis() -> set[str]:
@@ -49,7 +52,7 @@ def owned_strapis() -> set[str]:
 
 def _require(env: dict[str, str], which: str) -> dict[str, str]:
     problem = None
-    if len(env) < len(NAMES):
+    if not all(name in env for name in NAMES):
         problem = f"no settings for the {which} test stack: run the tests with scripts/test (or eval \"$(scripts/test --env)\")"
     elif env["STRAPI_URL"] not in owned_strapis():
         problem = (f"{env['STRAPI_URL']} is not a Strapi the test suite started (MEDUSA_STRAPI_TEST_STACKS): run the tests "
@@ -110,6 +113,19 @@ def medusa_sql(source):
 
 
 @pytest.fixture
+def strapi_sql(stack):
+    """Read the v1 test stack's Strapi tables directly (link tables, order columns, duplicate counts)."""
+    engine = sa.create_engine(engine_url(stack["STRAPI_DATABASE_URL"]))
+
+    def run(statement: str, **params):
+        with engine.connect() as conn:
+            return conn.execute(sa.text(statement), params).fetchall()
+
+    yield run
+    engine.dispose()
+
+
+@pytest.fixture
 def strapi(stack) -> StrapiClient:
     client = StrapiClient(stack["STRAPI_URL"], stack["STRAPI_API_TOKEN"])
     yield client
@@ -134,6 +150,24 @@ def empty(strapi: StrapiClient, mappings: MappingSet) -> StrapiClient:
 def clean_strapi(strapi, mappings) -> StrapiClient:
     """The v1 test stack's Strapi with every synced content type emptied."""
     return empty(strapi, mappings)
+
+
+def reconcile_into(strapi: StrapiClient, mappings: MappingSet, source: MedusaSource) -> StrapiClient:
+    """Make a Strapi the suite started equal to `source` by a reconcile: cheaper than emptying it and
+    creating everything again, since the tests' databases all start from the same demo catalog."""
+    if strapi.base_url not in owned_strapis():
+        pytest.fail(f"refusing to reconcile into {strapi.base_url}: the test suite did not start it")
+    from pipelines.sync.run import sync_all
+
+    results = sync_all(mappings, source, strapi, delete_missing=True, allow_mass_delete=True)
+    assert all(r.ok for r in results), [f for r in results for f in r.failures]
+    return strapi
+
+
+@pytest.fixture
+def synced_strapi(strapi, mappings, source) -> StrapiClient:
+    """The v1 test stack's Strapi equal to this test's Medusa copy (every watermark recorded)."""
+    return reconcile_into(strapi, mappings, source)
 
 
 @pytest.fixture(scope="session")
@@ -168,8 +202,13 @@ def medusa_v2_sql(source_v2):
 
 
 @pytest.fixture
-def clean_strapi_v2(stack_v2, mappings_v2) -> StrapiClient:
-    """The v2 test stack's Strapi with every synced content type emptied."""
+def strapi_v2(stack_v2) -> StrapiClient:
     client = StrapiClient(stack_v2["STRAPI_URL"], stack_v2["STRAPI_API_TOKEN"])
-    yield empty(client, mappings_v2)
+    yield client
     client.close()
+
+
+@pytest.fixture
+def clean_strapi_v2(strapi_v2, mappings_v2) -> StrapiClient:
+    """The v2 test stack's Strapi with every synced content type emptied."""
+    return empty(strapi_v2, mappings_v2)

@@ -26,9 +26,8 @@ GENERATOR = Path(__file__).resolve().parents[2] / "scripts" / "generate_catalog.
 
 
 @pytest.fixture
-def harness(mappings, medusa_url, stack, clean_strapi, source, monkeypatch):
-    """Everything synced once by the CLI's path (which records every type's watermark), then the sensor."""
-    assert all(r.ok for r in sync_all(mappings, source, clean_strapi))
+def harness(mappings, medusa_url, stack, synced_strapi, source, monkeypatch):
+    """Everything synced by the CLI's path (which records every type's watermark), then the sensor."""
     with DagsterInstance.ephemeral() as instance:
         yield SensorHarness(mappings, medusa_url, stack, instance, monkeypatch)
 

@@ -22,6 +22,7 @@ from pipelines.sync.plan import values_equal
 from pipelines.sync.run import sync_all
 from pipelines.sync.transform import transform
 
+from .conftest import reconcile_into
 from .dagster_harness import SensorHarness
 from .helpers import medusa_rows
 
@@ -203,9 +204,9 @@ end $$"""
 
 
 @pytest.fixture
-def harness_v2(mappings_v2, medusa_v2_url, stack_v2, clean_strapi_v2, source_v2, medusa_v2_sql, monkeypatch):
+def harness_v2(mappings_v2, medusa_v2_url, stack_v2, strapi_v2, source_v2, medusa_v2_sql, monkeypatch):
     medusa_v2_sql(AGE_EVERY_TIMESTAMP)  # the demo was seeded minutes ago: spread it out of the sensors' overlap
-    assert all(r.ok for r in sync_all(mappings_v2, source_v2, clean_strapi_v2))  # records every type's watermark
+    reconcile_into(strapi_v2, mappings_v2, source_v2)  # records every type's watermark
     with DagsterInstance.ephemeral() as instance:
         harness = SensorHarness(mappings_v2, medusa_v2_url, stack_v2, instance, monkeypatch)
         harness.quiet()
@@ -220,46 +221,46 @@ def entry(strapi, plural: str, medusa_id: str, **populate) -> dict | None:
                                      populate={k: ["medusa_id"] for k in populate}).get(medusa_id)
 
 
-def test_price_and_price_rule_changes_reach_strapi_through_the_sensor(harness_v2, medusa_v2_sql, clean_strapi_v2):
+def test_price_and_price_rule_changes_reach_strapi_through_the_sensor(harness_v2, medusa_v2_sql, strapi_v2):
     price_id = medusa_v2_sql("select r.price_id from price_rule r join price p on p.id = r.price_id join product_variant_price_set l"
                              " on l.price_set_id = p.price_set_id and l.deleted_at is null where r.attribute = 'region_id'"
                              " and r.deleted_at is null and p.price_list_id is null order by 1 limit 1")[0][0]
     medusa_v2_sql("update price set amount = 123.45, updated_at = now() where id = :id", id=price_id)
     assert harness_v2.tick_and_run()["money-amount"]["updated"] == 1
-    assert float(entry(clean_strapi_v2, "money-amounts", price_id)["amount"]) == 123.45
+    assert float(entry(strapi_v2, "money-amounts", price_id)["amount"]) == 123.45
 
     # a price rule moves the price to another region: the price row itself does not change
     other = medusa_v2_sql("select id from region where id <> (select value from price_rule where price_id = :p"
                           " and attribute = 'region_id') order by id limit 1", p=price_id)[0][0]
     medusa_v2_sql("update price_rule set value = :r, updated_at = now() where price_id = :p and attribute = 'region_id'", r=other, p=price_id)
     assert harness_v2.tick_and_run()["money-amount"]["updated"] == 1
-    assert entry(clean_strapi_v2, "money-amounts", price_id, region=True)["region"]["medusa_id"] == other
+    assert entry(strapi_v2, "money-amounts", price_id, region=True)["region"]["medusa_id"] == other
     harness_v2.quiet()
 
 
-def test_a_soft_deleted_price_set_link_removes_its_prices_through_the_sensor(harness_v2, medusa_v2_sql, clean_strapi_v2):
+def test_a_soft_deleted_price_set_link_removes_its_prices_through_the_sensor(harness_v2, medusa_v2_sql, strapi_v2):
     link_id, price_ids = medusa_v2_sql(
         "select l.id, array_agg(p.id) from product_variant_price_set l join price p on p.price_set_id = l.price_set_id"
         " and p.deleted_at is null and p.price_list_id is null where l.deleted_at is null group by 1 order by 1 limit 1")[0]
-    assert all(entry(clean_strapi_v2, "money-amounts", p) for p in price_ids)
+    assert all(entry(strapi_v2, "money-amounts", p) for p in price_ids)
     medusa_v2_sql("update product_variant_price_set set deleted_at = now(), updated_at = now() where id = :id", id=link_id)
     assert harness_v2.tick_and_run()["money-amount"]["deleted"] == len(price_ids)
-    assert not any(entry(clean_strapi_v2, "money-amounts", p) for p in price_ids)
+    assert not any(entry(strapi_v2, "money-amounts", p) for p in price_ids)
     harness_v2.quiet()
 
 
-def test_an_inventory_change_reaches_the_variant_through_the_sensor(harness_v2, medusa_v2_sql, clean_strapi_v2):
+def test_an_inventory_change_reaches_the_variant_through_the_sensor(harness_v2, medusa_v2_sql, strapi_v2):
     variant_id, level_id = medusa_v2_sql(
         "select l.variant_id, v.id from product_variant_inventory_item l join inventory_level v on v.inventory_item_id = l.inventory_item_id"
         " and v.deleted_at is null where l.deleted_at is null order by 1, 2 limit 1")[0]
-    before = entry(clean_strapi_v2, "product-variants", variant_id)["inventory_quantity"]
+    before = entry(strapi_v2, "product-variants", variant_id)["inventory_quantity"]
     medusa_v2_sql("update inventory_level set stocked_quantity = stocked_quantity + 5, updated_at = now() where id = :id", id=level_id)
     assert harness_v2.tick_and_run()["product-variant"]["updated"] == 1
-    assert entry(clean_strapi_v2, "product-variants", variant_id)["inventory_quantity"] == before + 5
+    assert entry(strapi_v2, "product-variants", variant_id)["inventory_quantity"] == before + 5
     harness_v2.quiet()
 
 
-def test_untimed_link_tables_are_followed_by_bucket(harness_v2, medusa_v2_sql, clean_strapi_v2):
+def test_untimed_link_tables_are_followed_by_bucket(harness_v2, medusa_v2_sql, strapi_v2):
     """product_variant_option has no timestamps: a new row is found by its bucket's digest."""
     value_id, variant_id = medusa_v2_sql(
         "select v.id, pv.id from product_option_value v cross join product_variant pv where v.deleted_at is null and pv.deleted_at is null"
@@ -267,7 +268,7 @@ def test_untimed_link_tables_are_followed_by_bucket(harness_v2, medusa_v2_sql, c
     medusa_v2_sql("insert into product_variant_option (variant_id, option_value_id) values (:v, :o)", v=variant_id, o=value_id)
     counts = harness_v2.tick_and_run()["product-option-value"]
     assert counts["updated"] == 1 and counts["read"] < 8  # only the rows behind the changed bucket (of 18)
-    linked = entry(clean_strapi_v2, "product-option-values", value_id, product_variants=True)["product_variants"]
+    linked = entry(strapi_v2, "product-option-values", value_id, product_variants=True)["product_variants"]
     assert variant_id in {e["medusa_id"] for e in linked}
     harness_v2.quiet()
 

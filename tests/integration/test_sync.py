@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import requests
 
+from pipelines.settings import WritePaths
+from pipelines.sync import run as run_module
 from pipelines.sync.run import ContentTypeSync, sync_all
 
 from .helpers import assert_in_sync, strapi_entries
 
 
-def test_full_sync_puts_every_row_in_strapi_exactly_once(source, clean_strapi, mappings):
+@pytest.fixture(autouse=True, params=["rest", "bulk"])
+def write_path(request, monkeypatch) -> str:
+    """Every test here runs on both write paths: over REST, and through the bulk-upsert plugin."""
+    monkeypatch.setattr(run_module, "DEFAULT_WRITE_PATHS", WritePaths(request.param, request.param))
+    return request.param
+
+
+def test_full_sync_puts_every_row_in_strapi_exactly_once(source, clean_strapi, mappings, write_path):
     results = sync_all(mappings, source, clean_strapi)
     assert [r.content_type for r in results] == mappings.content_types
     assert all(r.ok for r in results), [f.message for r in results for f in r.failures]
@@ -20,6 +30,7 @@ def test_full_sync_puts_every_row_in_strapi_exactly_once(source, clean_strapi, m
     assert all(counts[t] > 0 for t in mappings.content_types), counts  # the demo catalog uses all 19 tables
     for r in results:
         assert r.created == r.read == counts[r.content_type] and r.updated == 0
+        assert r.write_path == write_path
 
 
 def populated(stack, plural: str, medusa_id: str) -> dict:
@@ -196,16 +207,17 @@ def test_lost_create_race_becomes_an_update_not_a_duplicate(source, clean_strapi
     some_id = sorted(entries)[0]
     clean_strapi.update(spec.plural, entries[some_id]["documentId"], {"title": "stale"})
 
-    real_find = clean_strapi.find_by_medusa_ids
+    sync = ContentTypeSync(spec, mappings, source, clean_strapi)
+    real_index = sync._index
     calls = []
 
-    def stale_index(plural, ids, **kw):
+    def stale_index(ids):
         # The first index read misses every entry, as if another run created them meanwhile.
-        calls.append(plural)
-        return {} if len(calls) == 1 else real_find(plural, ids, **kw)
+        calls.append(ids)
+        return {} if len(calls) == 1 else real_index(ids)
 
-    monkeypatch.setattr(clean_strapi, "find_by_medusa_ids", stale_index)
-    result = ContentTypeSync(spec, mappings, source, clean_strapi).run()
+    monkeypatch.setattr(sync, "_index", stale_index)
+    result = sync.run()
     monkeypatch.undo()
     assert (result.created, result.updated, result.failed) == (0, result.read, 0)
     assert_in_sync(source, clean_strapi, mappings, only=[spec.content_type])

@@ -1,0 +1,70 @@
+'use strict';
+
+// Relation links written straight into Strapi's link tables, for many entries at once, keeping the order
+// columns the way Strapi's own writes keep them: an entry's to-many list in the given order (1..n), and an
+// entry's place in each target's list kept when the link stays, appended (max + 1) when it is new.
+
+const CHUNK = 1000;
+
+function chunks(list, size = CHUNK) {
+  const out = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+/**
+ * Replace the links of `attr` for the entries in `wanted` (Map entry id -> target ids, in order).
+ * `attr` is the attribute's database metadata (with its joinTable; owner and inverse sides both have one).
+ */
+async function setLinks(trx, attr, wanted) {
+  const jt = attr.joinTable;
+  const col = jt.joinColumn.name;
+  const inv = jt.inverseJoinColumn.name;
+  const ord = jt.orderColumnName;
+  const invOrd = jt.inverseOrderColumnName;
+  const entryIds = [...wanted.keys()];
+  if (!entryIds.length) return;
+
+  const kept = new Map();
+  if (invOrd) {
+    for (const ids of chunks(entryIds)) {
+      const rows = await trx(jt.name).select(col, inv, invOrd).whereIn(col, ids);
+      for (const row of rows) kept.set(`${row[col]}:${row[inv]}`, row[invOrd]);
+    }
+  }
+  for (const ids of chunks(entryIds)) await trx(jt.name).whereIn(col, ids).del();
+
+  const targets = [...new Set([...wanted.values()].flat())];
+  if (attr.relation === 'oneToMany' || attr.relation === 'oneToOne') {
+    // A target belongs to one entry through this relation: linking it here unlinks it elsewhere.
+    for (const ids of chunks(targets)) await trx(jt.name).whereIn(inv, ids).del();
+  }
+  const last = new Map();
+  if (invOrd) {
+    for (const ids of chunks(targets)) {
+      const rows = await trx(jt.name).select(inv).max({ last: invOrd }).whereIn(inv, ids).groupBy(inv);
+      for (const row of rows) last.set(row[inv], Number(row.last) || 0);
+    }
+  }
+  const rows = [];
+  for (const [entryId, targetIds] of wanted) {
+    [...new Set(targetIds)].forEach((targetId, index) => {
+      const row = { [col]: entryId, [inv]: targetId };
+      if (ord) row[ord] = index + 1;
+      if (invOrd) {
+        const place = kept.get(`${entryId}:${targetId}`);
+        if (place !== undefined && place !== null) {
+          row[invOrd] = place;
+        } else {
+          const next = (last.get(targetId) || 0) + 1;
+          last.set(targetId, next);
+          row[invOrd] = next;
+        }
+      }
+      rows.push(row);
+    });
+  }
+  for (const part of chunks(rows)) await trx(jt.name).insert(part);
+}
+
+module.exports = { setLinks, chunks };

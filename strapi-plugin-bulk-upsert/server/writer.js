@@ -1,0 +1,167 @@
+'use strict';
+
+// One batch of one content type, written in one transaction through Strapi's Query Engine: creates
+// (createMany), updates of the given attributes, relation links, deletes. Entries that fail a check are
+// reported and left out; a database error rolls the whole batch back (the client retries entry by entry).
+
+const { BulkError, checkEntry, missingRequired } = require('./schema');
+const { setLinks, chunks } = require('./links');
+
+const MAX_ENTRIES = 5000;
+const RACE_ATTEMPTS = 3; // a concurrent writer created the same key: the next attempt finds it and updates
+
+function isUniqueViolation(error) {
+  return error && (error.code === '23505' || /unique/i.test(String(error.message || '')) && /duplicate|constraint/i.test(String(error.message)));
+}
+
+/** The database's own words, without the SQL text knex puts in front of them. */
+function databaseReason(error) {
+  const text = String((error && error.message) || error);
+  const reason = text.includes(' - ') ? text.slice(text.lastIndexOf(' - ') + 3) : text;
+  return reason.length > 300 ? `${reason.slice(0, 300)}...` : reason;
+}
+
+/**
+ * Upsert `entries` (objects holding `key`) and delete `deletes` (documentIds) of content type `ct`.
+ * Returns {results: [{key, status, documentId} | {key, status: 'error', error}], deleted: [{documentId, status}]}.
+ */
+async function upsertBatch(strapi, ct, key, entries, deletes) {
+  if (!Array.isArray(entries) || !Array.isArray(deletes)) throw new BulkError(400, 'entries and deletes must be lists');
+  if (entries.length + deletes.length > MAX_ENTRIES) throw new BulkError(413, `at most ${MAX_ENTRIES} entries and deletes per batch`);
+  if (!deletes.every((d) => typeof d === 'string' && d)) throw new BulkError(400, 'deletes must be documentIds');
+
+  const checked = entries.map((entry) => checkEntry(ct, entry, key));
+  const seen = new Set();
+  checked.forEach((c, i) => {
+    if (c.error) return;
+    const value = entries[i][key];
+    if (seen.has(value)) checked[i] = { error: `${key} ${JSON.stringify(value)} appears twice in the batch` };
+    seen.add(value);
+  });
+
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await strapi.db.transaction(({ trx }) => writeBatch(strapi, trx, ct, key, entries, checked, deletes));
+    } catch (error) {
+      if (isUniqueViolation(error) && attempt < RACE_ATTEMPTS) continue;
+      if (error instanceof BulkError) throw error;
+      throw new BulkError(409, `batch rolled back, nothing written: ${databaseReason(error)}`);
+    }
+  }
+}
+
+async function writeBatch(strapi, trx, ct, key, entries, checked, deletes) {
+  const meta = strapi.db.metadata.get(ct.uid);
+  const column = (name) => (meta.attributes[name] && meta.attributes[name].columnName) || name;
+  const keyColumn = column(key);
+  const now = new Date();
+  const results = entries.map((entry, i) => (checked[i].error
+    ? { key: entry && entry[key], status: 'error', error: { status: 400, message: checked[i].error } }
+    : null));
+  const pending = checked.map((c, i) => (c.error ? null : i)).filter((i) => i !== null);
+
+  const existing = new Map();
+  for (const keys of chunks(pending.map((i) => entries[i][key]))) {
+    const rows = await trx(meta.tableName).select('id', 'document_id', keyColumn).whereIn(keyColumn, keys).forUpdate();
+    for (const row of rows) existing.set(row[keyColumn], { id: row.id, documentId: row.document_id });
+  }
+
+  const relationNames = Object.keys(ct.attributes).filter((n) => ct.attributes[n].type === 'relation');
+  const targetIds = await resolveTargets(strapi, trx, ct, relationNames, pending.map((i) => checked[i].data));
+  const writable = [];
+  for (const i of pending) {
+    const data = checked[i].data;
+    const missing = missingLink(ct, relationNames, data, targetIds) || (!existing.has(data[key]) && missingRequired(ct, data));
+    if (missing) results[i] = { key: data[key], status: 'error', error: { status: 400, message: missing } };
+    else writable.push(i);
+  }
+
+  const scalars = (data) => Object.fromEntries(Object.entries(data).filter(([n]) => ct.attributes[n].type !== 'relation'));
+  const creates = writable.filter((i) => !existing.has(checked[i].data[key]));
+  for (const part of chunks(creates, 500)) {
+    const data = part.map((i) => ({ ...scalars(checked[i].data), createdAt: now, updatedAt: now, publishedAt: now }));
+    await strapi.db.query(ct.uid).createMany({ data });
+  }
+  const created = new Map();
+  for (const keys of chunks(creates.map((i) => checked[i].data[key]))) {
+    const rows = await trx(meta.tableName).select('id', 'document_id', keyColumn).whereIn(keyColumn, keys);
+    for (const row of rows) created.set(row[keyColumn], { id: row.id, documentId: row.document_id });
+  }
+  for (const i of writable) {
+    const data = checked[i].data;
+    const row = existing.get(data[key]);
+    if (!row) continue;
+    const values = scalars(data);
+    delete values[key];
+    await strapi.db.query(ct.uid).updateMany({ where: { id: row.id }, data: { ...values, updatedAt: now } });
+  }
+
+  for (const name of relationNames) {
+    const wanted = new Map();
+    for (const i of writable) {
+      const data = checked[i].data;
+      if (!(name in data)) continue;
+      const row = existing.get(data[key]) || created.get(data[key]);
+      const value = data[name];
+      const docs = value === null ? [] : Array.isArray(value) ? value : [value];
+      wanted.set(row.id, docs.map((d) => targetIds.get(ct.attributes[name].target).get(d)));
+    }
+    if (wanted.size) await setLinks(trx, meta.attributes[name], wanted);
+  }
+
+  for (const i of writable) {
+    const data = checked[i].data;
+    const isNew = !existing.has(data[key]);
+    const row = isNew ? created.get(data[key]) : existing.get(data[key]);
+    results[i] = { key: data[key], status: isNew ? 'created' : 'updated', documentId: row.documentId };
+  }
+
+  const deleted = [];
+  const found = new Map();
+  for (const docs of chunks(deletes)) {
+    const rows = await trx(meta.tableName).select('id', 'document_id').whereIn('document_id', docs);
+    for (const row of rows) found.set(row.document_id, row.id);
+  }
+  // Link rows go with their entries (ON DELETE CASCADE on every link table).
+  for (const ids of chunks([...found.values()])) await trx(meta.tableName).whereIn('id', ids).del();
+  for (const documentId of deletes) deleted.push({ documentId, status: found.has(documentId) ? 'deleted' : 'missing' });
+  return { results, deleted };
+}
+
+/** Map target uid -> (documentId -> row id) for every documentId the entries link to. */
+async function resolveTargets(strapi, trx, ct, relationNames, datas) {
+  const wanted = new Map();
+  for (const name of relationNames) {
+    const target = ct.attributes[name].target;
+    if (!wanted.has(target)) wanted.set(target, new Set());
+    for (const data of datas) {
+      const value = data[name];
+      if (value === undefined || value === null) continue;
+      for (const doc of Array.isArray(value) ? value : [value]) wanted.get(target).add(doc);
+    }
+  }
+  const found = new Map();
+  for (const [target, docs] of wanted) {
+    const map = new Map();
+    const table = strapi.db.metadata.get(target).tableName;
+    for (const part of chunks([...docs])) {
+      const rows = await trx(table).select('id', 'document_id').whereIn('document_id', part);
+      for (const row of rows) map.set(row.document_id, row.id);
+    }
+    found.set(target, map);
+  }
+  return found;
+}
+
+function missingLink(ct, relationNames, data, targetIds) {
+  for (const name of relationNames) {
+    const value = data[name];
+    if (value === undefined || value === null) continue;
+    const target = ct.attributes[name].target;
+    const unknown = (Array.isArray(value) ? value : [value]).filter((doc) => !targetIds.get(target).has(doc));
+    if (unknown.length) return `${name}: Invalid relations: no ${target} with documentId ${unknown.slice(0, 5).map((d) => JSON.stringify(d)).join(', ')}`;
+  }
+  return null;
+}
+
+module.exports = { upsertBatch, MAX_ENTRIES };

@@ -1,0 +1,77 @@
+"""Parallel runs share Strapi through the `strapi` concurrency pool: a multi-partition backfill, its partitions
+launched at once, never has more writing steps than the cap, and leaves no duplicate."""
+
+from __future__ import annotations
+
+import multiprocessing
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from dagster import DagsterEventType, DagsterInstance
+
+from assets.naming import STRAPI_POOL
+from assets.partitions import build_backfill_jobs
+from assets.resources import MedusaDatabase, StrapiResource
+from pipelines.mapping import load_mappings
+from pipelines.settings import REPO_MAPPINGS_DIR
+from pipelines.sync.run import sync_all
+
+from .helpers import assert_in_sync, strapi_entries
+
+GENERATOR = Path(__file__).resolve().parents[2] / "scripts" / "generate_catalog.py"
+CAP = 1
+
+
+def step_intervals(instance: DagsterInstance) -> list[tuple[float, float]]:
+    """(start, end) of every step of every run in the instance."""
+    intervals = []
+    for run in instance.get_runs():
+        starts = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.STEP_START).records
+        ends = instance.get_records_for_run(run.run_id, of_type={DagsterEventType.STEP_SUCCESS, DagsterEventType.STEP_FAILURE}).records
+        assert len(starts) == len(ends) == 1
+        intervals.append((starts[0].event_log_entry.timestamp, ends[0].event_log_entry.timestamp))
+    return intervals
+
+
+def most_at_once(intervals: list[tuple[float, float]]) -> int:
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals], key=lambda e: (e[0], e[1]))
+    running = peak = 0
+    for _, change in events:
+        running += change
+        peak = max(peak, running)
+    return peak
+
+
+def run_partition(home: str, month: str, medusa_url: str, strapi_url: str, token: str) -> bool:
+    """One partition of backfill_product, in a process of its own, on the shared instance in `home`."""
+    (job,) = [j for j in build_backfill_jobs(load_mappings(REPO_MAPPINGS_DIR)) if j.name == "backfill_product"]
+    resources = {"medusa": MedusaDatabase(url=medusa_url), "strapi": StrapiResource(url=strapi_url, api_token=token)}
+    with DagsterInstance.from_config(home) as instance:
+        return job.execute_in_process(partition_key=month, instance=instance, resources=resources).success
+
+
+def test_parallel_backfill_partitions_stay_under_the_pool_cap(mappings, medusa_url, stack, clean_strapi, source, medusa_sql):
+    generated = subprocess.run([sys.executable, str(GENERATOR), "--database-url", medusa_url, "--products", "60", "--seed", "5"],
+                               capture_output=True, text=True, timeout=300)
+    assert generated.returncode == 0, generated.stderr
+    sync_all(mappings, source, clean_strapi, only=mappings.dependencies("product"))
+    months = [r[0] for r in medusa_sql(
+        "select to_char(date_trunc('month', created_at at time zone 'UTC'), 'YYYY-MM-DD') m from product"
+        " group by 1 order by count(*) desc, 1 limit 4")]
+    with tempfile.TemporaryDirectory() as home:
+        Path(home, "dagster.yaml").write_text(f"concurrency:\n  pools:\n    default_limit: {CAP}\n    granularity: op\n")
+        with DagsterInstance.from_config(home) as instance:  # its storage created once, before the runs race for it
+            instance.get_runs()
+        with multiprocessing.get_context("spawn").Pool(len(months)) as pool:
+            outcomes = pool.starmap(run_partition, [(home, m, medusa_url, stack["STRAPI_URL"], stack["STRAPI_API_TOKEN"]) for m in months])
+        assert outcomes == [True] * len(months)
+        with DagsterInstance.from_config(home) as instance:
+            assert instance.event_log_storage.get_concurrency_info(STRAPI_POOL).slot_count == CAP
+            assert most_at_once(step_intervals(instance)) <= CAP
+    expected = {r[0] for r in medusa_sql(
+        "select id from product where deleted_at is null and to_char(date_trunc('month', created_at at time zone 'UTC'), 'YYYY-MM-DD') = any(:m)",
+        m=months)}
+    synced = [e["medusa_id"] for e in strapi_entries(clean_strapi, mappings.get("product"))]
+    assert len(synced) == len(set(synced)) and set(synced) == expected

@@ -1,0 +1,146 @@
+"""The Python side of bulk writes, without services: batching, outcomes, fallback, settings, read-ahead."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from pipelines.settings import WRITE_MODES, SettingsError, WritePaths
+from pipelines.strapi.bulk import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, EntryOutcome, WriteMode, batches
+from pipelines.strapi.client import StrapiError, StrapiUnavailable
+from pipelines.sync.read_ahead import read_ahead
+from pipelines.sync.result import SyncResult
+from pipelines.sync.write import BatchWriter, Write, Writer
+
+
+def test_write_modes_are_the_enum():
+    assert WRITE_MODES == tuple(m.value for m in WriteMode) == ("auto", "rest", "bulk")
+
+
+def test_write_paths_default_bulk_for_full_runs_and_rest_for_changes():
+    assert WritePaths.from_env({}) == WritePaths("auto", "rest")
+    assert WritePaths.from_env({"WRITE_PATH_FULL": " BULK ", "WRITE_PATH_CHANGES": "auto"}) == WritePaths("bulk", "auto")
+    with pytest.raises(SettingsError, match="WRITE_PATH_FULL must be one of auto, rest, bulk"):
+        WritePaths.from_env({"WRITE_PATH_FULL": "fast"})
+
+
+def test_batches_respect_count_and_bytes():
+    small = list(range(MAX_BATCH_ENTRIES * 2 + 1))
+    assert [len(b) for b in batches(small)] == [MAX_BATCH_ENTRIES, MAX_BATCH_ENTRIES, 1]
+    big = ["x" * (MAX_BATCH_BYTES // 3)] * 7
+    sizes = [len(b) for b in batches(big)]
+    assert sum(sizes) == 7 and max(sizes) <= 3
+    assert [len(b) for b in batches(["x" * (MAX_BATCH_BYTES * 2)])] == [1]  # too big alone: sent alone
+
+
+class FakeBulk:
+    key = "medusa_id"
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.calls = []
+
+    def write(self, plural, entries, deletes):
+        self.calls.append((plural, entries, deletes))
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer(entries, deletes)
+
+
+class FakeRest(Writer):
+    def __init__(self):
+        super().__init__(client=None, plural="products", result=SyncResult("product"))
+        self.sent = []
+
+    def send(self, write):
+        self.sent.append(write)
+        return "created"
+
+
+class Log:
+    def __init__(self):
+        self.lines = []
+
+    def warning(self, text):
+        self.lines.append(text)
+
+
+WRITES = [
+    Write("p1", "create", {"title": "a"}),
+    Write("p2", "update", {"title": "b"}, "doc2"),
+    Write("p3", "update", {"title": "c"}, "doc3", recount=False),
+    Write("p4", "delete", {}, "doc4"),
+]
+
+
+def test_outcomes_per_entry_with_errors_and_races():
+    def answer(entries, deletes):
+        return ([EntryOutcome("p1", "updated", "doc1"),  # lost a race to another writer: an update
+                 EntryOutcome("p2", "error", error_status=400, error="title: must be a string"),
+                 EntryOutcome("p3", "updated", "doc3")],
+                [EntryOutcome("doc4", "missing", "doc4")])
+
+    bulk = FakeBulk(answer)
+    outcomes = BatchWriter(bulk, FakeRest(), Log()).send_all(WRITES)
+    assert outcomes[0] == "updated" and outcomes[2] is None and outcomes[3] == "deleted"
+    assert outcomes[1].permanent and outcomes[1].message == "400: title: must be a string"
+    (_, entries, deletes), = bulk.calls
+    assert entries[0] == {"title": "a", "medusa_id": "p1"} and entries[1]["medusa_id"] == "p2" and deletes == ["doc4"]
+
+
+def test_a_batch_rolled_back_is_written_entry_by_entry_over_rest():
+    rest, log = FakeRest(), Log()
+    outcomes = BatchWriter(FakeBulk(StrapiError("POST", "/api/bulk-upsert/products", 409, "batch rolled back")), rest, log).send_all(WRITES)
+    assert rest.sent == WRITES and outcomes == ["created"] * 4
+    assert "writing it entry by entry over REST" in log.lines[0]
+
+
+def test_an_unreachable_strapi_stops_the_queued_batches():
+    rest = FakeRest()
+    with pytest.raises(StrapiUnavailable):
+        BatchWriter(FakeBulk(StrapiUnavailable("down")), rest, Log()).send_all(WRITES)
+    assert rest.stopped.is_set() and rest.sent == []
+
+
+def test_read_ahead_keeps_order_and_raises_where_the_producer_failed():
+    assert list(read_ahead(iter(range(10)))) == list(range(10))
+
+    def failing():
+        yield 1
+        raise RuntimeError("database went away")
+
+    seen = []
+    with pytest.raises(RuntimeError, match="database went away"):
+        for item in read_ahead(failing()):
+            seen.append(item)
+    assert seen == [1]
+
+
+def test_read_ahead_closes_the_source_when_the_consumer_stops():
+    closed = threading.Event()
+
+    def endless():
+        try:
+            n = 0
+            while True:
+                yield n
+                n += 1
+        finally:
+            closed.set()
+
+    for item in read_ahead(endless()):
+        if item == 3:
+            break
+    assert closed.wait(2)
+
+
+def test_keyset_membership_and_size():
+    from pipelines.sync.keyset import KeySet
+
+    keys = KeySet()
+    assert "a" not in keys and len(keys) == 0
+    keys.update(f"prod_{i}" for i in range(10000))
+    keys.update(["prod_5", "x"])
+    assert "prod_0" in keys and "prod_9999" in keys and "x" in keys and "prod_10000" not in keys
+    assert len(keys) == 10001
