@@ -8,7 +8,7 @@ Copies the Medusa database twice and adds generated products (scripts/generate_c
 `--products` to the big copy, `--rest-products` to the small one. Then, against the same Strapi:
 
   (a) raw REST create ceiling: prebuilt product payloads POSTed by 4 threads (`--raw` entries)
-  (b) a serial upsert, one entity at a time (GET by medusa_id, then POST): the seed plugin's path (`--serial`)
+  (b) the seed plugin's path: one request per entity (POST), one at a time (`--serial`)
   (c) the project's full sync over all 19 types over REST (the small copy)
   (d) the same through the bulk-upsert plugin (the big copy; Strapi emptied of (c)'s entries first)
   (e) an unchanged re-sync of (d): incremental (what sensors and `sync --changes` run), and a full compare
@@ -97,14 +97,11 @@ def raw_ceiling(client: StrapiClient, payloads: list[dict], threads: int) -> flo
 
 
 def serial_upsert(client: StrapiClient, payloads: list[dict]) -> float:
-    """(b) entities/s of one entity at a time: find it by medusa_id, then create it (or update it)."""
+    """(b) entities/s of the seed plugin's path: one request per entity, one at a time (its subscriber POSTed
+    each product to /api/products as Medusa's event arrived)."""
     started = time.monotonic()
     for data in payloads:
-        found = client.find_by_medusa_ids("products", [data["medusa_id"]])
-        if found:
-            client.update("products", found[data["medusa_id"]]["documentId"], data)
-        else:
-            client.create("products", data)
+        client.create("products", data)
     return len(payloads) / (time.monotonic() - started)
 
 
@@ -122,9 +119,10 @@ def full_sync(mappings, source, client, requests: Requests, paths: WritePaths, *
 
 def empty_synced_types(mappings, client: StrapiClient) -> None:
     """Delete every entry of the mapped types (and the sync's state), dependents first, in bulk."""
-    bulk = BulkClient(client)
-    for plural in ["sync-states", "quarantined-rows", *(s.plural for s in reversed(mappings.specs))]:
-        docs = [e["documentId"] for e in client.iter_entries(plural, fields=["documentId"])]
+    types = [("sync-states", "key"), ("quarantined-rows", "key"), *((s.plural, "medusa_id") for s in reversed(mappings.specs))]
+    for plural, key in types:
+        bulk = BulkClient(client, key=key)
+        docs = [e["documentId"] for e in bulk.keys(plural)]
         for start in range(0, len(docs), 2000):
             bulk.write(plural, [], docs[start:start + 2000])
 
@@ -177,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"(a) raw REST creates, {args.threads} threads, {args.raw} prebuilt payloads: {raw:.0f} entities/s", flush=True)
         serial = serial_upsert(client, product_payloads(big, mappings, "bench_serial", args.serial))
         delete_by_prefix(client, "products", "bench_serial")
-        print(f"(b) serial upsert (find + create), {args.serial} entities: {serial:.0f} entities/s", flush=True)
+        print(f"(b) one request per entity, serial, {args.serial} entities: {serial:.0f} entities/s", flush=True)
 
         empty_synced_types(mappings, client)
         rest = full_sync(mappings, small, client, requests, REST)

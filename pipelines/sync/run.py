@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
 from typing import Any, Callable, Iterable, Iterator
 
@@ -38,6 +39,7 @@ from .write import BatchWriter, Write, Writer
 Progress = Callable[[int, "int | None"], None]  # (rows read so far, rows in the window when known)
 
 DEFAULT_CONCURRENCY = 4  # Strapi's write rate stops growing past 4 clients on a 2-core machine
+BATCHES_IN_FLIGHT = 2  # chunks whose batch writes go on while the next is read and planned
 TARGET_CACHE_SIZE = 50_000  # relation targets' documentIds kept per target type between chunks
 DEFAULT_WRITE_PATHS = WritePaths()  # full runs through the bulk plugin where installed, incremental runs over REST
 
@@ -82,6 +84,7 @@ class ContentTypeSync:
         self.writer = Writer(client, spec.plural, self.result, dry_run=dry_run)
         self.write_paths = write_paths or DEFAULT_WRITE_PATHS
         self.batch_writer: BatchWriter | None = None  # set when this run writes through the bulk plugin
+        self._in_flight: deque[Future] = deque()  # earlier chunks' batch writes, still being sent
         self._target_ids: dict[str, dict[str, str]] = {}  # target type -> medusa_id -> documentId
         self._context: PlanContext | None = None  # built on first use (needs the reflected table)
         self._deferred: list[tuple[Record, list[str]]] = []  # self-relations left for the second pass
@@ -179,11 +182,14 @@ class ContentTypeSync:
                         self.progress(self.result.read, total)
                     else:
                         self.log.info(f"so far: {self.result.summary()}")
+                self._drain()
                 if self._deferred:
                     self._link_deferred(pool)
+                    self._drain()
             if delete_missing:
                 with nullcontext() if self.dry_run else lock.exclusive():
                     self._delete_missing(pool)
+                    self._drain()
         if not self.dry_run:
             self._settle_quarantine(full=window.is_full)
             if mark is not None and self.result.ok:
@@ -238,10 +244,19 @@ class ContentTypeSync:
         self._write(writes, pool)
 
     def _write(self, writes: list[Write], pool: ThreadPoolExecutor) -> None:
+        """Send a chunk's writes: over REST, 4 at a time; through the plugin, in the background while the
+        next chunk is read and planned (up to BATCHES_IN_FLIGHT chunks; `_drain` waits for them and counts them)."""
         if self.batch_writer is not None:
-            self._count(self.batch_writer.send_all(writes))
+            while len(self._in_flight) >= BATCHES_IN_FLIGHT:
+                self._count(self._in_flight.popleft().result())
+            self._in_flight.append(pool.submit(self.batch_writer.send_all, writes))
         else:
             self._count(pool.map(self.writer.send, writes))
+
+    def _drain(self) -> None:
+        """Wait for the batch writes in flight (raising what stopped them) and count their outcomes."""
+        while self._in_flight:
+            self._count(self._in_flight.popleft().result())
 
     def _delete_missing(self, pool: ThreadPoolExecutor) -> None:
         """Delete entries whose medusa_id is no live Medusa row (hard deletes, or soft deletes missed).

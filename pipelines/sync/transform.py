@@ -125,7 +125,12 @@ def _value(f: Field, row: dict[str, Any]) -> Any:
             value = converter.apply(value, row[f.currency_column] if f.currency_column else None)
         else:
             value = converter.apply(value)
+    if type(value) in PLAIN:  # most values: nothing to convert
+        return value
     return jsonable(value)
+
+
+PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def transform(rows: list[dict[str, Any]], spec: MappingSpec) -> list[Record]:
@@ -135,10 +140,9 @@ def transform(rows: list[dict[str, Any]], spec: MappingSpec) -> list[Record]:
     """
     if not rows:
         return []
-    frame = to_frame(rows, spec)
     if spec.json_entries:
-        frame = explode_json_entries(frame, spec)
-    return [_record(row, spec) for row in frame.to_dict("records")]
+        rows = explode_json_entries(to_frame(rows, spec), spec).to_dict("records")
+    return [_record(row, spec) for row in rows]
 
 
 def _link(rel: Relation, value: Any) -> Link:

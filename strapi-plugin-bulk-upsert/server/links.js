@@ -15,15 +15,16 @@ function chunks(list, size = CHUNK) {
 /**
  * Replace the links of `attr` for the entries in `wanted` (Map entry id -> target ids, in order).
  * `attr` is the attribute's database metadata (with its joinTable; owner and inverse sides both have one).
+ * `fresh`: ids of entries created in this transaction, which have no links to read or remove yet.
  */
-async function setLinks(trx, attr, wanted) {
+async function setLinks(trx, attr, wanted, fresh = new Set()) {
   const jt = attr.joinTable;
   const col = jt.joinColumn.name;
   const inv = jt.inverseJoinColumn.name;
   const ord = jt.orderColumnName;
   const invOrd = jt.inverseOrderColumnName;
-  const entryIds = [...wanted.keys()];
-  if (!entryIds.length) return;
+  if (!wanted.size) return;
+  const entryIds = [...wanted.keys()].filter((id) => !fresh.has(id));
 
   const kept = new Map();
   if (invOrd) {

@@ -96,6 +96,7 @@ async function writeBatch(strapi, trx, ct, key, entries, checked, deletes) {
     await strapi.db.query(ct.uid).updateMany({ where: { id: row.id }, data: { ...values, updatedAt: now } });
   }
 
+  const freshIds = new Set([...created.values()].map((row) => row.id));
   for (const name of relationNames) {
     const wanted = new Map();
     for (const i of writable) {
@@ -106,7 +107,7 @@ async function writeBatch(strapi, trx, ct, key, entries, checked, deletes) {
       const docs = value === null ? [] : Array.isArray(value) ? value : [value];
       wanted.set(row.id, docs.map((d) => targetIds.get(ct.attributes[name].target).get(d)));
     }
-    if (wanted.size) await setLinks(trx, meta.attributes[name], wanted);
+    if (wanted.size) await setLinks(trx, meta.attributes[name], wanted, freshIds);
   }
 
   for (const i of writable) {
