@@ -136,18 +136,25 @@ class StrapiClient:
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self._retries = (retries, backoff_factor, max_retry_after, pool_size)
-        self._first_contact = HTTPAdapter(max_retries=build_retry(min(retries, FIRST_CONTACT_RETRIES), backoff_factor))
+        # Routes with a budget of their own, on the same session (requests picks the longest mounted prefix):
+        # GET /_health, a run's first request, reports a Strapi that is down within seconds.
+        self.session.mount(f"{self.base_url}/_health",
+                           HTTPAdapter(max_retries=build_retry(min(retries, FIRST_CONTACT_RETRIES), backoff_factor)))
         self.session.headers.update({"Accept": "application/json", "User-Agent": "medusa-strapi-sync"})
         if api_token:
             # Cleaned here, on every path in: requests would quote a token with a line break in its error.
             self.session.headers["Authorization"] = f"Bearer {clean_secret('STRAPI_API_TOKEN', api_token)}"
 
     def idempotent_route(self, path_prefix: str) -> None:
-        """Retry POSTs under `path_prefix` on a bare 500 too (their repeats are harmless: upserts by key, reads)."""
+        """Retry POSTs under `path_prefix` on a bare 500 too (their repeats are harmless: upserts by key, reads).
+        Mounted once per prefix: later calls reuse its connection pool."""
+        prefix = f"{self.base_url}{path_prefix}"
+        if prefix in self.session.adapters:
+            return
         retries, backoff_factor, max_retry_after, pool_size = self._retries
         adapter = HTTPAdapter(max_retries=build_retry(retries, backoff_factor, max_retry_after, idempotent_posts=True),
                               pool_connections=1, pool_maxsize=pool_size)
-        self.session.mount(f"{self.base_url}{path_prefix}", adapter)
+        self.session.mount(prefix, adapter)
 
     def __repr__(self) -> str:  # never shows the token
         return f"StrapiClient({self.base_url!r})"
@@ -187,29 +194,10 @@ class StrapiClient:
             return None
         return response.json()
 
-    def health(self) -> None:
-        """Raise StrapiUnavailable / StrapiError unless GET /_health answers 2xx."""
-        self.request("GET", "/_health")
-
     def first_contact(self) -> None:
-        """GET /_health with a small retry budget: a Strapi that is down or hangs is reported within seconds
-        (down) or 30 s (hanging), before a run starts spending the larger budget of its writes."""
-        session = requests.Session()
-        session.mount("http://", self._first_contact)
-        session.mount("https://", self._first_contact)
-        try:
-            response = session.get(f"{self.base_url}/_health", timeout=self.timeout, verify=self.verify)
-        except requests.exceptions.SSLError as exc:
-            raise StrapiUnavailable(
-                f"GET /_health: Strapi at {self.base_url} is not trusted over TLS ({_root_cause(exc)}); "
-                "for a private CA, set STRAPI_CA_BUNDLE to its certificate bundle"
-            ) from None
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            raise StrapiUnavailable(f"GET /_health: Strapi at {self.base_url} is unreachable: {_root_cause(exc)}") from None
-        finally:
-            session.close()
-        if response.status_code >= 400:
-            raise StrapiError("GET", "/_health", response.status_code, _error_message(response))
+        """GET /_health with a small retry budget (see __init__): a Strapi that is down or hangs is reported
+        within seconds (down) or 30 s (hanging), before a run starts spending the larger budget of its writes."""
+        self.request("GET", "/_health")
 
     def check_access(self, plural: str) -> None:
         """Raise StrapiAuthError when the token cannot read `/api/<plural>` (fail fast, before any write)."""

@@ -67,7 +67,7 @@ def test_refused_connection_is_a_clear_unavailable_error_without_the_token():
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed when the block ends: nothing listens there
     with pytest.raises(StrapiUnavailable) as caught:
-        client(f"http://127.0.0.1:{port}", retries=2).health()
+        client(f"http://127.0.0.1:{port}", retries=2).first_contact()
     assert f"127.0.0.1:{port}" in str(caught.value)
     assert TOKEN not in str(caught.value)
 
@@ -130,3 +130,30 @@ def test_iter_entries_follows_page_count():
     with ScriptedServer(reply) as server:
         entries = list(client(server.url).iter_entries("products"))
     assert [e["medusa_id"] for e in entries] == ["m1", "m2", "m3"]
+
+
+def test_first_contact_has_a_small_budget_and_other_requests_keep_theirs():
+    down = (503, {}, {"error": {"message": "down"}})
+    with ScriptedServer([down] * 10) as server:
+        with pytest.raises(StrapiError):
+            client(server.url, retries=3).first_contact()
+        assert len(server.requests) == 3  # first try + FIRST_CONTACT_RETRIES
+    with ScriptedServer([down] * 10) as server:
+        with pytest.raises(StrapiError):
+            client(server.url, retries=3).request("GET", "/api/products")
+        assert len(server.requests) == 4
+
+
+def test_idempotent_routes_retry_a_bare_500_on_post_and_are_mounted_once():
+    bare = (500, {}, {"error": {"message": "boom"}})
+    with ScriptedServer([bare, OK, bare]) as server:
+        strapi = client(server.url)
+        strapi.idempotent_route("/api/bulk-upsert/")
+        adapter = strapi.session.get_adapter(f"{server.url}/api/bulk-upsert/products")
+        strapi.idempotent_route("/api/bulk-upsert/")
+        assert strapi.session.get_adapter(f"{server.url}/api/bulk-upsert/products") is adapter
+        strapi.request("POST", "/api/bulk-upsert/products", json={"entries": []})
+        assert len(server.requests) == 2  # the 500 was retried
+        with pytest.raises(StrapiError):
+            strapi.request("POST", "/api/products", json={"data": {}})  # a REST create's 500 is not
+        assert len(server.requests) == 3
