@@ -1,23 +1,43 @@
-"""Asset checks per content type: Strapi holds exactly Medusa's live rows, nothing is quarantined, and the
-mapping matches Medusa and Strapi."""
+"""Asset checks per content type: Strapi holds exactly Medusa's live rows, nothing is quarantined, the
+mapping matches Medusa and Strapi, both sides are healthy (`medusa-strapi health`), and the type was synced
+recently (freshness, evaluated by its own sensor)."""
+
+import warnings
+from datetime import timedelta
 
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetChecksDefinition,
+    DefaultSensorStatus,
     Definitions,
     MetadataValue,
+    SensorDefinition,
     asset_check,
+    build_last_update_freshness_checks,
+    build_sensor_for_freshness_checks,
     multi_asset_check,
 )
 
+from dagster._utils.warnings import SupersessionWarning
+
+from pipelines import health
 from pipelines.mapping import MappingSet, MappingSpec
 from pipelines.sync.compare import compare_keys
 from pipelines.sync.state import Quarantine, QuarantinedRow
 from pipelines.validate import problems_by_type
 
-from .naming import CHECK_COUNT, CHECK_KEYS, CHECK_MAPPING, CHECK_QUARANTINE, key_checks_name, strapi_key
+from .naming import (
+    CHECK_COUNT,
+    CHECK_HEALTH,
+    CHECK_KEYS,
+    CHECK_MAPPING,
+    CHECK_QUARANTINE,
+    FRESHNESS_SENSOR,
+    key_checks_name,
+    strapi_key,
+)
 from .resources import MedusaDatabase, StrapiResource
 
 MAX_LISTED = 20
@@ -90,9 +110,47 @@ def build_mapping_check(spec: MappingSpec, mappings: MappingSet) -> AssetChecksD
     return _check
 
 
-def check_definitions(mappings: MappingSet) -> Definitions:
-    """Key, quarantine and mapping checks for every mapped content type."""
+def build_health_check(spec: MappingSpec) -> AssetChecksDefinition:
+    """`medusa-strapi health` for one type: Strapi answers and the credentials may find, create, update and
+    delete its entries; Medusa answers and its tables are readable."""
+
+    @asset_check(asset=strapi_key(spec.content_type), name=CHECK_HEALTH, blocking=False,
+                 description="Strapi and Medusa answer; the credentials may find/create/update/delete this type; "
+                             "its Medusa tables are readable (medusa-strapi health)")
+    def _check(medusa: MedusaDatabase, strapi: StrapiResource) -> AssetCheckResult:
+        with medusa.source() as source, strapi.client() as client:
+            checks = [health.strapi_reachable(client)]
+            if checks[0].ok:
+                checks.append(health.strapi_permissions(client, spec))
+            checks.append(health.medusa_reachable(source))
+            if checks[-1].ok:
+                checks.append(health.medusa_readable(source, spec))
+        return AssetCheckResult(passed=all(c.ok for c in checks),
+                                metadata={"checks": MetadataValue.md("\n".join(f"- {c.line()}" for c in checks))})
+
+    return _check
+
+
+def freshness_definitions(mappings: MappingSet, max_age: timedelta) -> tuple[list[AssetChecksDefinition], SensorDefinition]:
+    """A freshness check per type (fails when its last successful sync is older than `max_age`) and the
+    sensor that evaluates them (running by default: it launches no runs, it only records check results)."""
+    # Dagster 1.13 marks these superseded by FreshnessPolicy, whose state needs the freshness daemon and is
+    # no asset check; these are checks, shown and alerted on like the others, and testable by running them.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=SupersessionWarning)
+        checks = build_last_update_freshness_checks(
+            assets=[strapi_key(spec.content_type) for spec in mappings], lower_bound_delta=max_age,
+        )
+        sensor = build_sensor_for_freshness_checks(freshness_checks=checks, name=FRESHNESS_SENSOR,
+                                                   default_status=DefaultSensorStatus.RUNNING)
+    return list(checks), sensor
+
+
+def check_definitions(mappings: MappingSet, max_age: timedelta) -> Definitions:
+    """Key, quarantine, mapping, health and freshness checks for every mapped content type."""
     checks = []
     for spec in mappings:
-        checks += [build_key_checks(spec), build_quarantine_check(spec), build_mapping_check(spec, mappings)]
-    return Definitions(asset_checks=checks)
+        checks += [build_key_checks(spec), build_quarantine_check(spec), build_mapping_check(spec, mappings),
+                   build_health_check(spec)]
+    freshness, sensor = freshness_definitions(mappings, max_age) if mappings.specs else ([], None)
+    return Definitions(asset_checks=checks + freshness, sensors=[sensor] if sensor else [])

@@ -17,6 +17,7 @@ from .resources import resources_from_env
 from .schedules import schedule_definitions
 from .sensors import sensor_definitions
 from .sync import sync_definitions
+from .write_back import write_back_definitions
 
 
 EXECUTORS = {"in_process": in_process_executor, "multiprocess": multiprocess_executor}
@@ -28,10 +29,11 @@ def build_definitions(settings: Orchestration) -> Definitions:
     loaded = load_mapping_set(settings.mappings_dir)
     return Definitions.merge(
         sync_definitions(loaded.mappings, settings),
-        check_definitions(loaded.mappings),
+        check_definitions(loaded.mappings, settings.freshness),
         backfill_definitions(loaded.mappings, settings),
         sensor_definitions(loaded.mappings, settings),
         schedule_definitions(settings),
+        write_back_definitions(loaded.mappings, settings),
         broken_mapping_definitions(loaded.broken),
         Definitions(resources=resources_from_env(settings), executor=EXECUTORS[settings.executor]),
     )

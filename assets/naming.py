@@ -15,12 +15,15 @@ CHECK_COUNT = "count_matches_medusa"
 CHECK_KEYS = "no_missing_or_orphaned_ids"
 CHECK_QUARANTINE = "no_quarantined_rows"
 CHECK_MAPPING = "mapping_is_valid"
+CHECK_HEALTH = "both_sides_healthy"
+FRESHNESS_SENSOR = "freshness_checks"  # evaluates the freshness checks (Dagster's own, one per type)
 
 # Every op that writes to Strapi takes a slot of this Dagster concurrency pool, so parallel runs (backfill
 # partitions, several types at once, other code locations on the same instance) share Strapi's capacity.
 # Its limit: dagster.yaml `concurrency.pools.default_limit`, or `dagster instance concurrency set strapi N`.
 STRAPI_POOL = "strapi"
 
+TAG_WRITE_BACK_UNTIL = "medusa-strapi/write-back-until"  # the latest Strapi updatedAt a write-back run was launched for
 TAG_CONTENT_TYPES = "medusa-strapi/content-types"  # shown in the runs list
 TAG_LAUNCH = "medusa-strapi/launch"  # the sensor's own id of a run it launched
 TAG_MODE = "medusa-strapi/mode"
@@ -49,3 +52,18 @@ def backfill_job(content_type: str) -> str:
 def key_checks_name(content_type: str) -> str:
     """The multi-check that compares a content type's keys on both sides."""
     return f"{content_type.replace('-', '_')}_key_checks"
+
+
+def write_back_job(content_type: str) -> str:
+    """The job that writes a content type's CMS-owned fields back to Medusa."""
+    return f"write_back_{content_type.replace('-', '_')}"
+
+
+def write_back_op(content_type: str) -> str:
+    """The op of a content type's write-back job (op names must differ from job names)."""
+    return f"write_back__{content_type.replace('-', '_')}"
+
+
+def write_back_sensor(content_type: str) -> str:
+    """The sensor that launches a content type's write-back when entries are edited in Strapi."""
+    return f"strapi_edits_{content_type.replace('-', '_')}"

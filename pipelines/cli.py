@@ -12,30 +12,37 @@ from importlib import metadata
 from pathlib import Path
 from typing import Iterator
 
+from . import health
 from .console import Display
 from .mapping import MappingErrors, MappingSet, UnknownContentType, load_mappings
+from .medusa.admin import MedusaAdmin, MedusaAdminError
 from .medusa.locks import LockTimeout
 from .medusa.source import DEFAULT_CHUNK_SIZE, FULL, MedusaSource, SourceError, Window
 from .secrets import RedactingFilter, SecretError, describe_error, redact
-from .settings import REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir
+from .settings import REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir, strapi_credentials
 from .strapi.bulk import BulkUnavailable
 from .strapi.client import StrapiClient, StrapiError, StrapiUnavailable
 from .strapi.content_types import SchemaError, generate_app, read_app_schemas
-from .sync.run import DEFAULT_CONCURRENCY, ContentTypeSync, sync_all
+from .sync.run import BULK_CHUNK_SIZE, DEFAULT_CONCURRENCY, ContentTypeSync, sync_all
 from .sync.state import Quarantine
-from .validate import check_database, check_strapi, field_types
+from .writeback.run import write_back
+from .validate import check_database, check_strapi, check_write_back, field_types
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 ENVIRONMENT = """environment:
   MEDUSA_DATABASE_URL  Medusa's Postgres (read-only access is enough)
   STRAPI_URL           Strapi's base URL, e.g. http://127.0.0.1:1337
-  STRAPI_API_TOKEN     a full-access Strapi API token
+  STRAPI_API_TOKEN     a full-access Strapi API token, or instead:
+  STRAPI_IDENTIFIER    a Users & Permissions service account (username or email) and its
+  STRAPI_PASSWORD      password: the sync logs in once and reuses the JWT (scripts/stack creates one)
   MAPPINGS_DIR         the mapping set (optional; default: the repo's mappings/, Medusa v1)
   STRAPI_CA_BUNDLE     CA certificates for a Strapi behind a private CA (optional; TLS is always verified)
   WRITE_PATH_FULL      how sync, reconcile and backfill write: auto (the bulk-upsert plugin where installed,
                        the default), rest or bulk
   WRITE_PATH_CHANGES   how `sync --changes` (and the sensors) write: rest (the default), auto or bulk
+  MEDUSA_ADMIN_URL     Medusa's server, its Admin API for `write-back` (with MEDUSA_ADMIN_EMAIL and
+                       MEDUSA_ADMIN_PASSWORD, an admin user); only needed where a mapping declares write_back
   local stack:         eval "$(scripts/stack env)" sets all four"""
 
 CONNECTIONS = "MEDUSA_DATABASE_URL, STRAPI_URL, STRAPI_API_TOKEN"
@@ -57,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
 
     def rows(found: argparse.ArgumentParser, *, writes: bool = True, required: bool = False) -> None:
         found.add_argument("--only", action="append", metavar="TYPE", required=required, help="only this content type (repeatable)")
-        found.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help="rows read per chunk (default %(default)s)")
+        found.add_argument("--chunk-size", type=int, default=None,
+                           help=f"rows read per chunk (default {BULK_CHUNK_SIZE} through the bulk plugin, {DEFAULT_CHUNK_SIZE} over REST)")
         if writes:
             found.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
                                help="concurrent Strapi writes over REST (default %(default)s)")
@@ -87,7 +95,8 @@ def _parser() -> argparse.ArgumentParser:
                            help="let it delete more than half of a type's synced entries, or all of them when its Medusa "
                                 "table has no live row (refused by default: a wrong database, or another Medusa)")
 
-    plan = command("plan", "say what a reconcile would create, update and delete (counts and first ids per type)", writes=False)
+    plan = command("plan", "say what a reconcile would create, update and delete, and what the write-back would send to "
+                   "Medusa (counts and first ids per type)", writes=False)
     rows(plan, writes=False)
 
     backfill = command("backfill", "sync the rows of content types whose partition column (the mapping's `partition`, else "
@@ -95,6 +104,16 @@ def _parser() -> argparse.ArgumentParser:
     rows(backfill, required=True)
     backfill.add_argument("--from", dest="start", type=_date, required=True, metavar="YYYY-MM-DD", help="first day (UTC), included")
     backfill.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD", help="last day (UTC), excluded")
+
+    write_back_cmd = command(
+        "write-back", "carry the fields the CMS owns (a mapping's `write_back`), edited in Strapi since the last write-back, "
+        "to Medusa through its Admin API", CONNECTIONS + ", MEDUSA_ADMIN_URL, MEDUSA_ADMIN_EMAIL, MEDUSA_ADMIN_PASSWORD")
+    write_back_cmd.add_argument("--only", action="append", metavar="TYPE", help="only this content type (repeatable)")
+    write_back_cmd.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
+
+    command("health", "check both sides, one line each: Strapi's /_health, the credentials, their find/create/"
+            "update/delete permissions per mapped type, the bulk plugin, Medusa's database and each mapped table; "
+            "exit 1 on any failure", writes=False)
 
     quarantine = command("quarantine", "list the rows that cannot load, with the reason; `retry` syncs them again "
                          "(those that load leave the quarantine)")
@@ -130,6 +149,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     try:
         errors, types = _database_errors(mappings, source)
         errors += _strapi_errors(mappings, args.strapi_app, types)
+        errors += check_write_back(mappings)
     finally:
         if source:
             source.dispose()
@@ -154,9 +174,14 @@ def _database_errors(mappings: MappingSet, source: MedusaSource | None) -> tuple
 
 
 def _strapi_errors(mappings: MappingSet, app_dir: Path, types: dict | None) -> list:
-    url, token = os.environ.get("STRAPI_URL", "").strip(), os.environ.get("STRAPI_API_TOKEN", "").strip()
-    if url and token:
-        client = StrapiClient(url, token, retries=1)
+    url = os.environ.get("STRAPI_URL", "").strip()
+    try:
+        credentials = strapi_credentials()
+    except SettingsError as exc:
+        print(f"strapi: the credentials are not usable ({exc}); checking the app folder {app_dir} instead")
+        credentials = None
+    if url and credentials:
+        client = StrapiClient(url, credentials, retries=1)
         try:
             errors = check_strapi(mappings, client.content_types(), f"Strapi at {url}", types=types)
             print(f"strapi: {'ok' if not errors else f'{len(errors)} error(s)'}, content types of {url} checked")
@@ -169,7 +194,7 @@ def _strapi_errors(mappings: MappingSet, app_dir: Path, types: dict | None) -> l
         errors = check_strapi(mappings, read_app_schemas(app_dir), f"the Strapi app in {app_dir}", types=types)
         print(f"strapi: {'ok' if not errors else f'{len(errors)} error(s)'}, content types of {app_dir} checked")
         return errors
-    print("strapi: SKIPPED the check of content types, plurals and attributes (no STRAPI_URL + STRAPI_API_TOKEN, no app folder)")
+    print("strapi: SKIPPED the check of content types, plurals and attributes (no STRAPI_URL + credentials, no app folder)")
     return []
 
 
@@ -209,7 +234,7 @@ def _connected(args: argparse.Namespace, concurrency: int = DEFAULT_CONCURRENCY,
     settings = settings or Settings.from_env()
     mappings = load_mappings(args.mappings or settings.mappings_dir)
     source = MedusaSource(settings.medusa_database_url)
-    client = StrapiClient(settings.strapi_url, settings.strapi_api_token, pool_size=max(concurrency, 1) * 2,
+    client = StrapiClient(settings.strapi_url, settings.strapi_credentials, pool_size=max(concurrency, 1) * 2,
                           ca_bundle=settings.strapi_ca_bundle)
     try:
         yield mappings, source, client
@@ -247,14 +272,78 @@ def cmd_sync(args: argparse.Namespace, *, delete_missing: bool = False, dry_run:
     return EXIT_FAILED if failed else EXIT_OK
 
 
+def cmd_health(args: argparse.Namespace) -> int:
+    """Print one line per health check (ok / FAIL); exit 1 when any fails."""
+    settings = Settings.from_env()
+    mappings = load_mappings(args.mappings or settings.mappings_dir)
+    source = MedusaSource(settings.medusa_database_url)
+    client = StrapiClient(settings.strapi_url, settings.strapi_credentials, ca_bundle=settings.strapi_ca_bundle, retries=1)
+    admin = MedusaAdmin(settings.medusa_admin, retries=1) if settings.medusa_admin else None
+    failed = 0
+    try:
+        checks = [*health.strapi_checks(client, mappings), *health.medusa_checks(source, mappings),
+                  *health.medusa_admin_checks(admin, mappings)]
+        for check in checks:
+            print(check.line(), flush=True)
+            failed += not check.ok
+    finally:
+        client.close()
+        source.dispose()
+        if admin:
+            admin.close()
+    print(f"{'healthy' if not failed else f'{failed} check(s) failed'}")
+    return EXIT_FAILED if failed else EXIT_OK
+
+
 def cmd_reconcile(args: argparse.Namespace) -> int:
     """Make Strapi equal to Medusa: creates, updates and deletes."""
     return cmd_sync(args, delete_missing=True)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    """Print what a reconcile would do, without writing."""
-    return cmd_sync(args, delete_missing=True, dry_run=True)
+    """Print what a reconcile, and the write-back of CMS-owned fields, would do, without writing."""
+    outcome = cmd_sync(args, delete_missing=True, dry_run=True)
+    return max(outcome, _write_back(args, dry_run=True))
+
+
+def cmd_write_back(args: argparse.Namespace) -> int:
+    """Carry the CMS-owned fields edited in Strapi to Medusa's Admin API; one line per type."""
+    return _write_back(args, dry_run=args.dry_run)
+
+
+def _write_back(args: argparse.Namespace, *, dry_run: bool) -> int:
+    settings = Settings.from_env()
+    mappings = load_mappings(args.mappings or settings.mappings_dir)
+    specs = [mappings.get(name) for name in args.only] if args.only else list(mappings)
+    specs = [spec for spec in specs if spec.write_back]
+    if not specs:
+        if args.command == "write-back":
+            print("write-back: no mapping declares write_back; nothing to do")
+        return EXIT_OK
+    if settings.medusa_admin is None and not dry_run:
+        raise SettingsError("write-back needs Medusa's Admin API: set MEDUSA_ADMIN_URL, MEDUSA_ADMIN_EMAIL and "
+                            "MEDUSA_ADMIN_PASSWORD (for the local stack: eval \"$(scripts/stack env)\")")
+    failed = 0
+    with _connected(args, settings=settings) as (_, source, client):
+        admin = MedusaAdmin(settings.medusa_admin) if settings.medusa_admin and not dry_run else None
+        try:
+            if admin:
+                admin.check_login()  # wrong credentials are an error even on a run with nothing to write
+            for spec in specs:
+                result = write_back(spec, source, client, admin, dry_run=dry_run, recorded_by=f"medusa-strapi {args.command}")
+                if dry_run:
+                    first = ", ".join(w.medusa_id for w in result.planned[:5])
+                    print(f"write-back {spec.content_type}: {len(result.planned)} update(s) to Medusa"
+                          f"{f' ({first})' if first else ''} from {result.read} entries read")
+                else:
+                    print(f"write-back {result.summary()}")
+                for medusa_id, reason in result.failures:
+                    print(f"write-back {spec.content_type} {medusa_id}: {reason}", file=sys.stderr)
+                failed += len(result.failures)
+        finally:
+            if admin:
+                admin.close()
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
@@ -313,7 +402,8 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("urllib3").setLevel(logging.ERROR)  # its retry notices: the outcome is what counts
     commands = {
         "validate": cmd_validate, "sync": cmd_sync, "reconcile": cmd_reconcile, "plan": cmd_plan,
-        "strapi-schema": cmd_strapi_schema, "backfill": cmd_backfill, "quarantine": cmd_quarantine,
+        "strapi-schema": cmd_strapi_schema, "backfill": cmd_backfill, "quarantine": cmd_quarantine, "health": cmd_health,
+        "write-back": cmd_write_back,
     }
     try:
         return commands[args.command](args)
@@ -325,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, SecretError, UnknownContentType) as exc:
         print(f"error: {redact(str(exc.args[0] if exc.args else exc))}", file=sys.stderr)
         return EXIT_USAGE
-    except (SourceError, StrapiUnavailable, StrapiError, SchemaError, LockTimeout, BulkUnavailable) as exc:
+    except (SourceError, StrapiUnavailable, StrapiError, SchemaError, LockTimeout, BulkUnavailable, MedusaAdminError) as exc:
         print(f"error: {redact(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 - a library's message may quote a secret: never show it raw

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from .medusa.admin import AdminAccount
 from .secrets import SecretError, clean_secret
+from .strapi.auth import ServiceAccount
 from .strapi.bulk import WriteMode
 
 REPO_MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
@@ -16,6 +18,14 @@ REPO_STRAPI_APP = Path(__file__).resolve().parent.parent / "strapi"
 
 class SettingsError(Exception):
     """A required environment variable is missing or unusable."""
+
+
+class MissingSetting(SettingsError):
+    """A variable that goes with another one that is set is missing."""
+
+    def __init__(self, name: str, reason: str):
+        self.name, self.reason = name, reason
+        super().__init__(f"{name} is missing ({reason})")
 
 
 WRITE_MODES = tuple(mode.value for mode in WriteMode)
@@ -50,21 +60,35 @@ class Settings:
 
     medusa_database_url: str = field(repr=False)
     strapi_url: str
-    strapi_api_token: str = field(repr=False)
+    strapi_api_token: str = field(repr=False)  # empty when a service account logs in instead
     mappings_dir: Path = REPO_MAPPINGS_DIR
     strapi_ca_bundle: str | None = None  # CA bundle for a Strapi behind a private CA (TLS is always verified)
     write_paths: WritePaths = WritePaths()
+    strapi_account: ServiceAccount | None = None  # STRAPI_IDENTIFIER / STRAPI_PASSWORD, instead of the token
+    medusa_admin: AdminAccount | None = None  # MEDUSA_ADMIN_URL / _EMAIL / _PASSWORD: the write-back's Admin API
+
+    @property
+    def strapi_credentials(self) -> str | ServiceAccount:
+        """What the Strapi client authenticates with: the service account, else the API token."""
+        return self.strapi_account or self.strapi_api_token
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
-        """Read MEDUSA_DATABASE_URL, STRAPI_URL, STRAPI_API_TOKEN and MAPPINGS_DIR (optional).
+        """Read MEDUSA_DATABASE_URL, STRAPI_URL, the Strapi credentials and MAPPINGS_DIR (optional).
 
-        Surrounding whitespace (a pasted trailing newline) is stripped; a token with whitespace inside
-        is refused without showing it.
+        The credentials are STRAPI_API_TOKEN, or STRAPI_IDENTIFIER + STRAPI_PASSWORD (a Users & Permissions
+        service account), not both. Surrounding whitespace (a pasted trailing newline) is stripped; a secret
+        with whitespace inside is refused without showing it.
         """
         env = os.environ if environ is None else environ
-        required = ("MEDUSA_DATABASE_URL", "STRAPI_URL", "STRAPI_API_TOKEN")
-        missing = [name for name in required if not env.get(name, "").strip()]
+        missing = [name for name in ("MEDUSA_DATABASE_URL", "STRAPI_URL") if not env.get(name, "").strip()]
+        try:
+            credentials = strapi_credentials(env)
+        except MissingSetting as exc:
+            credentials = None
+            missing.append(f"{exc.name} ({exc.reason})")
+        if credentials is None and not any(name.startswith("STRAPI_") for name in missing):
+            missing.append("STRAPI_API_TOKEN (or STRAPI_IDENTIFIER + STRAPI_PASSWORD)")
         if missing:
             raise SettingsError(
                 f"missing environment variable(s): {', '.join(missing)} "
@@ -74,10 +98,12 @@ class Settings:
             return cls(
                 medusa_database_url=clean_secret("MEDUSA_DATABASE_URL", env["MEDUSA_DATABASE_URL"]),
                 strapi_url=env["STRAPI_URL"].strip(),
-                strapi_api_token=clean_secret("STRAPI_API_TOKEN", env["STRAPI_API_TOKEN"]),
+                strapi_api_token=credentials if isinstance(credentials, str) else "",
+                strapi_account=credentials if isinstance(credentials, ServiceAccount) else None,
                 mappings_dir=mappings_dir(env),
                 strapi_ca_bundle=env.get("STRAPI_CA_BUNDLE", "").strip() or None,
                 write_paths=WritePaths.from_env(env),
+                medusa_admin=medusa_admin_account(env),
             )
         except SecretError as exc:
             raise SettingsError(str(exc)) from None
@@ -95,11 +121,15 @@ class Orchestration:
     strapi_ca_bundle: str | None = None
     write_paths: WritePaths = WritePaths()
     executor: str = "in_process"  # or "multiprocess": a process per step (assets.definitions.EXECUTORS)
+    strapi_login: bool = False  # STRAPI_IDENTIFIER is set: the runs log in as a service account
+    freshness: timedelta = timedelta(hours=26)  # a type not synced for this long fails its freshness check
+    medusa_admin_configured: bool = False  # MEDUSA_ADMIN_URL is set: the write-back sensors can write to Medusa
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Orchestration":
         """Read MAPPINGS_DIR, SENSOR_INTERVAL_SECONDS, SYNC_OVERLAP_SECONDS, RECONCILE_CRON, STRAPI_CA_BUNDLE,
-        WRITE_PATH_FULL, WRITE_PATH_CHANGES and DAGSTER_EXECUTOR (all optional)."""
+        WRITE_PATH_FULL, WRITE_PATH_CHANGES, DAGSTER_EXECUTOR, FRESHNESS_SECONDS and whether STRAPI_IDENTIFIER is set
+        (all optional). The freshness default, 26 hours, is the nightly reconcile's day plus two hours of slack."""
         env = os.environ if environ is None else environ
         return cls(
             mappings_dir=mappings_dir(env),
@@ -109,7 +139,55 @@ class Orchestration:
             strapi_ca_bundle=env.get("STRAPI_CA_BUNDLE", "").strip() or None,
             write_paths=WritePaths.from_env(env),
             executor=_choice(env, "DAGSTER_EXECUTOR", cls.executor, ("in_process", "multiprocess")),
+            strapi_login=bool(env.get("STRAPI_IDENTIFIER", "").strip()),
+            freshness=timedelta(seconds=_seconds(env, "FRESHNESS_SECONDS", int(cls.freshness.total_seconds()), minimum=60)),
+            medusa_admin_configured=bool(env.get("MEDUSA_ADMIN_URL", "").strip()),
         )
+
+
+def strapi_credentials(environ: dict[str, str] | None = None) -> str | ServiceAccount | None:
+    """STRAPI_API_TOKEN, or the service account of STRAPI_IDENTIFIER + STRAPI_PASSWORD; None when neither is set.
+
+    SettingsError when both kinds are set or a secret has whitespace inside; MissingSetting when only half
+    of the account is.
+    """
+    env = os.environ if environ is None else environ
+    has = {name: bool(env.get(name, "").strip()) for name in ("STRAPI_API_TOKEN", "STRAPI_IDENTIFIER", "STRAPI_PASSWORD")}
+    account = has["STRAPI_IDENTIFIER"] or has["STRAPI_PASSWORD"]
+    if account and has["STRAPI_API_TOKEN"]:
+        raise SettingsError("set either STRAPI_API_TOKEN or STRAPI_IDENTIFIER + STRAPI_PASSWORD, not both")
+    try:
+        if account:
+            half = [name for name in ("STRAPI_IDENTIFIER", "STRAPI_PASSWORD") if not has[name]]
+            if half:
+                raise MissingSetting(half[0], "STRAPI_IDENTIFIER and STRAPI_PASSWORD go together")
+            return ServiceAccount(env["STRAPI_IDENTIFIER"].strip(), clean_secret("STRAPI_PASSWORD", env["STRAPI_PASSWORD"]))
+        return clean_secret("STRAPI_API_TOKEN", env["STRAPI_API_TOKEN"]) if has["STRAPI_API_TOKEN"] else None
+    except SecretError as exc:
+        raise SettingsError(str(exc)) from None
+
+
+ADMIN_VARIABLES = ("MEDUSA_ADMIN_URL", "MEDUSA_ADMIN_EMAIL", "MEDUSA_ADMIN_PASSWORD")
+
+
+def medusa_admin_account(environ: dict[str, str] | None = None) -> AdminAccount | None:
+    """Medusa's Admin API and an admin user, for the write-back; None when none of the three is set.
+
+    SettingsError when only some are set, or the password has whitespace inside.
+    """
+    env = os.environ if environ is None else environ
+    given = [name for name in ADMIN_VARIABLES if env.get(name, "").strip()]
+    if not given:
+        return None
+    if len(given) < len(ADMIN_VARIABLES):
+        missing = [name for name in ADMIN_VARIABLES if name not in given]
+        raise SettingsError(f"missing environment variable(s): {', '.join(missing)} (the write-back's Admin API needs all of "
+                            f"{', '.join(ADMIN_VARIABLES)})")
+    try:
+        return AdminAccount(env["MEDUSA_ADMIN_URL"].strip(), env["MEDUSA_ADMIN_EMAIL"].strip(),
+                            clean_secret("MEDUSA_ADMIN_PASSWORD", env["MEDUSA_ADMIN_PASSWORD"]))
+    except SecretError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _choice(env, name: str, default: str, allowed: tuple[str, ...]) -> str:

@@ -1,6 +1,7 @@
 """Cross-checks of loaded mappings against Medusa's database and Strapi's content types.
 
-File-level checks (schema, keys, cycles) happen when mappings load; these need the other systems.
+File-level checks (schema, keys, cycles) happen when mappings load; these need the other systems (and
+`check_write_back`, which needs none, runs beside them: see its docstring).
 Each returns MappingErrors located at the offending key. `medusa-strapi validate` runs them as far as
 the reachable systems allow; `preflight` runs them before every run's first write, and does not skip.
 """
@@ -13,6 +14,7 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from .medusa.admin_routes import ADMIN_ROUTES
 from .medusa.source import MedusaSource, SourceError
 from .mapping import MappingError, MappingErrors, MappingSet, MappingSpec
 from .strapi.client import StrapiClient
@@ -283,6 +285,29 @@ def check_system_types(content_types: StrapiTypes, where: str) -> list[MappingEr
     return errors
 
 
+def check_write_back(specs: Iterable[MappingSpec]) -> list[MappingError]:
+    """`write_back` names mapped scalar fields of a plain column, on a table Medusa's Admin API updates.
+
+    Checked beside the database and Strapi checks rather than when the file loads, so that a field renamed
+    or broken elsewhere in the file is reported for what it is, with the write-back it breaks.
+    """
+    errors = []
+    for spec in specs:
+        if spec.write_back and spec.table not in ADMIN_ROUTES:
+            errors.append(spec.error(f"Medusa's Admin API has no route this sync knows for table {spec.table!r} "
+                                     f"(write-back supports: {', '.join(sorted(ADMIN_ROUTES))})", "write_back"))
+        for index, name in enumerate(spec.write_back):
+            f = spec.fields.get(name)
+            if f is None:
+                where = "a relation" if any(r.attribute == name for r in spec.relations) else \
+                    "a CMS-only field" if name in spec.cms_only else "not a mapped field"
+                errors.append(spec.error(f"{name!r} is {where}: only mapped scalar fields can be written back", "write_back", index))
+            elif f.lookup or f.convert or f.json_key or f.is_pseudo or f.column is None:
+                errors.append(spec.error(f"{name!r} is computed (a lookup, conversion, JSON key or entry): only a field "
+                                         "copied from a plain column can be written back", "write_back", index))
+    return errors
+
+
 def with_targets(mappings: MappingSet, only: Iterable[str] | None) -> list[str] | None:
     """`only` plus every content type their relations point at (None: all)."""
     if only is None:
@@ -307,6 +332,7 @@ def preflight(mappings: MappingSet, source: MedusaSource, client: StrapiClient, 
             mappings, client.content_types(), f"Strapi at {client.base_url}",
             types=field_types(mappings, source, only=names), only=names,
         )
+    errors += check_write_back(_selected(mappings, names))
     if errors:
         raise MappingErrors(errors)
 
@@ -325,6 +351,7 @@ def problems_by_type(mappings: MappingSet, source: MedusaSource, client: StrapiC
     fine = [s.content_type for s in mappings if s.content_type not in bad_db]
     errors += check_strapi(mappings, client.content_types(), f"Strapi at {client.base_url}",
                            types=field_types(mappings, source, only=fine), only=fine)
+    errors += check_write_back(mappings)
     problems: dict[str, list[str]] = {}
     for error in errors:
         owner = by_file.get(error.file)

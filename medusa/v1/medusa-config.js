@@ -1,5 +1,6 @@
 /**
- * Medusa v1 config used only for `medusa migrations run` and `medusa seed`.
+ * Medusa v1 config for `medusa migrations run`, `medusa seed`, `medusa user` and `medusa start` (the server
+ * scripts/stack runs for the write-back's Admin API; JWT_SECRET / COOKIE_SECRET come from the stack).
  * No Redis: local event bus + in-memory cache (Medusa falls back to a fake Redis
  * for its session/job plumbing when `redis_url` is absent).
  */

@@ -235,6 +235,7 @@ def _build_spec(data: dict[str, Any], lines: dict[KeyPath, int], path: Path) -> 
         fields={name: _field(name, value) for name, value in (data.get("fields") or {}).items()},
         relations=tuple(_relation(name, r) for name, r in (data.get("relations") or {}).items()),
         cms_only=dict(data.get("cms_only") or {}),
+        write_back=tuple(data.get("write_back") or ()),
         drop=tuple(data.get("drop") or ()),
         description=data.get("description"),
         partition=Partitioning(**data["partition"]) if data.get("partition") else None,

@@ -163,6 +163,7 @@ class MappingSpec:
     fields: dict[str, Field] = field(default_factory=dict)
     relations: tuple[Relation, ...] = ()
     cms_only: dict[str, str] = field(default_factory=dict)
+    write_back: tuple[str, ...] = ()  # fields the CMS owns and writes back to Medusa (see writeback.plan)
     drop: tuple[str, ...] = ()
     description: str | None = None
     partition: Partitioning | None = None

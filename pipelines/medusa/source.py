@@ -73,6 +73,7 @@ class MedusaSource:
             json_deserializer=load_json,
             connect_args={"connect_timeout": connect_timeout, "application_name": "medusa-strapi-sync"},
         )
+        sa.event.listen(self.engine, "connect", _session_settings)
         url_ = self.engine.url
         self.identity = f"{url_.host or 'localhost'}:{url_.port or 5432}/{url_.database}"  # no credentials
         self._metadata = sa.MetaData()
@@ -124,8 +125,9 @@ class MedusaSource:
         try:
             with self.engine.connect() as conn:
                 result = conn.execution_options(stream_results=True, yield_per=chunk_size).execute(stmt)
+                columns = list(result.keys())
                 for partition in result.partitions():
-                    yield [dict(row._mapping) for row in partition]
+                    yield [dict(zip(columns, row)) for row in partition]
         except sa.exc.OperationalError as exc:
             raise SourceError(f"reading {spec.table} from Medusa's database failed: {_reason(exc)}") from None
 
@@ -133,6 +135,24 @@ class MedusaSource:
         """Number of live rows of `spec`."""
         with self.engine.connect() as conn:
             return int(conn.execute(self.query(spec).count()).scalar_one())
+
+
+SESSION_SETTINGS = (
+    # The mapped SELECTs are cheap per row but costed high (correlated subqueries over whole tables), so
+    # Postgres's JIT compiles them for longer than they run: 0.5 s of a 0.86 s product read (PG 15).
+    "SET jit = off",
+)
+
+
+def _session_settings(dbapi_connection: Any, _record: Any) -> None:
+    """Per-connection settings of the read sessions; a server that lacks one (Postgres < 11) is left as it is."""
+    for statement in SESSION_SETTINGS:
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute(statement)
+            dbapi_connection.commit()  # a SET inside a transaction that is rolled back would be undone
+        except Exception:  # noqa: BLE001 - a setting is an optimisation, never a reason to fail
+            dbapi_connection.rollback()
 
 
 @contextmanager

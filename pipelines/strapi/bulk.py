@@ -15,7 +15,7 @@ from typing import Any, Iterable, Iterator, Mapping
 from .client import StrapiClient, StrapiError
 
 PREFIX = "/api/bulk-upsert"
-MAX_BATCH_ENTRIES = 500
+MAX_BATCH_ENTRIES = 2000
 MAX_BATCH_BYTES = 800_000  # under koa-body's default 1 MB JSON limit of any Strapi app
 FIND_BATCH = 5000
 KEYS_PAGE = 20000

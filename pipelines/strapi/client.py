@@ -11,6 +11,7 @@ from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
 from ..secrets import clean_secret
+from .auth import LOGIN_PATH, NO_AUTH, JwtLogin, LoginRefused, ServiceAccount, service_account_login
 
 PAGE_SIZE = 100  # Strapi's maxLimit in config/api.js
 MAX_QUERY_CHARS = 6000  # keeps `$in` lookups well under Node's 16 KiB header limit
@@ -30,7 +31,8 @@ class StrapiError(Exception):
 
 
 class StrapiAuthError(StrapiError):
-    """The API token is missing (403) or wrong (401)."""
+    """The API token is missing (403) or wrong (401), the service account's login was refused, or the
+    token or user lacks a permission (403)."""
 
 
 class StrapiUnavailable(Exception):
@@ -108,12 +110,12 @@ def build_retry(retries: int = RETRIES, backoff_factor: float = 0.25, max_retry_
 
 
 class StrapiClient:
-    """Talks to one Strapi 5 over REST with an API token. Thread-safe for concurrent writes."""
+    """Talks to one Strapi 5 over REST with an API token or as a service account. Thread-safe for concurrent writes."""
 
     def __init__(
         self,
         base_url: str,
-        api_token: str,
+        api_token: str | ServiceAccount,
         *,
         timeout: tuple[float, float] = TIMEOUT,
         retries: int = RETRIES,
@@ -141,7 +143,12 @@ class StrapiClient:
         self.session.mount(f"{self.base_url}/_health",
                            HTTPAdapter(max_retries=build_retry(min(retries, FIRST_CONTACT_RETRIES), backoff_factor)))
         self.session.headers.update({"Accept": "application/json", "User-Agent": "medusa-strapi-sync"})
-        if api_token:
+        self.login: JwtLogin | None = None
+        self.identity = f"service account {api_token.identifier!r}" if isinstance(api_token, ServiceAccount) else "API token"
+        if isinstance(api_token, ServiceAccount):
+            self.login = service_account_login(self.session, self.base_url, api_token, timeout, self.verify)
+            self.session.auth = self.login
+        elif api_token:
             # Cleaned here, on every path in: requests would quote a token with a line break in its error.
             self.session.headers["Authorization"] = f"Bearer {clean_secret('STRAPI_API_TOKEN', api_token)}"
 
@@ -163,7 +170,7 @@ class StrapiClient:
         """Close pooled connections."""
         self.session.close()
 
-    def request(self, method: str, path: str, *, params: Any = None, json: Any = None) -> Any:
+    def request(self, method: str, path: str, *, params: Any = None, json: Any = None, authenticate: bool = True) -> Any:
         """Send one request (retried as configured); the parsed JSON body, or None for an empty one.
 
         A body goes as UTF-8 JSON (not \\u-escaped): non-Latin text stays 2-6 times smaller under Strapi's
@@ -176,7 +183,7 @@ class StrapiClient:
         try:
             response = self.session.request(
                 method, f"{self.base_url}{path}", params=params, data=body, headers=headers, timeout=self.timeout,
-                verify=self.verify,
+                verify=self.verify, auth=None if authenticate else NO_AUTH,
             )
         except requests.exceptions.SSLError as exc:
             raise StrapiUnavailable(
@@ -187,21 +194,39 @@ class StrapiClient:
             raise StrapiUnavailable(
                 f"{method} {path}: Strapi at {self.base_url} is unreachable: {_root_cause(exc)}"
             ) from None
+        except LoginRefused as exc:
+            raise StrapiAuthError("POST", LOGIN_PATH, 401, str(exc)) from None
+        if response.status_code == 403:
+            raise StrapiAuthError(method, path, 403, f"{_error_message(response)}: {self._lacks(method, path)}")
         if response.status_code >= 400:
-            error_type = StrapiAuthError if response.status_code in (401, 403) else StrapiError
+            error_type = StrapiAuthError if response.status_code == 401 else StrapiError
             raise error_type(method, path, response.status_code, _error_message(response))
         if not response.content:
             return None
         return response.json()
 
+    def _lacks(self, method: str, path: str) -> str:
+        """Which permission a 403 says is missing, in words: the credentials, the action, the content type."""
+        from .permissions import action_of  # permissions builds on this module
+
+        parts = path.split("?")[0].strip("/").split("/")
+        plural = parts[2] if parts[:2] == ["api", "bulk-upsert"] and len(parts) > 2 else parts[1] if len(parts) > 1 else path
+        return f"the {self.identity} lacks the permission {action_of(method, path)} on {plural}"
+
     def first_contact(self) -> None:
         """GET /_health with a small retry budget (see __init__): a Strapi that is down or hangs is reported
         within seconds (down) or 30 s (hanging), before a run starts spending the larger budget of its writes."""
-        self.request("GET", "/_health")
+        self.request("GET", "/_health", authenticate=False)  # no login yet: it would spend the large budget
 
-    def check_access(self, plural: str) -> None:
-        """Raise StrapiAuthError when the token cannot read `/api/<plural>` (fail fast, before any write)."""
-        self.request("GET", f"/api/{plural}", params={"pagination[pageSize]": 1, "fields[0]": "medusa_id"})
+    def check_access(self, plural: str, *, writes: bool = True) -> None:
+        """Raise StrapiAuthError naming what is missing when the credentials may not find (and, with `writes`,
+        create, update and delete) entries of `/api/<plural>`: fail fast, before any write."""
+        from .permissions import ACTIONS, missing_actions  # permissions builds on this module
+
+        missing = missing_actions(self, plural, ACTIONS if writes else ("find",))
+        if missing:
+            raise StrapiAuthError("GET", f"/api/{plural}", 403,
+                                  f"the {self.identity} lacks the permission(s) {', '.join(missing)} on {plural}")
 
     def content_types(self) -> dict[str, dict[str, Any]]:
         """Content-type UID -> {"pluralName", "attributes"}, as the running Strapi has them (content-type-builder API)."""

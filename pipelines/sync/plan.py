@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Iterable, Literal, Mapping
 
+from ..writeback.plan import is_empty
 from .transform import Link, Record
 
 Action = Literal["create", "update", "unchanged", "fail"]
@@ -26,6 +27,7 @@ class PlanContext:
     json_attributes: frozenset[str] = frozenset()
     target_ids: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # target type -> medusa_id -> documentId
     assume_targets: bool = False  # a dry run: targets missing now would be created earlier in the same plan
+    cms_owned: frozenset[str] = frozenset()  # the mapping's `write_back`: set on create and while empty, then Strapi's
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,9 @@ class EntryPlan:
 
 def plan_entry(record: Record, current: dict[str, Any] | None, ctx: PlanContext) -> EntryPlan:
     """Create (no current entry), update (only what differs), unchanged, or fail (a target not in Strapi).
+
+    Attributes the CMS owns (`ctx.cms_owned`) are written on create and while the entry's value is empty,
+    never over an editor's value.
 
     Links to the content type itself whose targets are not in Strapi yet are deferred: they may be
     created later in the same run.
@@ -63,7 +68,8 @@ def plan_entry(record: Record, current: dict[str, Any] | None, ctx: PlanContext)
         data = {"medusa_id": record.medusa_id, **entry_data(record.attributes, links, ctx)}
         return EntryPlan("create", data, deferred=tuple(deferred))
     attributes = {k: v for k, v in record.attributes.items()
-                  if not values_equal(v, current_value(k, current, ctx), json=k in ctx.json_attributes)}
+                  if not (k in ctx.cms_owned and not is_empty(current.get(k)))  # an editor's value stays
+                  and not values_equal(v, current_value(k, current, ctx), json=k in ctx.json_attributes)}
     links = {k: v for k, v in links.items() if links_differ(v, current.get(k))}
     if attributes or links:
         return EntryPlan("update", entry_data(attributes, links, ctx), current["documentId"], tuple(deferred))

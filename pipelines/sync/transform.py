@@ -31,6 +31,7 @@ class Record:
     deleted: bool = False  # the row is soft-deleted in Medusa: its entry is to be removed
 
 
+PLAIN = frozenset({str, int, bool, type(None)})  # JSON-safe as they are
 MAX_JSON_DEPTH = 100  # deeper values fail their row: Python's JSON encoder and Strapi's reader are recursive
 
 
@@ -60,33 +61,30 @@ def _scalar(value: Any) -> Any:
 
 
 def jsonable(value: Any, max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """A JSON-safe copy of a database value (see `_scalar`); dicts and lists are copied without recursion.
+    """A JSON-safe copy of a database value (see `_scalar`), dicts and lists copied.
 
     Raises ConversionError for a value nested deeper than `max_depth`, or one the driver could not read.
     """
     if not isinstance(value, (dict, list, tuple)):
         return _scalar(value)
-    root: list[Any] = [None]
-    stack: list[tuple[Any, Any, Any, int]] = [(value, root, 0, 1)]  # (source, parent container, slot, depth)
-    while stack:
-        item, parent, slot, depth = stack.pop()
-        if isinstance(item, dict):
-            copy: Any = {}
-            children = [(str(k), v) for k, v in item.items()]
-        elif isinstance(item, (list, tuple)):
-            copy = [None] * len(item)
-            children = list(enumerate(item))
-        else:
-            parent[slot] = _scalar(item)
-            continue
-        if depth > max_depth:
-            raise ConversionError(f"JSON value nests deeper than {max_depth} levels")
-        parent[slot] = copy
-        for key, child in children:
-            if isinstance(copy, dict):
-                copy[key] = None  # keeps the source's key order
-            stack.append((child, copy, key, depth + 1))
-    return root[0]
+    return _copy(value, 1, max_depth)
+
+
+def _copy(value: Any, depth: int, max_depth: int) -> Any:
+    # Recursion is bounded by max_depth (100), far below Python's limit.
+    if depth > max_depth:
+        raise ConversionError(f"JSON value nests deeper than {max_depth} levels")
+    if isinstance(value, dict):
+        return {k if type(k) is str else str(k): _child(v, depth, max_depth) for k, v in value.items()}
+    return [_child(v, depth, max_depth) for v in value]
+
+
+def _child(value: Any, depth: int, max_depth: int) -> Any:
+    if type(value) in PLAIN:
+        return value
+    if isinstance(value, (dict, list, tuple)):
+        return _copy(value, depth + 1, max_depth)
+    return _scalar(value)
 
 
 def to_frame(rows: list[dict[str, Any]], spec: MappingSpec) -> pd.DataFrame:
@@ -128,9 +126,6 @@ def _value(f: Field, row: dict[str, Any]) -> Any:
     if type(value) in PLAIN:  # most values: nothing to convert
         return value
     return jsonable(value)
-
-
-PLAIN = frozenset({str, int, bool, type(None)})
 
 
 def transform(rows: list[dict[str, Any]], spec: MappingSpec) -> list[Record]:

@@ -4,7 +4,7 @@
 // columns the way Strapi's own writes keep them: an entry's to-many list in the given order (1..n), and an
 // entry's place in each target's list kept when the link stays, appended (max + 1) when it is new.
 
-const CHUNK = 1000;
+const CHUNK = 5000; // keys per `IN (...)` lookup and link rows per insert (x 4 columns: far under 65,535 parameters)
 
 function chunks(list, size = CHUNK) {
   const out = [];
@@ -16,6 +16,7 @@ function chunks(list, size = CHUNK) {
  * Replace the links of `attr` for the entries in `wanted` (Map entry id -> target ids, in order).
  * `attr` is the attribute's database metadata (with its joinTable; owner and inverse sides both have one).
  * `fresh`: ids of entries created in this transaction, which have no links to read or remove yet.
+ * Returns the number of link rows written.
  */
 async function setLinks(trx, attr, wanted, fresh = new Set()) {
   const jt = attr.joinTable;
@@ -23,7 +24,7 @@ async function setLinks(trx, attr, wanted, fresh = new Set()) {
   const inv = jt.inverseJoinColumn.name;
   const ord = jt.orderColumnName;
   const invOrd = jt.inverseOrderColumnName;
-  if (!wanted.size) return;
+  if (!wanted.size) return 0;
   const entryIds = [...wanted.keys()].filter((id) => !fresh.has(id));
 
   const kept = new Map();
@@ -65,7 +66,25 @@ async function setLinks(trx, attr, wanted, fresh = new Set()) {
       rows.push(row);
     });
   }
-  for (const part of chunks(rows)) await trx(jt.name).insert(part);
+  await insertRows(trx, jt.name, rows, [[col, 'integer'], [inv, 'integer'], ...(ord ? [[ord, 'double precision']] : []),
+    ...(invOrd ? [[invOrd, 'double precision']] : [])]);
+  return rows.length;
+}
+
+/**
+ * Insert `rows` into a link table. On Postgres, one statement with one array per column (`unnest`): three or
+ * four parameters instead of one per value, which Postgres parses and binds, and knex numbers, far faster.
+ */
+async function insertRows(trx, table, rows, columns) {
+  if (!rows.length) return;
+  if (trx.client.config.client !== 'postgres' && trx.client.dialect !== 'postgresql') {
+    for (const part of chunks(rows, 1000)) await trx(table).insert(part);
+    return;
+  }
+  const names = columns.map(([name]) => name);
+  const arrays = names.map((name) => rows.map((row) => (row[name] === undefined ? null : row[name])));
+  const unnest = columns.map(([, type]) => `?::${type}[]`).join(', ');
+  await trx.raw(`insert into ?? (${names.map(() => '??').join(', ')}) select * from unnest(${unnest})`, [table, ...names, ...arrays]);
 }
 
 module.exports = { setLinks, chunks };

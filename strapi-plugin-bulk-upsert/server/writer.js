@@ -6,6 +6,8 @@
 
 const { BulkError, checkEntry, missingRequired } = require('./schema');
 const { setLinks, chunks } = require('./links');
+const { newDocumentId } = require('./document-ids');
+const { noteWrites } = require('./statistics');
 
 const MAX_ENTRIES = 5000;
 const RACE_ATTEMPTS = 3; // a concurrent writer created the same key: the next attempt finds it and updates
@@ -41,7 +43,10 @@ async function upsertBatch(strapi, ct, key, entries, deletes) {
 
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await strapi.db.transaction(({ trx }) => writeBatch(strapi, trx, ct, key, entries, checked, deletes));
+      const written = new Map();
+      const outcome = await strapi.db.transaction(({ trx }) => writeBatch(strapi, trx, ct, key, entries, checked, deletes, written));
+      noteWrites(strapi, written);
+      return outcome;
     } catch (error) {
       if (isUniqueViolation(error) && attempt < RACE_ATTEMPTS) continue;
       if (error instanceof BulkError) throw error;
@@ -50,7 +55,9 @@ async function upsertBatch(strapi, ct, key, entries, deletes) {
   }
 }
 
-async function writeBatch(strapi, trx, ct, key, entries, checked, deletes) {
+/** `written` collects the rows inserted or deleted per table (for statistics.js). */
+async function writeBatch(strapi, trx, ct, key, entries, checked, deletes, written) {
+  const count = (table, rows) => written.set(table, (written.get(table) || 0) + rows);
   const meta = strapi.db.metadata.get(ct.uid);
   const column = (name) => (meta.attributes[name] && meta.attributes[name].columnName) || name;
   const keyColumn = column(key);
@@ -78,14 +85,16 @@ async function writeBatch(strapi, trx, ct, key, entries, checked, deletes) {
 
   const scalars = (data) => Object.fromEntries(Object.entries(data).filter(([n]) => ct.attributes[n].type !== 'relation'));
   const creates = writable.filter((i) => !existing.has(checked[i].data[key]));
-  for (const part of chunks(creates, 500)) {
-    const data = part.map((i) => ({ ...scalars(checked[i].data), createdAt: now, updatedAt: now, publishedAt: now }));
-    await strapi.db.query(ct.uid).createMany({ data });
-  }
   const created = new Map();
-  for (const keys of chunks(creates.map((i) => checked[i].data[key]))) {
-    const rows = await trx(meta.tableName).select('id', 'document_id', keyColumn).whereIn(keyColumn, keys);
-    for (const row of rows) created.set(row[keyColumn], { id: row.id, documentId: row.document_id });
+  for (const part of chunks(creates, 500)) {
+    const data = part.map((i) => ({
+      ...scalars(checked[i].data), documentId: newDocumentId(), createdAt: now, updatedAt: now, publishedAt: now,
+    }));
+    // createMany returns the new ids in the order of `data` (INSERT ... VALUES ... RETURNING id, which
+    // Postgres, MySQL and SQLite return in VALUES order); no second read by key is needed.
+    const { ids } = await strapi.db.query(ct.uid).createMany({ data });
+    if (ids.length !== data.length) throw new Error(`createMany returned ${ids.length} ids for ${data.length} entries`);
+    data.forEach((entry, n) => created.set(entry[key], { id: ids[n], documentId: entry.documentId }));
   }
   for (const i of writable) {
     const data = checked[i].data;
@@ -107,7 +116,7 @@ async function writeBatch(strapi, trx, ct, key, entries, checked, deletes) {
       const docs = value === null ? [] : Array.isArray(value) ? value : [value];
       wanted.set(row.id, docs.map((d) => targetIds.get(ct.attributes[name].target).get(d)));
     }
-    if (wanted.size) await setLinks(trx, meta.attributes[name], wanted, freshIds);
+    if (wanted.size) count(meta.attributes[name].joinTable.name, await setLinks(trx, meta.attributes[name], wanted, freshIds));
   }
 
   for (const i of writable) {
@@ -125,6 +134,7 @@ async function writeBatch(strapi, trx, ct, key, entries, checked, deletes) {
   }
   // Link rows go with their entries (ON DELETE CASCADE on every link table).
   for (const ids of chunks([...found.values()])) await trx(meta.tableName).whereIn('id', ids).del();
+  count(meta.tableName, creates.length + found.size);
   for (const documentId of deletes) deleted.push({ documentId, status: found.has(documentId) ? 'deleted' : 'missing' });
   return { results, deleted };
 }

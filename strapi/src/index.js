@@ -8,8 +8,11 @@
  * the sync client can be configured with a known token (no admin UI needed).
  * It is idempotent: it creates the token when missing and otherwise repairs
  * the stored hash / encrypted value / type / expiry only when they differ.
- * The token value itself is never logged.
+ * The token value itself is never logged. It also manages the sync's Users & Permissions service account
+ * (./service-account.js).
  */
+
+const { ensureServiceAccount } = require('./service-account');
 
 const TOKEN_NAME = 'medusa-sync';
 const TOKEN_DESCRIPTION = 'Full-access token for the Medusa -> Strapi product sync (managed from STRAPI_API_TOKEN)';
@@ -114,5 +117,6 @@ module.exports = {
 
   async bootstrap({ strapi }) {
     await ensureSyncToken(strapi);
+    await ensureServiceAccount(strapi);
   },
 };

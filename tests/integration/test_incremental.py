@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,7 @@ def test_a_tick_with_nothing_new_costs_one_probe_per_type_and_launches_nothing(h
 
 
 def test_changes_to_several_types_share_one_run(harness, medusa_sql, source):
-    medusa_sql("update product set title = 'Changed', updated_at = now() where id = (select min(id) from product where deleted_at is null)")
+    medusa_sql("update product set description = 'Changed', updated_at = now() where id = (select min(id) from product where deleted_at is null)")
     medusa_sql("update product_tag set value = 'changed', updated_at = now() where id = (select min(id) from product_tag)")
     figures = harness.tick_and_run()
     assert set(figures) == {"product", "product-tag", "product-metafield"}  # metafields are read from product rows
@@ -70,7 +71,7 @@ def test_rows_with_the_same_timestamp_as_the_watermark_are_never_skipped(harness
     harness.quiet()
     assert recorded(source, harness_client(harness), "product").high.startswith("2030-01-01T00:00:00.123456")
     # a later transaction stamps the same microsecond: it must still be picked up
-    medusa_sql("update product set title = 'Same microsecond', updated_at = '2030-01-01 00:00:00.123456+00' where id = :id", id=ids[3])
+    medusa_sql("update product set description = 'Same microsecond', updated_at = '2030-01-01 00:00:00.123456+00' where id = :id", id=ids[3])
     assert harness.tick_and_run()["product"]["updated"] == 1
     assert_in_sync(source, harness_client(harness), harness.mappings, only=["product"])
 
@@ -86,16 +87,16 @@ def test_a_late_committing_row_inside_the_overlap_is_caught(harness, medusa_sql,
     high = recorded(source, harness_client(harness), "product").high
     # committed now, but stamped a minute before the high-water mark (its transaction started earlier)
     product_id = medusa_sql("select id from product where deleted_at is null order by id limit 1")[0][0]
-    medusa_sql("update product set title = 'Late commit', updated_at = cast(:high as timestamptz) - interval '1 minute' where id = :id",
+    medusa_sql("update product set description = 'Late commit', updated_at = cast(:high as timestamptz) - interval '1 minute' where id = :id",
                high=high, id=product_id)
     assert harness.tick_and_run()["product"]["updated"] == 1
     client = harness_client(harness)
-    assert client.find_by_medusa_ids("products", [product_id], fields=["title"])[product_id]["title"] == "Late commit"
+    assert client.find_by_medusa_ids("products", [product_id], fields=["description"])[product_id]["description"] == "Late commit"
 
 
 def test_a_failed_run_keeps_the_watermark_backs_off_then_retries(harness, medusa_sql, stack, source):
     before = recorded(source, harness_client(harness), "product")
-    medusa_sql("update product set title = 'After failure', updated_at = now() where id = (select min(id) from product where deleted_at is null)")
+    medusa_sql("update product set description = 'After failure', updated_at = now() where id = (select min(id) from product where deleted_at is null)")
     request = harness.request()
     broken = {**harness.resources, "strapi": StrapiResource(url=stack["STRAPI_URL"], api_token="wrong-token")}
     assert not harness.execute(request, resources=broken).success
@@ -166,11 +167,12 @@ def test_reconcile_of_an_unchanged_catalog_writes_nothing_and_recreates_a_delete
 
 
 def test_key_checks_pass_then_name_what_is_missing(harness, mappings):
-    checks = list(check_definitions(mappings).asset_checks)
+    checks = list(check_definitions(mappings, timedelta(hours=26)).asset_checks)
     ok = materialize([*harness.assets, *checks], instance=harness.instance, resources=harness.resources)
     assert ok.success
     evaluations = ok.get_asset_check_evaluations()
-    assert len(evaluations) == 4 * len(mappings) and all(e.passed for e in evaluations), [
+    # key checks (2), quarantine, mapping, health and freshness
+    assert len(evaluations) == 6 * len(mappings) and all(e.passed for e in evaluations), [
         (e.asset_key, e.check_name) for e in evaluations if not e.passed]
 
     client = harness_client(harness)
@@ -235,7 +237,7 @@ def test_backfill_three_partitions_then_again_writes_nothing(mappings, medusa_ur
 
 def test_backfill_alongside_sensor_runs_creates_no_duplicates(harness, mappings, source, medusa_sql):
     month = medusa_sql("select to_char(date_trunc('month', min(created_at) at time zone 'UTC'), 'YYYY-MM-DD') from product")[0][0]
-    medusa_sql("update product set title = title || ' (again)', updated_at = now()")
+    medusa_sql("update product set description = coalesce(description, '') || ' (again)', updated_at = now()")
     (job,) = [j for j in build_backfill_jobs(mappings) if j.name == "backfill_product"]
     request = harness.request()
     outcomes = []

@@ -100,17 +100,17 @@ def test_second_sync_writes_nothing(source, clean_strapi, mappings):
     assert all(r.unchanged == r.read for r in again)
 
 
-def test_changed_title_is_updated_and_cms_fields_are_kept(source, clean_strapi, mappings, medusa_sql):
+def test_changed_description_is_updated_and_cms_fields_are_kept(source, clean_strapi, mappings, medusa_sql):
     sync_all(mappings, source, clean_strapi)
     product_id = medusa_sql("select id from product where deleted_at is null order by id limit 1")[0][0]
     entry = clean_strapi.find_by_medusa_ids("products", [product_id])[product_id]
     clean_strapi.update("products", entry["documentId"], {"seo_title": "Editor's title", "rich_description": "Hand-written"})
 
-    medusa_sql("update product set title = :t, updated_at = now() where id = :id", t="Nouveau titre — ✓", id=product_id)
+    medusa_sql("update product set description = :t, updated_at = now() where id = :id", t="Nouvelle description — ✓", id=product_id)
     (result,) = sync_all(mappings, source, clean_strapi, only=["product"])
     assert (result.updated, result.created, result.failed) == (1, 0, 0)
-    after = clean_strapi.find_by_medusa_ids("products", [product_id], fields=["title", "seo_title", "rich_description"])[product_id]
-    assert after["title"] == "Nouveau titre — ✓"
+    after = clean_strapi.find_by_medusa_ids("products", [product_id], fields=["description", "seo_title", "rich_description"])[product_id]
+    assert after["description"] == "Nouvelle description — ✓"
     assert after["seo_title"] == "Editor's title" and after["rich_description"] == "Hand-written"
     assert_in_sync(source, clean_strapi, mappings)
 

@@ -1,11 +1,12 @@
 """The Dagster definitions load from the mapping files alone and wire one asset per mapping."""
 
 import shutil
+from datetime import timedelta
 
 from dagster import AssetKey, DefaultScheduleStatus, DefaultSensorStatus
 
 from assets.definitions import build_definitions, defs
-from assets.naming import CHECK_COUNT, CHECK_KEYS, CHECK_MAPPING, CHECK_QUARANTINE, strapi_key
+from assets.naming import CHECK_COUNT, CHECK_HEALTH, CHECK_KEYS, CHECK_MAPPING, CHECK_QUARANTINE, FRESHNESS_SENSOR, strapi_key
 from pipelines.mapping import load_mappings
 from pipelines.settings import REPO_MAPPINGS_DIR, Orchestration
 
@@ -33,11 +34,12 @@ def test_self_relation_is_not_a_dependency_cycle():
 
 
 def test_one_change_sensor_on_by_default_every_5_seconds():
-    (sensor,) = defs.sensors
-    assert sensor.name == "medusa_changes" and sensor.default_status == DefaultSensorStatus.RUNNING
+    sensor = defs.resolve_sensor_def("medusa_changes")
+    assert sensor.default_status == DefaultSensorStatus.RUNNING
     assert sensor.minimum_interval_seconds == 5
     custom = build_definitions(Orchestration(sensor_interval_seconds=20))
-    assert custom.sensors[0].minimum_interval_seconds == 20
+    assert custom.resolve_sensor_def("medusa_changes").minimum_interval_seconds == 20
+    assert {s.name for s in defs.sensors} == {"medusa_changes", FRESHNESS_SENSOR, "strapi_edits_product"}  # product writes back
 
 
 def test_runs_execute_in_process():
@@ -57,9 +59,18 @@ def test_nightly_reconcile_schedule_and_backfill_jobs():
 def test_checks_for_every_content_type():
     graph = defs.resolve_asset_graph()
     checks = {(k.asset_key, k.name) for k in graph.asset_check_keys}
-    for name in (CHECK_COUNT, CHECK_KEYS, CHECK_QUARANTINE, CHECK_MAPPING):
+    for name in (CHECK_COUNT, CHECK_KEYS, CHECK_QUARANTINE, CHECK_MAPPING, CHECK_HEALTH):
         assert (strapi_key("product"), name) in checks
-    assert len(checks) == 4 * 19
+    assert len(checks) == 6 * 19  # and one freshness check per type
+
+
+def test_freshness_checks_fail_past_the_threshold_and_run_by_their_sensor():
+    custom = build_definitions(Orchestration(freshness=timedelta(hours=2)))
+    freshness = [c for c in custom.asset_checks if "freshness" in str(next(iter(c.check_keys)).name)]
+    assert freshness and {k.asset_key for c in freshness for k in c.check_keys} >= {strapi_key("product")}
+    assert custom.resolve_sensor_def(FRESHNESS_SENSOR).default_status == DefaultSensorStatus.RUNNING
+    assert Orchestration.from_env({"FRESHNESS_SECONDS": "7200"}).freshness == timedelta(hours=2)
+    assert Orchestration.from_env({}).freshness == timedelta(hours=26)
 
 
 def test_a_broken_file_disables_only_itself_and_its_dependents(tmp_path):
@@ -76,4 +87,20 @@ def test_a_broken_file_disables_only_itself_and_its_dependents(tmp_path):
     assert not product.is_materializable and "waits for 'product-type'" in product.description
     assert graph.get(strapi_key("currency")).is_materializable
     assert (strapi_key("product-type"), CHECK_MAPPING) in {(k.asset_key, k.name) for k in graph.asset_check_keys}
-    assert len(broken.sensors) == 1 and broken.resolve_job_def("reconcile") is not None
+    assert broken.resolve_sensor_def("medusa_changes") and broken.resolve_job_def("reconcile") is not None
+
+
+def test_a_write_back_mapping_gets_its_job_and_sensor(tmp_path):
+    folder = tmp_path / "mappings"
+    shutil.copytree(REPO_MAPPINGS_DIR, folder, ignore=shutil.ignore_patterns("medusa-v2"))
+    product = folder / "product.yaml"
+    if "write_back:" not in product.read_text():
+        product.write_text(product.read_text() + "write_back: [title, subtitle]\n")
+    owned = build_definitions(Orchestration(mappings_dir=folder, medusa_admin_configured=True))
+    sensor = owned.resolve_sensor_def("strapi_edits_product")
+    assert sensor.default_status == DefaultSensorStatus.RUNNING and sensor.job_name == "write_back_product"
+    assert owned.resolve_job_def("write_back_product") is not None
+    owned.get_repository_def()  # loadable: names unique across jobs, ops and sensors
+    admin = owned.resources["medusa_admin"]
+    assert "MEDUSA_ADMIN_PASSWORD" in repr(admin.password) or "EnvVar" in repr(admin.password)
+    assert build_definitions(Orchestration()).resources["medusa_admin"].configured is False

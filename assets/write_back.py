@@ -1,0 +1,112 @@
+"""Write-back in Dagster: per content type whose mapping declares `write_back`, a job that carries the
+CMS-owned fields edited in Strapi to Medusa's Admin API, and a sensor that launches it when entries were
+edited after what the last successful write-back covered (one request to Strapi per tick)."""
+
+from datetime import datetime, timedelta, timezone
+
+from dagster import (
+    DagsterRunStatus,
+    DefaultSensorStatus,
+    Definitions,
+    Failure,
+    JobDefinition,
+    MetadataValue,
+    OpExecutionContext,
+    Output,
+    RunRequest,
+    RunsFilter,
+    SensorDefinition,
+    SensorEvaluationContext,
+    SkipReason,
+    job,
+    op,
+    sensor,
+)
+
+from pipelines.mapping import MappingSet, MappingSpec
+from pipelines.secrets import describe_error, redact
+from pipelines.settings import Orchestration
+from pipelines.sync.state import SyncState
+from pipelines.writeback.run import latest_edit, needs_write_back, state_name, write_back
+
+from .naming import TAG_CONTENT_TYPES, TAG_MODE, TAG_WRITE_BACK_UNTIL, write_back_job, write_back_op, write_back_sensor
+from .resources import MedusaAdminResource, MedusaDatabase, StrapiResource
+
+RETRY_AFTER = timedelta(minutes=1)  # a failed write-back is launched again this long after it ended
+FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+
+
+def build_write_back_job(spec: MappingSpec, settings: Orchestration) -> JobDefinition:
+    """The job that runs one write-back of `spec`'s CMS-owned fields."""
+    name = write_back_job(spec.content_type)
+
+    @op(name=write_back_op(spec.content_type), description=f"Carry {', '.join(spec.write_back)} of {spec.content_type} entries edited in Strapi to "
+                               f"Medusa's Admin API ({spec.table})")
+    def _write_back(context: OpExecutionContext, medusa: MedusaDatabase, strapi: StrapiResource,
+                    medusa_admin: MedusaAdminResource):
+        if not medusa_admin.configured:
+            raise Failure(description="write-back needs MEDUSA_ADMIN_URL, MEDUSA_ADMIN_EMAIL and MEDUSA_ADMIN_PASSWORD")
+        try:
+            with medusa.source() as source, strapi.client() as client, medusa_admin.admin() as admin:
+                result = write_back(spec, source, client, admin, overlap=settings.overlap, log=context.log,
+                                    recorded_by=f"dagster run {context.run_id}")
+            error = None
+        except Exception as exc:  # noqa: BLE001 - one redacted line, outside the except block (no chained text)
+            error = describe_error(exc)
+        if error is not None:
+            raise Failure(description=f"{spec.content_type}: {redact(error)}")
+        metadata = {"read": result.read, "written": result.written, "failed": len(result.failures),
+                    "since": result.since or "every synced entry"}
+        if result.failures:
+            metadata["first failures"] = MetadataValue.md("\n".join(f"- `{m}`: {r}" for m, r in result.failures[:20]))
+            raise Failure(description=f"{len(result.failures)} write-back(s) of {spec.content_type} failed", metadata=metadata)
+        context.log.info(result.summary())
+        yield Output(None, metadata=metadata)
+
+    @job(name=name, tags={TAG_MODE: "write-back", TAG_CONTENT_TYPES: spec.content_type},
+         description=f"Write {', '.join(spec.write_back)} of {spec.content_type} back to Medusa")
+    def _job():
+        _write_back()
+
+    return _job
+
+
+def build_write_back_sensor(spec: MappingSpec, settings: Orchestration, target: JobDefinition) -> SensorDefinition:
+    """Launches `target` when an entry of `spec` was edited after the last successful write-back."""
+
+    @sensor(name=write_back_sensor(spec.content_type), job=target, minimum_interval_seconds=settings.sensor_interval_seconds,
+            default_status=DefaultSensorStatus.RUNNING,
+            description=f"Polls Strapi for {spec.content_type} entries edited after the recorded write-back watermark")
+    def _sensor(context: SensorEvaluationContext, medusa: MedusaDatabase, strapi: StrapiResource,
+                medusa_admin: MedusaAdminResource):
+        if not medusa_admin.configured:
+            return SkipReason("write-back is off: MEDUSA_ADMIN_URL, MEDUSA_ADMIN_EMAIL and MEDUSA_ADMIN_PASSWORD are not set")
+        try:
+            with medusa.source() as source, strapi.client() as client:
+                latest = latest_edit(client, spec)
+                recorded = SyncState(client, source.identity).get(state_name(spec.content_type))
+        except Exception as exc:  # noqa: BLE001 - a system that is down skips the tick
+            return SkipReason(f"cannot look for edits: {describe_error(exc)}")
+        if not needs_write_back(latest, recorded):
+            return SkipReason(f"no edit after {recorded.high if recorded else 'the first write-back'}")
+        runs = context.instance.get_runs(filters=RunsFilter(job_name=target.name, tags={TAG_WRITE_BACK_UNTIL: latest}), limit=1)
+        if runs and runs[0].status not in FINISHED:
+            return SkipReason(f"a write-back of the edits up to {latest} is running")
+        if runs and runs[0].status != DagsterRunStatus.SUCCESS:
+            ended = context.instance.get_run_stats(runs[0].run_id).end_time
+            if ended and datetime.now(timezone.utc).timestamp() - ended < RETRY_AFTER.total_seconds():
+                return SkipReason(f"the last write-back failed; trying again {RETRY_AFTER} after it")
+        return RunRequest(tags={TAG_WRITE_BACK_UNTIL: latest})
+
+    return _sensor
+
+
+def write_back_definitions(mappings: MappingSet, settings: Orchestration) -> Definitions:
+    """A write-back job and sensor per content type whose mapping declares `write_back`."""
+    jobs, sensors = [], []
+    for spec in mappings:
+        if spec.write_back:
+            target = build_write_back_job(spec, settings)
+            jobs.append(target)
+            sensors.append(build_write_back_sensor(spec, settings, target))
+    return Definitions(jobs=jobs, sensors=sensors)

@@ -1,0 +1,67 @@
+"""How the sync proves who it is to Strapi: an API token, or a Users & Permissions service account.
+
+A service account logs in once (`POST /api/auth/local`) and its JWT is reused by every request and thread
+of the client; a request answered 401 (the JWT expired, or the user's sessions were revoked) logs in again,
+once, and is sent again with the new JWT. The password and the JWT are remembered for redaction and never
+logged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from ..jwt_login import NO_AUTH, JwtLogin
+from ..secrets import clean_secret, remember
+
+__all__ = ["LOGIN_PATH", "NO_AUTH", "JwtLogin", "LoginRefused", "ServiceAccount", "service_account_login"]
+
+LOGIN_PATH = "/api/auth/local"
+
+
+@dataclass(frozen=True)
+class ServiceAccount:
+    """A Users & Permissions user the sync logs in as (STRAPI_IDENTIFIER / STRAPI_PASSWORD)."""
+
+    identifier: str
+    password: str = field(repr=False)
+
+    def __post_init__(self) -> None:
+        remember(self.password)
+
+
+class LoginRefused(Exception):
+    """Strapi refused the service account's login (wrong identifier or password, blocked user...)."""
+
+
+def service_account_login(session: requests.Session, base_url: str, account: ServiceAccount, timeout: Any,
+                          verify: Any) -> JwtLogin:
+    """The JwtLogin of `account` against Strapi at `base_url`, through `session` (its retries and TLS)."""
+
+    def login() -> str:
+        response = session.post(
+            f"{base_url}{LOGIN_PATH}",
+            json={"identifier": account.identifier, "password": account.password},
+            auth=NO_AUTH, timeout=timeout, verify=verify,
+        )
+        if response.status_code in (400, 401, 403):
+            raise LoginRefused(f"Strapi refused the login of STRAPI_IDENTIFIER {account.identifier!r} "
+                               f"({_reason(response)}): check STRAPI_IDENTIFIER and STRAPI_PASSWORD")
+        if response.status_code >= 400:
+            raise LoginRefused(f"the login of {account.identifier!r} failed: {LOGIN_PATH} answered "
+                               f"{response.status_code} ({_reason(response)})")
+        jwt = response.json().get("jwt")
+        if not jwt:
+            raise LoginRefused(f"Strapi answered the login of {account.identifier!r} without a JWT")
+        return clean_secret("the service account's JWT", jwt)
+
+    return JwtLogin(login)
+
+
+def _reason(response: requests.Response) -> str:
+    try:
+        return (response.json().get("error") or {}).get("message") or response.reason
+    except ValueError:
+        return response.reason

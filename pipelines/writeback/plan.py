@@ -1,0 +1,52 @@
+"""Pure decisions of the write-back: which of Strapi's values of CMS-owned fields Medusa must take.
+
+Ownership: once an entry exists, a field listed in a mapping's `write_back` belongs to Strapi. The forward
+sync sets it on create, and again only while Strapi's value is empty (`is_empty`); the write-back carries a
+non-empty Strapi value that differs from Medusa's to Medusa. When both sides changed the same field
+between two runs, Strapi's value wins (Medusa's is overwritten); edits of different fields both survive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from ..mapping import MappingSpec
+
+
+@dataclass(frozen=True)
+class WriteBack:
+    """One Medusa row to update through the Admin API: its key and the columns' new values."""
+
+    medusa_id: str
+    key: str
+    values: dict[str, Any]
+
+
+def is_empty(value: Any) -> bool:
+    """An owned value the forward sync may still fill: none, or an empty string."""
+    return value is None or value == ""
+
+
+def plan_write_backs(entries: Iterable[Mapping[str, Any]], medusa_rows: Mapping[str, Mapping[str, Any]],
+                     spec: MappingSpec) -> list[WriteBack]:
+    """The updates Medusa needs so its owned columns equal Strapi's non-empty values.
+
+    `entries`: Strapi entries with medusa_id and the owned attributes; `medusa_rows`: the live Medusa rows
+    by source key (as text), with the owned columns. Entries whose row is gone or not live write nothing.
+    """
+    writes = []
+    for entry in entries:
+        medusa_id = entry.get("medusa_id")
+        row = medusa_rows.get(spec.source_key(medusa_id)) if medusa_id else None
+        if row is None:
+            continue
+        values = {}
+        for attribute in spec.write_back:
+            column = spec.fields[attribute].column
+            value = entry.get(attribute)
+            if not is_empty(value) and value != row.get(column):
+                values[column] = value
+        if values:
+            writes.append(WriteBack(medusa_id, spec.source_key(medusa_id), values))
+    return writes

@@ -1,0 +1,145 @@
+"""One write-back run of one content type: Strapi entries edited since the watermark, compared with
+Medusa's rows, and the differences of the CMS-owned fields sent to Medusa's Admin API.
+
+Change detection follows the forward sensors' rules: entries whose `updatedAt` is at or after the recorded
+watermark minus the overlap (inclusive, so an edit committed late is read again, and compares equal if it
+was already written back), and the new watermark (the latest `updatedAt` read) recorded only after a run
+without failures. The first run reads every synced entry.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Iterator
+
+import sqlalchemy as sa
+
+from ..mapping import MappingErrors, MappingSpec
+from ..medusa.admin import MedusaAdmin, MedusaAdminError
+from ..medusa.changes import DEFAULT_OVERLAP, Watermark
+from ..medusa.source import IN_BATCH, MedusaSource, database_errors
+from ..secrets import describe_error
+from ..strapi.client import StrapiClient
+from ..sync.state import SyncState
+from ..validate import check_write_back
+from .plan import WriteBack, plan_write_backs
+
+CHUNK = 500  # entries compared per Medusa read
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class WriteBackResult:
+    """What one write-back run read, wrote and failed."""
+
+    content_type: str
+    read: int = 0
+    written: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (medusa_id, reason)
+    since: str | None = None
+    planned: list[WriteBack] = field(default_factory=list)  # a dry run's writes
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed."""
+        return not self.failures
+
+    def summary(self) -> str:
+        """One line: `product: read=3 written=1 failed=0 (since ...)`."""
+        since = f" (edited since {self.since})" if self.since else " (every synced entry)"
+        return f"{self.content_type}: read={self.read} written={self.written} failed={len(self.failures)}{since}"
+
+
+def state_name(content_type: str) -> str:
+    """The sync-state entry of a type's write-back watermark (beside the forward sync's)."""
+    return f"write-back:{content_type}"
+
+
+def write_back(spec: MappingSpec, source: MedusaSource, client: StrapiClient, admin: MedusaAdmin | None, *,
+               dry_run: bool = False, overlap: timedelta = DEFAULT_OVERLAP, recorded_by: str = "medusa-strapi",
+               log: Any = logger) -> WriteBackResult:
+    """Carry the CMS-owned fields of `spec` edited in Strapi since the watermark to Medusa (see module doc).
+
+    MappingErrors when the mapping's `write_back` is not one the Admin API can take (`check_write_back`).
+    """
+    result = WriteBackResult(spec.content_type)
+    if not spec.write_back:
+        return result
+    problems = check_write_back([spec])
+    if problems:
+        raise MappingErrors(problems)
+    state = SyncState(client, source.identity)
+    recorded = state.get(state_name(spec.content_type))
+    since = _minus(recorded.high, overlap) if recorded and recorded.high else None
+    result.since = since
+    latest = recorded.high if recorded else None
+    for entries in _edited_entries(client, spec, since):
+        result.read += len(entries)
+        latest = max([latest or "", *(e.get("updatedAt") or "" for e in entries)]) or None
+        with database_errors(spec.content_type):
+            rows = medusa_values(source, spec, [spec.source_key(e["medusa_id"]) for e in entries])
+        for write in plan_write_backs(entries, rows, spec):
+            if dry_run:
+                result.planned.append(write)
+                continue
+            try:
+                admin.update(spec.table, write.key, write.values)
+                result.written += 1
+            except MedusaAdminError as exc:
+                result.failures.append((write.medusa_id, describe_error(exc)))
+                log.warning(f"{spec.content_type} {write.medusa_id}: write-back failed: {describe_error(exc)}")
+    if not dry_run and result.ok and latest:
+        state.record(state_name(spec.content_type), Watermark(lower=since, high=latest, digest=""), recorded_by)
+    return result
+
+
+def latest_edit(client: StrapiClient, spec: MappingSpec) -> str | None:
+    """The latest `updatedAt` of the type's synced entries (one request), or None when there are none."""
+    body = client.request("GET", f"/api/{spec.plural}", params=[
+        ("filters[medusa_id][$notNull]", "true"), ("sort[0]", "updatedAt:desc"),
+        ("pagination[pageSize]", 1), ("fields[0]", "updatedAt")])
+    return body["data"][0]["updatedAt"] if body.get("data") else None
+
+
+def needs_write_back(latest: str | None, recorded: Watermark | None) -> bool:
+    """True when an entry was edited after what the last successful write-back covered."""
+    return latest is not None and (recorded is None or not recorded.high or latest > recorded.high)
+
+
+def _edited_entries(client: StrapiClient, spec: MappingSpec, since: str | None) -> Iterator[list[dict[str, Any]]]:
+    """Synced entries (with a medusa_id) edited at or after `since` (all when None), a chunk at a time."""
+    filters = [("filters[medusa_id][$notNull]", "true")]
+    if since:
+        filters.append(("filters[updatedAt][$gte]", since))
+    chunk: list[dict[str, Any]] = []
+    for entry in client.iter_entries(spec.plural, fields=["medusa_id", "updatedAt", *spec.write_back], filters=filters):
+        chunk.append(entry)
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def medusa_values(source: MedusaSource, spec: MappingSpec, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The owned columns of the live Medusa rows among `keys`, by key (as text)."""
+    table = source.table(spec.table, spec.schema)
+    pk = table.c[spec.primary_key]
+    columns = [table.c[spec.fields[a].column] for a in spec.write_back]
+    found: dict[str, dict[str, Any]] = {}
+    with source.engine.connect() as conn:
+        for start in range(0, len(keys), IN_BATCH):
+            query = sa.select(pk, *columns).where(sa.cast(pk, sa.Text).in_(keys[start:start + IN_BATCH]))
+            if spec.soft_delete:
+                query = query.where(table.c[spec.soft_delete].is_(None))
+            for row in conn.execute(query):
+                found[str(row[0])] = dict(row._mapping)
+    return found
+
+
+def _minus(iso: str, overlap: timedelta) -> str:
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00")) - overlap
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -1,0 +1,47 @@
+'use strict';
+
+// Planner statistics for the tables a batch wrote. Bulk loads grow tables faster than autovacuum's analyze
+// follows (and where autovacuum is off, it never does): a table filled from empty keeps the estimates of an
+// empty or far larger one, and Postgres then looks documentIds and link orders up by sequential scans, ten
+// times slower than by index. So, like autoanalyze, a table is analyzed once the rows written since its
+// last analyze reach half its size (and at least MIN_ROWS), after the batch commits, in the background.
+
+const MIN_ROWS = 1000;
+const GROWTH = 0.5;
+
+const tables = new Map(); // table -> {pending rows, rows at the last analyze (null: not read yet), running}
+let disabled = false; // ANALYZE refused (not the tables' owner): the plugin stops asking
+
+/** Count `rows` written to each table of `written` (Map table -> rows) and analyze those past the threshold. */
+function noteWrites(strapi, written) {
+  if (disabled || strapi.db.dialect.client !== 'postgres') return;
+  for (const [table, rows] of written) {
+    if (!rows) continue;
+    const state = tables.get(table) || { pending: 0, size: null, running: false };
+    tables.set(table, state);
+    state.pending += rows;
+    if (!state.running && state.pending >= MIN_ROWS) {
+      state.running = true;
+      analyzeIfGrown(strapi, table, state).catch((error) => {
+        disabled = true;
+        strapi.log.warn(`bulk-upsert: ANALYZE ${table} failed, no more analyzes from this plugin: ${error.message}`);
+      }).finally(() => { state.running = false; });
+    }
+  }
+}
+
+async function analyzeIfGrown(strapi, table, state) {
+  const knex = strapi.db.connection;
+  if (state.size === null) {
+    const { rows } = await knex.raw('select greatest(reltuples, 0)::bigint as size from pg_class where oid = ?::regclass', [table]);
+    state.size = rows.length ? Number(rows[0].size) : 0;
+  }
+  if (state.pending < GROWTH * state.size) return;
+  const pending = state.pending;
+  await knex.raw('analyze ??', [table]);
+  const { rows } = await knex.raw('select greatest(reltuples, 0)::bigint as size from pg_class where oid = ?::regclass', [table]);
+  state.size = rows.length ? Number(rows[0].size) : 0;
+  state.pending -= pending;
+}
+
+module.exports = { noteWrites, MIN_ROWS, GROWTH };
