@@ -56,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     medusa = sa.create_engine(engine_url(settings.medusa_database_url))
     try:
         results = sync_all(mappings, source, strapi, delete_missing=True)
-        assert all(r.ok for r in results), "the reconcile failed"
+        failures = [f.message for r in results for f in r.failures]
+        if failures:
+            raise SystemExit(f"the reconcile failed ({failures[0]}); a Strapi holding another catalog: scripts/stack up --fresh")
         assert write_back(spec, source, strapi, admin).ok, "the first write-back failed"
         print(f"reconciled {sum(r.read for r in results)} rows and wrote back once", flush=True)
         with medusa.connect() as conn:
