@@ -114,8 +114,6 @@ def test_a_mapping_naming_a_missing_column_disables_only_its_types_in_dagster(st
     the types that wait for it."""
     from dagster import DagsterInstance
 
-    from pipelines.mapping import load_mappings
-
     from .dagster_harness import SensorHarness
 
     folder = _broken_copy(tmp_path, "image.yaml", "  url: url", "  url: link")

@@ -1,8 +1,5 @@
 """Strapi types from Medusa column types, and checks of mappings against Strapi content types (no services)."""
 
-import json
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
