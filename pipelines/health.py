@@ -18,7 +18,7 @@ from .medusa.source import MedusaSource, SourceError
 from .secrets import describe_error, redact
 from .strapi.bulk import BulkClient
 from .strapi.client import StrapiClient, StrapiError, StrapiUnavailable
-from .strapi.permissions import ACTIONS, allowed_actions
+from .strapi.permissions import ACTIONS, missing_actions
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,9 @@ def strapi_permissions(client: StrapiClient, spec: MappingSpec) -> Check:
     """The credentials may find, create, update and delete entries of the mapped type."""
     name = f"strapi {spec.content_type}"
     try:
-        allowed = allowed_actions(client, spec.plural)
+        missing = missing_actions(client, spec.plural)
     except (StrapiError, StrapiUnavailable) as exc:
         return Check(name, False, describe_error(exc))
-    missing = [action for action in ACTIONS if not allowed[action]]
     if missing:
         return Check(name, False, f"the {client.identity} lacks {', '.join(missing)} on /api/{spec.plural}")
     return Check(name, True, f"{', '.join(ACTIONS)} allowed on /api/{spec.plural}")
