@@ -1,4 +1,4 @@
-"""A throwaway copy of a Postgres database (CREATE DATABASE ... TEMPLATE), for the measuring scripts and tests."""
+"""Throwaway Postgres databases (a copy by CREATE DATABASE ... TEMPLATE, or an empty one), for the measuring scripts and tests."""
 
 from __future__ import annotations
 
@@ -24,17 +24,33 @@ def database_copy(url: str, label: str) -> Iterator[str]:
     Copied as a template when nothing else is connected to it (Postgres' rule for templates); else (Medusa's
     server runs on it, say) through pg_dump | pg_restore, which reads a consistent snapshot alongside them.
     """
+    with _throwaway(url, label, copy=True) as copy_url:
+        yield copy_url
+
+
+@contextmanager
+def empty_database(url: str, label: str) -> Iterator[str]:
+    """Yield the URL of a new empty database on the server of `url` (named after its database); drop it afterwards."""
+    with _throwaway(url, label, copy=False) as empty_url:
+        yield empty_url
+
+
+@contextmanager
+def _throwaway(url: str, label: str, copy: bool) -> Iterator[str]:
     template = engine_url(url)
     name = f"{template.database}_{label}_{uuid.uuid4().hex[:6]}"
     admin = sa.create_engine(template.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        try:
-            conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template.database}"'))
-        except sa.exc.OperationalError as exc:
-            if "being accessed by other users" not in str(exc):
-                raise
+        if not copy:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-            _dump_into(template, name)
+        else:
+            try:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE "{template.database}"'))
+            except sa.exc.OperationalError as exc:
+                if "being accessed by other users" not in str(exc):
+                    raise
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                _dump_into(template, name)
     try:
         yield template.set(database=name).render_as_string(hide_password=False)
     finally:

@@ -1,5 +1,9 @@
 """Parallel runs share Strapi through the `strapi` concurrency pool: a multi-partition backfill, its partitions
-launched at once, never has more writing steps than the cap, and leaves no duplicate."""
+launched at once, never has more writing steps than the cap, and leaves no duplicate.
+
+The instance keeps its storage in Postgres, as a deployment's does: Dagster's SQLite storage cannot hold the pool
+across processes (its slot claim's SELECT ... FOR UPDATE is a no-op there, and two processes were seen in CI
+claiming the one slot at once)."""
 
 from __future__ import annotations
 
@@ -15,9 +19,11 @@ from assets.naming import STRAPI_POOL
 from assets.partitions import build_backfill_jobs
 from assets.resources import MedusaDatabase, StrapiResource
 from pipelines.mapping import load_mappings
+from pipelines.medusa.source import engine_url
 from pipelines.settings import REPO_MAPPINGS_DIR
 from pipelines.sync.run import sync_all
 
+from throwaway_db import empty_database  # scripts/, on the path by conftest
 from .helpers import strapi_entries
 
 GENERATOR = Path(__file__).resolve().parents[2] / "scripts" / "generate_catalog.py"
@@ -60,13 +66,14 @@ def test_parallel_backfill_partitions_stay_under_the_pool_cap(mappings, medusa_u
     months = [r[0] for r in medusa_sql(
         "select to_char(date_trunc('month', created_at at time zone 'UTC'), 'YYYY-MM-DD') m from product"
         " group by 1 order by count(*) desc, 1 limit 4")]
-    with tempfile.TemporaryDirectory() as home:
-        Path(home, "dagster.yaml").write_text(f"concurrency:\n  pools:\n    default_limit: {CAP}\n    granularity: op\n")
+    with tempfile.TemporaryDirectory() as home, empty_database(medusa_url, "dagster") as dagster_url:
+        storage_url = engine_url(dagster_url).set(drivername="postgresql").render_as_string(hide_password=False)
+        Path(home, "dagster.yaml").write_text(
+            f"storage:\n  postgres:\n    postgres_url: {storage_url}\n"
+            f"concurrency:\n  pools:\n    default_limit: {CAP}\n    granularity: op\n")
         with DagsterInstance.from_config(home) as instance:  # its storage created once, before the runs race for it
-            instance.get_runs()
-            # The pool's slots too: processes that first meet a pool at the same moment can each allocate
-            # default_limit slots (a race in Dagster's lazy initialization, seen once in CI), which
-            # `dagster instance concurrency set strapi N` avoids in a deployment (README).
+            # The pool's slots too, as `dagster instance concurrency set strapi N` does in a deployment (README):
+            # processes that first meet a pool at the same moment could each allocate default_limit slots.
             instance.event_log_storage.set_concurrency_slots(STRAPI_POOL, CAP)
         with multiprocessing.get_context("spawn").Pool(len(months)) as pool:
             outcomes = pool.starmap(run_partition, [(home, m, medusa_url, stack["STRAPI_URL"], stack["STRAPI_API_TOKEN"]) for m in months])
