@@ -77,7 +77,7 @@ def run_sync(context, spec: MappingSpec, mappings: MappingSet, medusa: MedusaDat
         with medusa.source() as source, strapi.client() as client:
             preflight(mappings, source, client, only=[spec.content_type])
             sync = ContentTypeSync(spec, mappings, source, client, concurrency=strapi.concurrency, log=context.log,
-                                   overlap=settings.overlap, recorded_by=f"dagster run {context.run_id}",
+                                   overlap=settings.overlap, recorded_by=f"dagster run {context.run.run_id}",
                                    write_paths=settings.write_paths)
             result = sync.run_changes() if window is None else sync.run(window, delete_missing=delete_missing)
         error = None

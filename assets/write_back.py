@@ -49,7 +49,7 @@ def build_write_back_job(spec: MappingSpec, settings: Orchestration) -> JobDefin
         try:
             with medusa.source() as source, strapi.client() as client, medusa_admin.admin() as admin:
                 result = write_back(spec, source, client, admin, overlap=settings.overlap, log=context.log,
-                                    recorded_by=f"dagster run {context.run_id}")
+                                    recorded_by=f"dagster run {context.run.run_id}")
             error = None
         except Exception as exc:  # noqa: BLE001 - one redacted line, outside the except block (no chained text)
             error = describe_error(exc)

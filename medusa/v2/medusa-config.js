@@ -1,5 +1,6 @@
 /**
- * Medusa v2 config used only for `medusa db:migrate` and `medusa exec ./seed-demo.js`.
+ * Medusa v2 config for `medusa db:migrate`, `medusa exec ./seed-demo.js`, `medusa user` and `medusa start`
+ * (the server scripts/stack runs for the write-back's Admin API; PORT, JWT_SECRET and COOKIE_SECRET from it).
  * No Redis: with no redisUrl and no module overrides Medusa v2 uses its defaults,
  * the local event bus and the in-memory cache / workflow engine / locking.
  * The admin dashboard is disabled (no build, no vite).
