@@ -55,6 +55,7 @@ def result_metadata(result: SyncResult, window: str, mode: str) -> dict[str, obj
     """The figures a run records in Dagster (no secrets, no row values)."""
     metadata: dict[str, object] = {**result.counts(), "seconds": round(result.seconds, 2), "mode": mode, "window": window,
                                    "write path": result.write_path}
+    metadata.update({f"media {name}": count for name, count in sorted(result.media.items())})  # files uploaded, reused...
     if result.failures:
         metadata["first failures"] = MetadataValue.md(
             "\n".join(f"- `{f.medusa_id}` ({f.action}{', quarantined' if f.permanent else ''}): {f.message}"
@@ -78,7 +79,7 @@ def run_sync(context, spec: MappingSpec, mappings: MappingSet, medusa: MedusaDat
             preflight(mappings, source, client, only=[spec.content_type])
             sync = ContentTypeSync(spec, mappings, source, client, concurrency=strapi.concurrency, log=context.log,
                                    overlap=settings.overlap, recorded_by=f"dagster run {context.run.run_id}",
-                                   write_paths=settings.write_paths)
+                                   write_paths=settings.write_paths, media=settings.media)
             result = sync.run_changes() if window is None else sync.run(window, delete_missing=delete_missing)
         error = None
     except MappingErrors as exc:

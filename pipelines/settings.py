@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from .media.fetch import FetchPolicy
 from .medusa.admin import AdminAccount
 from .secrets import SecretError, clean_secret
 from .strapi.auth import ServiceAccount
@@ -55,6 +57,46 @@ def _write_mode(env, name: str, default: str) -> str:
 
 
 @dataclass(frozen=True)
+class MediaSettings:
+    """Where the sync may fetch image files from, and how much (pipelines.media.fetch has the rules).
+
+    Off unless MEDIA_ALLOWED_HOSTS names hosts: the sync never trusts a host for appearing in the catalog.
+    """
+
+    allowed_hosts: frozenset[str] = frozenset()
+    allowed_networks: tuple[ipaddress._BaseNetwork, ...] = ()
+    max_bytes: int = 20 * 1024 * 1024
+    concurrency: int = 2  # uploads at once, apart from the entry writers (each one makes Strapi resize an image)
+
+    @property
+    def enabled(self) -> bool:
+        """True when at least one host is allowed."""
+        return bool(self.allowed_hosts)
+
+    def policy(self) -> FetchPolicy:
+        """The fetch rules these settings make."""
+        return FetchPolicy(self.allowed_hosts, self.allowed_networks, self.max_bytes)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "MediaSettings":
+        """Read MEDIA_ALLOWED_HOSTS (comma-separated names, `*.example.com` for subdomains), MEDIA_ALLOW_NETWORKS
+        (comma-separated CIDRs of non-public addresses to allow, e.g. 127.0.0.1/32), MEDIA_MAX_BYTES and
+        MEDIA_CONCURRENCY (all optional)."""
+        env = os.environ if environ is None else environ
+        hosts = frozenset(h.strip().lower().rstrip(".") for h in env.get("MEDIA_ALLOWED_HOSTS", "").split(",") if h.strip())
+        networks = []
+        for text in (n.strip() for n in env.get("MEDIA_ALLOW_NETWORKS", "").split(",")):
+            if text:
+                try:
+                    networks.append(ipaddress.ip_network(text, strict=False))
+                except ValueError:
+                    raise SettingsError(f"MEDIA_ALLOW_NETWORKS: {text!r} is not a network (e.g. 127.0.0.1/32)") from None
+        return cls(allowed_hosts=hosts, allowed_networks=tuple(networks),
+                   max_bytes=_whole(env, "MEDIA_MAX_BYTES", cls.max_bytes, minimum=1024),
+                   concurrency=_whole(env, "MEDIA_CONCURRENCY", cls.concurrency, minimum=1))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where Medusa and Strapi are, and where the mappings live."""
 
@@ -66,6 +108,7 @@ class Settings:
     write_paths: WritePaths = WritePaths()
     strapi_account: ServiceAccount | None = None  # STRAPI_IDENTIFIER / STRAPI_PASSWORD, instead of the token
     medusa_admin: AdminAccount | None = None  # MEDUSA_ADMIN_URL / _EMAIL / _PASSWORD: the write-back's Admin API
+    media: MediaSettings = MediaSettings()  # MEDIA_*: where `media` attributes' files may be fetched from
 
     @property
     def strapi_credentials(self) -> str | ServiceAccount:
@@ -104,6 +147,7 @@ class Settings:
                 strapi_ca_bundle=env.get("STRAPI_CA_BUNDLE", "").strip() or None,
                 write_paths=WritePaths.from_env(env),
                 medusa_admin=medusa_admin_account(env),
+                media=MediaSettings.from_env(env),
             )
         except SecretError as exc:
             raise SettingsError(str(exc)) from None
@@ -124,12 +168,13 @@ class Orchestration:
     strapi_login: bool = False  # STRAPI_IDENTIFIER is set: the runs log in as a service account
     freshness: timedelta = timedelta(hours=26)  # a type not synced for this long fails its freshness check
     medusa_admin_configured: bool = False  # MEDUSA_ADMIN_URL is set: the write-back sensors can write to Medusa
+    media: MediaSettings = MediaSettings()  # MEDIA_*: where `media` attributes' files may be fetched from
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Orchestration":
         """Read MAPPINGS_DIR, SENSOR_INTERVAL_SECONDS, SYNC_OVERLAP_SECONDS, RECONCILE_CRON, STRAPI_CA_BUNDLE,
-        WRITE_PATH_FULL, WRITE_PATH_CHANGES, DAGSTER_EXECUTOR, FRESHNESS_SECONDS and whether STRAPI_IDENTIFIER is set
-        (all optional). The freshness default, 26 hours, is the nightly reconcile's day plus two hours of slack."""
+        WRITE_PATH_FULL, WRITE_PATH_CHANGES, DAGSTER_EXECUTOR, FRESHNESS_SECONDS, MEDIA_* and whether STRAPI_IDENTIFIER
+        is set (all optional). The freshness default, 26 hours, is the nightly reconcile's day plus two hours of slack."""
         env = os.environ if environ is None else environ
         return cls(
             mappings_dir=mappings_dir(env),
@@ -142,6 +187,7 @@ class Orchestration:
             strapi_login=bool(env.get("STRAPI_IDENTIFIER", "").strip()),
             freshness=timedelta(seconds=_seconds(env, "FRESHNESS_SECONDS", int(cls.freshness.total_seconds()), minimum=60)),
             medusa_admin_configured=bool(env.get("MEDUSA_ADMIN_URL", "").strip()),
+            media=MediaSettings.from_env(env),
         )
 
 
@@ -198,11 +244,15 @@ def _choice(env, name: str, default: str, allowed: tuple[str, ...]) -> str:
 
 
 def _seconds(env, name: str, default: int, minimum: int) -> int:
+    return _whole(env, name, default, minimum, unit=" of seconds")
+
+
+def _whole(env, name: str, default: int, minimum: int, unit: str = "") -> int:
     text = env.get(name, "").strip()
     if not text:
         return default
     if not text.isdigit() or int(text) < minimum:
-        raise SettingsError(f"{name} must be a whole number of seconds >= {minimum}, not {text!r}")
+        raise SettingsError(f"{name} must be a whole number{unit} >= {minimum}, not {text!r}")
     return int(text)
 
 

@@ -19,9 +19,8 @@ from .medusa.source import MedusaSource, SourceError
 from .mapping import MappingError, MappingErrors, MappingSet, MappingSpec
 from .strapi.client import StrapiClient
 from .strapi.content_types import SchemaError, field_attribute
-from .strapi.system_types import QUARANTINE, SYNC_STATE, SYSTEM_TYPES, uid_of
+from .strapi.system_types import MEDIA_FILE, SYSTEM_TYPES, uid_of
 
-SYSTEM_PURPOSE = {SYNC_STATE: "watermarks of the last successful runs", QUARANTINE: "the quarantine of rows that cannot load"}
 
 # Strapi attribute types that hold the same kind of value: a mapping may write into any of its family.
 TYPE_FAMILIES = {
@@ -250,6 +249,12 @@ def check_strapi(
                 errors.append(spec.error(problem, "fields", name))
         if "medusa_id" not in attributes:
             errors.append(spec.error(f"{spec.uid} in {where} has no medusa_id attribute", "content_type"))
+        for name in spec.media:
+            held = attributes.get(name, {}).get("type")
+            if held != "media":
+                found = f"is a {held} attribute" if held else "is missing"
+                errors.append(spec.error(f"{spec.uid} in {where}: media attribute {name!r} {found} (it must be a single "
+                                         "image: `medusa-strapi strapi-schema` generates it)", "media", name))
         for section, names in (("fields", list(spec.fields)), ("cms_only", list(spec.cms_only))):
             for name in names:
                 if name not in attributes:
@@ -268,19 +273,23 @@ def check_strapi(
                 errors.append(spec.error(
                     f"{spec.uid}.{rel.attribute} in {where} is not a relation to {target_uid}", "relations", rel.attribute, "target"
                 ))
-    return errors + check_system_types(content_types, where)
+    needed = [name for name in SYSTEM_TYPES if name != MEDIA_FILE or any(spec.media for spec in mappings)]
+    return errors + check_system_types(content_types, where, needed)
 
 
-def check_system_types(content_types: StrapiTypes, where: str) -> list[MappingError]:
-    """The sync's own content types (state, quarantine) exist in Strapi with every attribute it writes."""
+def check_system_types(content_types: StrapiTypes, where: str, names: Iterable[str] = tuple(SYSTEM_TYPES)) -> list[MappingError]:
+    """The sync's own content types (state, quarantine, and the media records where a mapping has `media`)
+    exist in Strapi with every attribute it writes."""
     errors = []
-    for name, schema in SYSTEM_TYPES.items():
+    for name in names:
+        schema = SYSTEM_TYPES[name]
         found = content_types.get(uid_of(name))
         missing = sorted(set(schema["attributes"]) - set((found or {}).get("attributes", {})))
         if found is None or missing:
             what = "is missing" if found is None else f"lacks {', '.join(missing)}"
             errors.append(MappingError(where, None, uid_of(name),
-                                       f"the sync's own content type ({SYSTEM_PURPOSE[name]}) {what}; generate it with "
+                                       f"the sync's own content type ({schema['info']['displayName']}: "
+                                       f"{schema['info']['description']}) {what}; generate it with "
                                        "`medusa-strapi strapi-schema --app <your Strapi app>` and restart Strapi"))
     return errors
 

@@ -13,6 +13,9 @@ Copies the Medusa database twice and adds generated products (scripts/generate_c
   (d) the same through the bulk-upsert plugin (the big copy; Strapi emptied of (c)'s entries first)
   (e) an unchanged re-sync of (d): incremental (what sensors and `sync --changes` run), and a full compare
   (f) extract + transform alone (the big copy, no Strapi)
+  (g) media: `--images` image rows of the big copy pointed at distinct PNGs on a local HTTP server, their files
+      fetched and uploaded to Strapi's media library by the media pass (MEDIA_CONCURRENCY uploads at once),
+      then the same pass again (nothing to upload)
 
 and prints entities/s, the ratios (c)/(a), (d)/(a), (d)/(b), writes and requests per entity, and peak RSS.
 It leaves Strapi holding the big catalog; `medusa-strapi reconcile` against the demo database (or
@@ -22,7 +25,9 @@ It leaves Strapi holding the big catalog; `medusa-strapi reconcile` against the 
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
+import random
 import resource
 import subprocess
 import sys
@@ -35,13 +40,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+import sqlalchemy as sa  # noqa: E402
+
 from pipelines.mapping import load_mappings  # noqa: E402
+from pipelines.media.run import MediaPass  # noqa: E402
 from pipelines.medusa.source import FULL, MedusaSource  # noqa: E402
-from pipelines.settings import WritePaths, mappings_dir  # noqa: E402
+from pipelines.settings import MediaSettings, WritePaths, mappings_dir  # noqa: E402
 from pipelines.strapi.bulk import BulkClient  # noqa: E402
 from pipelines.strapi.client import StrapiClient  # noqa: E402
 from pipelines.sync.run import extracted_records, sync_all  # noqa: E402
 from pipelines.sync.transform import transform  # noqa: E402
+from tests.support.image_server import ImageServer, png  # noqa: E402
 from throwaway_db import database_copy  # noqa: E402
 
 REST, BULK = WritePaths("rest", "rest"), WritePaths("bulk", "bulk")
@@ -137,6 +146,34 @@ def extract_transform(mappings, source) -> tuple[int, float]:
     return rows, time.monotonic() - started
 
 
+def media_upload(mappings, source: MedusaSource, client: StrapiClient, images: int, size: int) -> tuple[dict, dict, int]:
+    """(g) the media pass over `images` image rows whose URLs point at distinct PNGs on a local server:
+    (counts, seconds) of the first pass, of a second one, and the bytes per image."""
+    with source.engine.begin() as conn:
+        ids = [r[0] for r in conn.execute(sa.text("select id from image where deleted_at is null order by id limit :n"), {"n": images})]
+    salt = random.randrange(256)  # new content each benchmark run: none of it in the library yet
+    with ImageServer() as server:
+        body_sizes = []
+        with source.engine.begin() as conn:
+            for i, image_id in enumerate(ids):
+                body = png(size, size, (i % 256, (i // 256) % 256, salt))
+                body_sizes.append(len(body))
+                url = server.image(f"/bench/{i}.png", body)
+                conn.execute(sa.text("update image set url = :url, updated_at = now() where id = :id"), {"url": url, "id": image_id})
+        sync_all(mappings, source, client, only=["image"], write_paths=BULK)  # the entries carry the new URLs
+        settings = MediaSettings(allowed_hosts=frozenset({"127.0.0.1"}), allowed_networks=(ipaddress.ip_network("127.0.0.1/32"),),
+                                 concurrency=MediaSettings.from_env().concurrency)
+        passes = []
+        for _ in range(2):
+            failures: list = []
+            started = time.monotonic()
+            counts = MediaPass(mappings.get("image"), client, settings, fail=failures.append).run(ids)
+            if failures:
+                raise SystemExit(f"the media pass failed files, e.g. {failures[:3]}")
+            passes.append({"counts": dict(counts), "seconds": time.monotonic() - started, "concurrency": settings.concurrency})
+    return passes[0], passes[1], sum(body_sizes) // max(len(body_sizes), 1)
+
+
 def line(label: str, figures: dict) -> str:
     rate = figures["writes"] / figures["seconds"] if figures["seconds"] else 0
     per = lambda n: n / figures["writes"] if figures["writes"] else 0  # noqa: E731
@@ -151,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--raw", type=int, default=2000, help="entities created for the raw REST ceiling (a)")
     parser.add_argument("--serial", type=int, default=300, help="entities upserted one at a time (b)")
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--images", type=int, default=1000, help="image files uploaded to the media library (g); 0 skips it")
+    parser.add_argument("--image-size", type=int, default=1000, help="width and height of each PNG (g), in pixels")
     args = parser.parse_args(argv)
 
     mappings = load_mappings(mappings_dir())
@@ -189,6 +228,12 @@ def main(argv: list[str] | None = None) -> int:
         print(line("(e') unchanged re-sync, full compare", compare), flush=True)
         rows, seconds = extract_transform(mappings, big)
         print(f"(f) extract + transform: {rows} rows in {seconds:.1f} s: {rows / seconds:.0f} rows/s", flush=True)
+        if args.images:
+            first, second, size = media_upload(mappings, big, client, args.images, args.image_size)
+            uploaded = first["counts"].get("uploaded", 0)
+            print(f"(g) media: {uploaded} files ({args.image_size}x{args.image_size} PNG, {size / 1024:.0f} KB each) fetched and "
+                  f"uploaded in {first['seconds']:.1f} s: {uploaded / first['seconds']:.1f} images/s ({first['concurrency']} at once); "
+                  f"again: {second['counts'].get('uploaded', 0)} uploads in {second['seconds']:.1f} s", flush=True)
 
         rate = lambda f: f["writes"] / f["seconds"]  # noqa: E731
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

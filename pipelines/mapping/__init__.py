@@ -11,12 +11,13 @@ from .spec import (
     MappingErrors,
     MappingSet,
     MappingSpec,
+    MediaAttribute,
     Partitioning,
     Relation,
     UnknownContentType,
 )
 
 __all__ = [
-    "KEY_COLUMN", "VALUE_COLUMN", "Field", "MappingError", "MappingErrors", "MappingSet", "MappingSpec",
+    "KEY_COLUMN", "VALUE_COLUMN", "Field", "MappingError", "MappingErrors", "MappingSet", "MappingSpec", "MediaAttribute",
     "Partitioning", "Relation", "UnknownContentType", "Hop", "Lookup", "LoadedMappings", "load_mapping", "load_mapping_set", "load_mappings",
 ]

@@ -20,6 +20,7 @@ import jsonschema
 import yaml
 
 from .aggregates import AGGREGATES
+from ..strapi.system_types import SYSTEM_TYPES
 from .spec import (
     Condition,
     Field,
@@ -31,6 +32,7 @@ from .spec import (
     MappingErrors,
     MappingSet,
     MappingSpec,
+    MediaAttribute,
     Partitioning,
     Relation,
     TargetTable,
@@ -39,7 +41,7 @@ from .spec import (
 )
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
-RESERVED_CONTENT_TYPES = ("sync-state", "quarantined-row")  # the sync's own (pipelines/strapi/system_types.py)
+RESERVED_CONTENT_TYPES = tuple(SYSTEM_TYPES)  # the sync's own (pipelines/strapi/system_types.py)
 SOURCE_KEYS = ("schema", "primary_key", "cursor", "soft_delete", "json_entries")  # optional keys of `source`
 # Attributes Strapi or the sync manage on every entry; the JSON Schema refuses them as names (a test checks).
 MANAGED_ATTRIBUTES = ("id", "documentId", "medusa_id", "createdAt", "updatedAt", "publishedAt", "locale")
@@ -236,6 +238,7 @@ def _build_spec(data: dict[str, Any], lines: dict[KeyPath, int], path: Path) -> 
         relations=tuple(_relation(name, r) for name, r in (data.get("relations") or {}).items()),
         cms_only=dict(data.get("cms_only") or {}),
         write_back=tuple(data.get("write_back") or ()),
+        media={name: MediaAttribute(name, m["from"], m.get("alt"), m.get("caption")) for name, m in (data.get("media") or {}).items()},
         drop=tuple(data.get("drop") or ()),
         description=data.get("description"),
         partition=Partitioning(**data["partition"]) if data.get("partition") else None,
@@ -248,7 +251,8 @@ def _spec_errors(spec: MappingSpec) -> list[MappingError]:
     """Checks inside one file that the JSON Schema cannot express."""
     errors = []
     written: dict[str, KeyPath] = {}
-    for section, names in (("fields", spec.fields), ("relations", [r.attribute for r in spec.relations]), ("cms_only", spec.cms_only)):
+    for section, names in (("fields", spec.fields), ("relations", [r.attribute for r in spec.relations]), ("cms_only", spec.cms_only),
+                           ("media", spec.media)):
         for name in names:
             if name in written:
                 errors.append(spec.error(f"attribute is also declared under {written[name][0]}", section, name))
@@ -258,7 +262,8 @@ def _spec_errors(spec: MappingSpec) -> list[MappingError]:
     if spec.path is not None and spec.path.stem != spec.content_type:
         errors.append(spec.error(f"file must be named {spec.content_type}.yaml", "content_type"))
     for section, names in (("fields", spec.fields), ("relations", [r.attribute for r in spec.relations]),
-                           ("cms_only", spec.cms_only), ("relations", [r.inverse for r in spec.relations if r.inverse])):
+                           ("cms_only", spec.cms_only), ("relations", [r.inverse for r in spec.relations if r.inverse]),
+                           ("media", spec.media)):
         for name in names:
             if _reserved(name):
                 errors.append(spec.error(f"{name!r} is a name Strapi reserves for itself", section, name))
@@ -267,6 +272,11 @@ def _spec_errors(spec: MappingSpec) -> list[MappingError]:
             errors.append(spec.error(f"{f.column} exists only with source.json_entries", "fields", f.attribute))
         if f.currency_column and f.convert != "minor_units":
             errors.append(spec.error("currency_column only applies to convert: minor_units", "fields", f.attribute, "currency_column"))
+    for media in spec.media.values():
+        for key in ("from", "alt", "caption"):
+            name = getattr(media, "source" if key == "from" else key)
+            if name and name not in spec.fields:
+                errors.append(spec.error(f"{name!r} is not a field of this mapping (media reads mapped fields)", "media", media.attribute, key))
     if spec.partition:
         try:
             date.fromisoformat(spec.partition.start)

@@ -139,6 +139,21 @@ class Relation:
 
 
 @dataclass(frozen=True)
+class MediaAttribute:
+    """A Strapi media attribute (one image) the sync fills by fetching the file at a mapped field's URL and
+    uploading it to Strapi's media library (pipelines.media); `alt` and `caption` name mapped fields too."""
+
+    attribute: str
+    source: str  # the mapped field holding the file's URL (`from` in YAML)
+    alt: str | None = None
+    caption: str | None = None
+
+    def fields(self) -> tuple[str, ...]:
+        """The mapped fields this attribute reads."""
+        return tuple(name for name in (self.source, self.alt, self.caption) if name)
+
+
+@dataclass(frozen=True)
 class Partitioning:
     """Time partitions of a content type's history, for backfills."""
 
@@ -164,6 +179,7 @@ class MappingSpec:
     relations: tuple[Relation, ...] = ()
     cms_only: dict[str, str] = field(default_factory=dict)
     write_back: tuple[str, ...] = ()  # fields the CMS owns and writes back to Medusa (see writeback.plan)
+    media: dict[str, MediaAttribute] = field(default_factory=dict)  # media attributes filled from URL fields
     drop: tuple[str, ...] = ()
     description: str | None = None
     partition: Partitioning | None = None

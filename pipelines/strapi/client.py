@@ -42,15 +42,18 @@ class StrapiUnavailable(Exception):
 class BoundedRetry(Retry):
     """urllib3 Retry that honours Retry-After but never sleeps longer than `max_retry_after` seconds."""
 
-    def __init__(self, *args: Any, max_retry_after: float = 60.0, idempotent_posts: bool = False, **kwargs: Any):
+    def __init__(self, *args: Any, max_retry_after: float = 60.0, idempotent_posts: bool = False,
+                 resend_unanswered: bool = True, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.max_retry_after = max_retry_after
         self.idempotent_posts = idempotent_posts
+        self.resend_unanswered = resend_unanswered
 
     def new(self, **kw: Any) -> "BoundedRetry":
         retry = super().new(**kw)
         retry.max_retry_after = self.max_retry_after
         retry.idempotent_posts = self.idempotent_posts
+        retry.resend_unanswered = self.resend_unanswered
         return retry
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
@@ -64,7 +67,8 @@ class BoundedRetry(Retry):
     def _is_connection_error(self, err: Exception) -> bool:
         # A dropped connection (a reset, a close without an answer) fails at once: it spends the large
         # connection budget. Only a request that hangs (a read timeout) spends the small read budget.
-        return isinstance(err, ProtocolError) or super()._is_connection_error(err)
+        # Not on a route whose requests must not be sent twice: there a reset counts against the read budget.
+        return (self.resend_unanswered and isinstance(err, ProtocolError)) or super()._is_connection_error(err)
 
     def get_retry_after(self, response: Any) -> float | None:
         seconds = super().get_retry_after(response)
@@ -86,7 +90,7 @@ FIRST_CONTACT_RETRIES = 2  # the first request of a run: a Strapi that is down i
 
 
 def build_retry(retries: int = RETRIES, backoff_factor: float = 0.25, max_retry_after: float = MAX_RETRY_AFTER,
-                read_retries: int = READ_RETRIES, idempotent_posts: bool = False) -> BoundedRetry:
+                read_retries: int = READ_RETRIES, idempotent_posts: bool = False, resend_unanswered: bool = True) -> BoundedRetry:
     """Retries for connect errors, resets, 429 (Retry-After honoured) and 5xx, on every method.
 
     POST is retried too (but not on a plain 500, see `BoundedRetry.is_retry`): `medusa_id` has a
@@ -106,6 +110,7 @@ def build_retry(retries: int = RETRIES, backoff_factor: float = 0.25, max_retry_
         raise_on_status=False,
         max_retry_after=max_retry_after,
         idempotent_posts=idempotent_posts,
+        resend_unanswered=resend_unanswered,
     )
 
 
@@ -155,11 +160,19 @@ class StrapiClient:
     def idempotent_route(self, path_prefix: str) -> None:
         """Retry POSTs under `path_prefix` on a bare 500 too (their repeats are harmless: upserts by key, reads).
         Mounted once per prefix: later calls reuse its connection pool."""
+        self._mount_route(path_prefix, idempotent_posts=True)
+
+    def unrepeatable_route(self, path_prefix: str) -> None:
+        """Never resend a request under `path_prefix` that was sent and got no answer (an upload would make a
+        second file); what was refused before it was sent, or answered 429/502/503/504, is still retried."""
+        self._mount_route(path_prefix, read_retries=0, resend_unanswered=False)
+
+    def _mount_route(self, path_prefix: str, **budget: Any) -> None:
         prefix = f"{self.base_url}{path_prefix}"
         if prefix in self.session.adapters:
             return
         retries, backoff_factor, max_retry_after, pool_size = self._retries
-        adapter = HTTPAdapter(max_retries=build_retry(retries, backoff_factor, max_retry_after, idempotent_posts=True),
+        adapter = HTTPAdapter(max_retries=build_retry(retries, backoff_factor, max_retry_after, **budget),
                               pool_connections=1, pool_maxsize=pool_size)
         self.session.mount(prefix, adapter)
 
@@ -170,20 +183,22 @@ class StrapiClient:
         """Close pooled connections."""
         self.session.close()
 
-    def request(self, method: str, path: str, *, params: Any = None, json: Any = None, authenticate: bool = True) -> Any:
+    def request(self, method: str, path: str, *, params: Any = None, json: Any = None, authenticate: bool = True,
+                files: Any = None, form: Mapping[str, str] | None = None) -> Any:
         """Send one request (retried as configured); the parsed JSON body, or None for an empty one.
 
         A body goes as UTF-8 JSON (not \\u-escaped): non-Latin text stays 2-6 times smaller under Strapi's
-        body limit. NaN and infinities are refused, as JSON has none.
+        body limit. NaN and infinities are refused, as JSON has none. `files` and `form` send a multipart body
+        instead (the media library's uploads).
         """
-        body, headers = None, None
+        body, headers = form, None
         if json is not None:
             body = _json.dumps(json, ensure_ascii=False, allow_nan=False).encode("utf-8")
             headers = {"Content-Type": "application/json; charset=utf-8"}
         try:
             response = self.session.request(
                 method, f"{self.base_url}{path}", params=params, data=body, headers=headers, timeout=self.timeout,
-                verify=self.verify, auth=None if authenticate else NO_AUTH,
+                verify=self.verify, auth=None if authenticate else NO_AUTH, files=files,
             )
         except requests.exceptions.SSLError as exc:
             raise StrapiUnavailable(

@@ -105,6 +105,9 @@ def _field_type(spec: MappingSpec, f: Field, tables: Tables) -> dict[str, Any]:
         raise SchemaError(f"{spec.content_type}.{f.attribute}: {exc}") from None
 
 
+MEDIA_ATTRIBUTE = {"type": "media", "multiple": False, "required": False, "allowedTypes": ["images"]}
+
+
 def _display_name(content_type: str) -> str:
     return " ".join(word.capitalize() for word in content_type.split("-"))
 
@@ -132,6 +135,8 @@ def content_type_schema(spec: MappingSpec, mappings: MappingSet, source: MedusaS
         }
     for name, kind in spec.cms_only.items():
         attributes[name] = {"type": kind}
+    for name in spec.media:
+        attributes[name] = dict(MEDIA_ATTRIBUTE)
     info = {"singularName": spec.content_type, "pluralName": spec.plural, "displayName": _display_name(spec.content_type)}
     if spec.description:
         info["description"] = spec.description

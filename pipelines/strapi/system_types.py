@@ -1,5 +1,5 @@
-"""Content types the sync keeps for itself in Strapi: how far each content type is synced, and the rows it
-quarantined.
+"""Content types the sync keeps for itself in Strapi: how far each content type is synced, the rows it
+quarantined, and the files it uploaded to the media library.
 
 State lives in the destination, as dlt keeps its pipeline state: every entry point (CLI, Dagster runs,
 sensors) reads and writes it through the same REST API and token, it survives restarts, and the CMS team
@@ -12,6 +12,7 @@ from typing import Any
 
 SYNC_STATE = "sync-state"  # one entry per (Medusa database, content type): the confirmed watermark
 QUARANTINE = "quarantined-row"  # one entry per (Medusa database, content type, medusa_id) that cannot load
+MEDIA_FILE = "media-file"  # one entry per (content type, media attribute, medusa_id): the file the sync uploaded
 
 KEY_ATTRIBUTE = {"type": "string", "required": True, "unique": True, "column": {"unique": True}}
 
@@ -51,6 +52,24 @@ SYSTEM_TYPES: dict[str, dict[str, Any]] = {
             "first_seen": {"type": "datetime"},
             "last_seen": {"type": "datetime"},
             "attempts": {"type": "integer"},
+        },
+    ),
+    MEDIA_FILE: _schema(
+        MEDIA_FILE, "media-files", "Media File",
+        "Files the Medusa sync uploaded to the media library, per entry: where from, which content, what alt text "
+        "and caption it set (written by the sync; do not edit).",
+        {
+            "content_type": {"type": "string"},
+            "attribute": {"type": "string"},
+            "medusa_id": {"type": "text"},
+            "source_url": {"type": "text"},
+            "sha256": {"type": "string"},
+            "etag": {"type": "text"},
+            "last_modified": {"type": "string"},
+            "file_id": {"type": "integer"},
+            "alt": {"type": "text"},
+            "caption": {"type": "text"},
+            "uploaded_at": {"type": "datetime"},
         },
     ),
 }

@@ -42,6 +42,7 @@ class SyncResult:
     failures: list[RowFailure] = field(default_factory=list)  # the first few of either kind, for reports
     to_quarantine: list[RowFailure] = field(default_factory=list)  # every permanent failure
     samples: dict[str, list[str]] = field(default_factory=dict)  # dry runs: first medusa_ids per action
+    media: dict[str, int] = field(default_factory=dict)  # the media pass: files uploaded, reused, linked, removed...
 
     def sample(self, action: str, medusa_id: str) -> None:
         """Remember one of the first ids a dry run would create, update or delete."""
@@ -78,4 +79,5 @@ class SyncResult:
         rate = self.read / self.seconds if self.seconds else 0.0
         counts = " ".join(f"{k}={v}" for k, v in self.counts().items())
         via = " via bulk" if self.write_path == "bulk" else ""
-        return f"{self.content_type}: {counts} in {self.seconds:.1f}s ({rate:.0f} rows/s){via}"
+        media = " media: " + " ".join(f"{k}={v}" for k, v in sorted(self.media.items())) if self.media else ""
+        return f"{self.content_type}: {counts} in {self.seconds:.1f}s ({rate:.0f} rows/s){via}{media}"

@@ -23,7 +23,7 @@ from ..medusa.changes import DEFAULT_OVERLAP, Watermark, changes_since, next_wat
 from ..medusa.locks import ContentTypeLock
 from ..medusa.source import DEFAULT_CHUNK_SIZE, FULL, IN_BATCH, MedusaSource, Window, database_errors
 from ..secrets import describe_error
-from ..settings import WritePaths
+from ..settings import MediaSettings, WritePaths
 from ..strapi.bulk import BulkClient, BulkUnavailable, WriteMode
 from ..strapi.client import StrapiClient
 from ..strapi.content_types import field_attribute
@@ -74,6 +74,7 @@ class ContentTypeSync:
         progress: Progress | None = None,
         recorded_by: str = "medusa-strapi",
         write_paths: WritePaths | None = None,
+        media: MediaSettings | None = None,
     ):
         self.spec = spec
         self.mappings = mappings
@@ -94,6 +95,8 @@ class ContentTypeSync:
         self.writer = Writer(client, spec.plural, self.result, dry_run=dry_run)
         self.write_paths = write_paths or DEFAULT_WRITE_PATHS
         self.batch_writer: BatchWriter | None = None  # set when this run writes through the bulk plugin
+        self.media = media or MediaSettings()  # off unless hosts are allowed
+        self._media_ids: list[str] | None = None  # a partial run's medusa_ids, for its media pass (None: all)
         self._in_flight: deque[Future] = deque()  # earlier chunks' batch writes, still being sent
         self._target_ids: dict[str, dict[str, str]] = {}  # target type -> medusa_id -> documentId
         self._context: PlanContext | None = None  # built on first use (needs the reflected table)
@@ -176,6 +179,7 @@ class ContentTypeSync:
     def _execute_unguarded(self, window: Window, *, delete_missing: bool, mark: Watermark | None,
                            total: int | None) -> SyncResult:
         started = time.monotonic()
+        self._media_ids = None if window.is_full else []
         self.result.window = window.describe()
         self.client.check_access(self.spec.plural, writes=not self.dry_run)
         if not self.dry_run:
@@ -201,6 +205,9 @@ class ContentTypeSync:
                 with nullcontext() if self.dry_run else lock.exclusive():
                     self._delete_missing(pool)
                     self._drain()
+        if self.spec.media and not self.dry_run:
+            with lock.shared():
+                self._media_pass()
         if not self.dry_run:
             self._settle_quarantine(full=window.is_full)
             if mark is not None and self.result.ok:
@@ -220,6 +227,18 @@ class ContentTypeSync:
             self.quarantine.clear(released)
             self.log.info(f"{self.spec.content_type}: {len(released)} row(s) left the quarantine")
 
+    def _media_pass(self) -> None:
+        """Fill the type's media attributes from its URL fields (pipelines.media), where media upload is on."""
+        if not self.media.enabled:
+            names = ", ".join(self.spec.media)
+            self.log.warning(f"{self.spec.content_type}: media upload is off (MEDIA_ALLOWED_HOSTS is empty): "
+                             f"{names} not filled; set MEDIA_ALLOWED_HOSTS to the hosts the files may come from")
+            return
+        from ..media.run import MediaPass  # media builds on the sync's results
+
+        counts = MediaPass(self.spec, self.client, self.media, fail=self._fail, log=self.log).run(self._media_ids)
+        self.result.media.update(counts)
+
     def _fail(self, failure: RowFailure) -> None:
         self._failed_ids.add(failure.medusa_id)
         self.result.record_failure(failure)
@@ -230,6 +249,8 @@ class ContentTypeSync:
             read = (self.spec.source_key(r.medusa_id) for r in records)
             self._seen_keys.update(k for k in read if k in self._quarantined_keys)
         self._live.update(r.medusa_id for r in records if not r.deleted)
+        if self._media_ids is not None and self.spec.media:
+            self._media_ids.extend(r.medusa_id for r in records)
         for record in records:
             if record.error and not record.deleted:
                 self._failed_keys.add(str(record.key))

@@ -9,6 +9,7 @@
  *   - find, create, update and delete on every collection type of the app's own API (the mapped types and
  *     the sync's state types; findOne is not used),
  *   - the bulk-upsert plugin's actions (capability, upsert, find, keys),
+ *   - the media library's upload, find and destroy (files the sync uploads for `media` attributes),
  *   - reading the content types (content-type-builder getContentTypes), which the sync's checks compare.
  * It is idempotent and repairs what differs. The password is never logged.
  */
@@ -25,13 +26,19 @@ const EXTRA_ACTIONS = [
   'plugin::bulk-upsert.bulk.find',
   'plugin::bulk-upsert.bulk.keys',
   'plugin::content-type-builder.content-types.getContentTypes',
+  'plugin::upload.content-api.upload',
+  'plugin::upload.content-api.find',
+  'plugin::upload.content-api.destroy',
 ];
 
 /** Every action the sync's role holds. */
 function syncActions(strapi) {
   const types = Object.values(strapi.contentTypes).filter((ct) => ct.uid.startsWith('api::') && ct.kind === 'collectionType');
   const actions = types.flatMap((ct) => CONTENT_ACTIONS.map((action) => `${ct.uid}.${action}`));
-  const plugins = EXTRA_ACTIONS.filter((action) => !action.startsWith('plugin::bulk-upsert.') || strapi.plugin('bulk-upsert'));
+  const plugins = EXTRA_ACTIONS.filter((action) => {
+    const plugin = action.startsWith('plugin::') ? action.slice('plugin::'.length).split('.')[0] : null;
+    return plugin === null || plugin === 'content-type-builder' || strapi.plugin(plugin);
+  });
   return [...actions, ...plugins].sort();
 }
 

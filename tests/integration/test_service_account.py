@@ -66,7 +66,9 @@ def test_role_holds_exactly_the_sync_permissions(stack, mappings, strapi_sql):
         assert {f"{uid}.{a}" for a in ("find", "create", "update", "delete")} <= actions
         assert f"{uid}.findOne" not in actions
     assert "plugin::bulk-upsert.bulk.upsert" in actions
-    assert not any(a.startswith(("plugin::users-permissions.", "plugin::upload.")) for a in actions)
+    uploads = {a for a in actions if a.startswith("plugin::upload.")}
+    assert uploads == {f"plugin::upload.content-api.{a}" for a in ("upload", "find", "destroy")}  # files of `media` attributes
+    assert not any(a.startswith("plugin::users-permissions.") for a in actions)
 
 
 def test_full_sync_and_reconcile_as_the_service_account(stack, account, mappings, source, clean_strapi):

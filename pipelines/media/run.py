@@ -1,0 +1,184 @@
+"""The media pass of one content type's run: after its entries are written, make each declared media attribute
+hold the file at the entry's URL field, through Strapi's media library.
+
+It reads the entries (all of them on a full run, else the ones the run read) and the sync's records of what it
+uploaded (`media-file`), asks `plan.plan_media` what to do, and does it on a pool of its own
+(MediaSettings.concurrency, apart from the entry writers). A file that cannot be fetched under the rules
+(`fetch`) is a permanent failure, quarantined with the entry's row; a timeout or a 5xx fails the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable
+
+from ..mapping import MappingSpec, MediaAttribute
+from ..secrets import describe_error
+from ..settings import MediaSettings
+from ..strapi.client import StrapiClient, StrapiError
+from ..strapi.system_types import MEDIA_FILE, plural_of
+from ..strapi.upload import MediaLibrary
+from ..sync.result import RowFailure
+from .fetch import FetchedFile, FetchError, MediaFetcher, NotModified
+from .plan import MediaAction, MediaEntry, MediaRecord, file_name, plan_media, text_or_none as _text
+
+RECORDS = plural_of(MEDIA_FILE)
+RECORD_FIELDS = ("medusa_id", "source_url", "sha256", "file_id", "etag", "last_modified", "alt", "caption")
+
+logger = logging.getLogger(__name__)
+
+
+def record_key(spec: MappingSpec, media: MediaAttribute, medusa_id: str) -> str:
+    """The unique key of one entry's record for one media attribute."""
+    return f"{spec.content_type}.{media.attribute}:{medusa_id}"
+
+
+class MediaPass:
+    """Fills the media attributes of one content type's entries (see the module docstring)."""
+
+    def __init__(self, spec: MappingSpec, client: StrapiClient, settings: MediaSettings, *,
+                 fail: Callable[[RowFailure], None], log: logging.Logger | Any = logger):
+        self.spec = spec
+        self.client = client
+        self.settings = settings
+        self.fail = fail
+        self.log = log
+        self.library = MediaLibrary(client)
+        self.counts: Counter[str] = Counter()
+
+    def run(self, medusa_ids: Iterable[str] | None = None) -> Counter[str]:
+        """Process every entry (`medusa_ids` None: a full run, which also revalidates unchanged URLs) or these
+        entries; returns the counts of what was done."""
+        ids = None if medusa_ids is None else sorted(set(medusa_ids))
+        fetcher = MediaFetcher(self.settings.policy())
+        try:
+            for media in self.spec.media.values():
+                self._run_attribute(media, ids, fetcher)
+        finally:
+            fetcher.close()
+        return self.counts
+
+    def _run_attribute(self, media: MediaAttribute, ids: list[str] | None, fetcher: MediaFetcher) -> None:
+        entries = self._entries(media, ids)
+        records = self._records(media, ids)
+        gone = [mid for mid in records if mid not in entries]
+        actions = plan_media(entries.values(), records, revalidate=ids is None, gone=gone)
+        if not actions:
+            return
+        with ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="media") as pool:
+            for action, outcome in zip(actions, pool.map(lambda a: self._do(media, a, fetcher), actions)):
+                if isinstance(outcome, RowFailure):
+                    self.fail(outcome)
+                elif outcome:
+                    self.counts[outcome] += 1
+
+    def _entries(self, media: MediaAttribute, ids: list[str] | None) -> dict[str, MediaEntry]:
+        selection = {"fields": ["medusa_id", *media.fields()], "populate": {media.attribute: ["alternativeText", "caption"]}}
+        if ids is None:
+            found = self.client.iter_entries(self.spec.plural, filters=[("filters[medusa_id][$notNull]", "true")], **selection)
+        else:
+            found = self.client.find_by_medusa_ids(self.spec.plural, ids, **selection).values()
+        return {e["medusa_id"]: MediaEntry(e["medusa_id"], e["documentId"], e.get(media.source),
+                                           e.get(media.alt) if media.alt else None,
+                                           e.get(media.caption) if media.caption else None, e.get(media.attribute))
+                for e in found}
+
+    def _records(self, media: MediaAttribute, ids: list[str] | None) -> dict[str, MediaRecord]:
+        if ids is None:
+            prefix = record_key(self.spec, media, "")
+            found = self.client.iter_entries(RECORDS, fields=RECORD_FIELDS, filters=[("filters[key][$startsWith]", prefix)])
+        else:
+            keys = [record_key(self.spec, media, mid) for mid in ids]
+            found = self.client.find_by(RECORDS, "key", keys, fields=RECORD_FIELDS).values()
+        return {r["medusa_id"]: MediaRecord.from_entry(r) for r in found}
+
+    def _do(self, media: MediaAttribute, action: MediaAction, fetcher: MediaFetcher) -> str | RowFailure | None:
+        try:
+            if action.kind == "remove":
+                return self._remove(media, action)
+            if action.kind == "link":
+                return self._link(media, action, fetcher)
+            if action.kind == "describe":
+                self.library.describe(action.record.file_id, **self._info(action))
+                self._save(media, action.entry, action.record, alt=action.entry.alt, caption=action.entry.caption)
+                return "described"
+            record = action.record
+            validators = {"etag": record.etag, "last_modified": record.last_modified} if action.kind == "revalidate" else {}
+            try:
+                fetched = fetcher.fetch(action.entry.url, **validators)
+            except NotModified:
+                return None
+            if record is not None and fetched.sha256 == record.sha256 and action.kind == "revalidate":
+                self._save(media, action.entry, record, fetched=fetched)  # same bytes: only the validators moved
+                return None
+            return self._put(media, action, fetched)
+        except FetchError as exc:
+            return RowFailure(action.medusa_id, "media", f"{media.attribute}: {exc}", permanent=exc.permanent)
+        except StrapiError as exc:
+            # Strapi refusing a file it cannot read (400) is the file's fault; anything else is Strapi's.
+            return RowFailure(action.medusa_id, "media", f"{media.attribute}: {exc}", permanent=exc.status == 400)
+        except Exception as exc:  # noqa: BLE001 - one entry's surprise must not stop the others
+            return RowFailure(action.medusa_id, "media", f"{media.attribute}: {describe_error(exc)}")
+
+    def _info(self, action: MediaAction) -> dict[str, Any]:
+        linked = action.entry.linked or {}
+        alt = action.info.get("alternativeText", linked.get("alternativeText"))
+        caption = action.info.get("caption", linked.get("caption"))
+        return {"alt": alt, "caption": caption}
+
+    def _put(self, media: MediaAttribute, action: MediaAction, fetched: FetchedFile) -> str:
+        """Link the fetched content to the entry: the library's file of the same content, else a new upload;
+        then release the file the entry's record held before, if it was another."""
+        entry = action.entry
+        name = file_name(entry.url, fetched.sha256, fetched.extension)
+        existing = self.library.find_by_name(name)
+        outcome = "reused"
+        if existing is None:
+            existing = self.library.upload(fetched.content, name, fetched.mime, alt=_text(entry.alt), caption=_text(entry.caption))
+            outcome = "uploaded"
+        file_id = int(existing["id"])
+        self.client.update(self.spec.plural, entry.document_id, {media.attribute: file_id})
+        previous = action.record
+        self._save(media, entry, previous, fetched=fetched, file_id=file_id, alt=entry.alt, caption=entry.caption)
+        if previous is not None and previous.file_id != file_id:
+            self._release(media, previous.file_id)
+        return outcome
+
+    def _link(self, media: MediaAttribute, action: MediaAction, fetcher: MediaFetcher) -> str | RowFailure | None:
+        if not self.library.files([action.record.file_id]):  # deleted in the library: fetch it again
+            return self._do(media, MediaAction("fetch", action.medusa_id, action.entry, action.record), fetcher)
+        self.client.update(self.spec.plural, action.entry.document_id, {media.attribute: action.record.file_id})
+        return "linked"
+
+    def _remove(self, media: MediaAttribute, action: MediaAction) -> str:
+        record, entry = action.record, action.entry
+        if entry is not None and entry.linked and entry.linked.get("id") == record.file_id:
+            self.client.update(self.spec.plural, entry.document_id, {media.attribute: None})
+        self.client.request("DELETE", f"/api/{RECORDS}/{record.document_id}")
+        self._release(media, record.file_id)
+        return "removed"
+
+    def _release(self, media: MediaAttribute, file_id: int) -> None:
+        """Delete a file the sync uploaded once no record holds it (files editors added are never touched: the
+        sync deletes only ids from its records)."""
+        holders = self.client.find_by(RECORDS, "file_id", [str(file_id)], fields=["key"])
+        if not holders:
+            self.library.delete(file_id)
+
+    def _save(self, media: MediaAttribute, entry: MediaEntry, record: MediaRecord | None, *,
+              fetched: FetchedFile | None = None, file_id: int | None = None, alt: Any = ..., caption: Any = ...) -> None:
+        data: dict[str, Any] = {"content_type": self.spec.content_type, "attribute": media.attribute, "medusa_id": entry.medusa_id}
+        if fetched is not None:
+            data.update(source_url=entry.url, sha256=fetched.sha256, etag=fetched.etag, last_modified=fetched.last_modified,
+                        uploaded_at=datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"))
+        if file_id is not None:
+            data["file_id"] = file_id
+        if alt is not ...:
+            data["alt"] = _text(alt)
+        if caption is not ...:
+            data["caption"] = _text(caption)
+        self.client.upsert_by(RECORDS, "key", record_key(self.spec, media, entry.medusa_id), data)
+
