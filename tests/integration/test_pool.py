@@ -50,12 +50,31 @@ def most_at_once(intervals: list[tuple[float, float]]) -> int:
     return peak
 
 
-def run_partition(home: str, month: str, medusa_url: str, strapi_url: str, token: str) -> bool:
-    """One partition of backfill_product, in a process of its own, on the shared instance in `home`."""
+def run_partition(home: str, month: str, medusa_url: str, strapi_url: str, token: str) -> None:
+    """One partition of backfill_product, in a process of its own, on the shared instance in `home`; the exit
+    code says whether it succeeded."""
     (job,) = [j for j in build_backfill_jobs(load_mappings(REPO_MAPPINGS_DIR)) if j.name == "backfill_product"]
     resources = {"medusa": MedusaDatabase(url=medusa_url), "strapi": StrapiResource(url=strapi_url, api_token=token)}
     with DagsterInstance.from_config(home) as instance:
-        return job.execute_in_process(partition_key=month, instance=instance, resources=resources).success
+        success = job.execute_in_process(partition_key=month, instance=instance, resources=resources).success
+    sys.exit(0 if success else 1)
+
+
+def run_in_parallel(home: str, months: list[str], *args: str, timeout: float = 240) -> list[int | None]:
+    """Each month's partition in a process of its own, all started at once; their exit codes.
+
+    Plain processes that end when their run does: a Pool's workers would be terminated at the end, and a
+    worker holding Dagster's signal handlers can ignore that and hang the suite."""
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=run_partition, args=(home, month, *args)) for month in months]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout)
+        if process.is_alive():
+            process.kill()
+            process.join()
+    return [process.exitcode for process in processes]
 
 
 def test_parallel_backfill_partitions_stay_under_the_pool_cap(mappings, medusa_url, stack, clean_strapi, source, medusa_sql):
@@ -75,9 +94,8 @@ def test_parallel_backfill_partitions_stay_under_the_pool_cap(mappings, medusa_u
             # The pool's slots too, as `dagster instance concurrency set strapi N` does in a deployment (README):
             # processes that first meet a pool at the same moment could each allocate default_limit slots.
             instance.event_log_storage.set_concurrency_slots(STRAPI_POOL, CAP)
-        with multiprocessing.get_context("spawn").Pool(len(months)) as pool:
-            outcomes = pool.starmap(run_partition, [(home, m, medusa_url, stack["STRAPI_URL"], stack["STRAPI_API_TOKEN"]) for m in months])
-        assert outcomes == [True] * len(months)
+        exit_codes = run_in_parallel(home, months, medusa_url, stack["STRAPI_URL"], stack["STRAPI_API_TOKEN"])
+        assert exit_codes == [0] * len(months)
         with DagsterInstance.from_config(home) as instance:
             assert instance.event_log_storage.get_concurrency_info(STRAPI_POOL).slot_count == CAP
             assert most_at_once(step_intervals(instance)) <= CAP
