@@ -282,7 +282,7 @@ def cmd_health(args: argparse.Namespace) -> int:
     failed = 0
     try:
         checks = [*health.strapi_checks(client, mappings), *health.medusa_checks(source, mappings),
-                  *health.medusa_admin_checks(admin, mappings)]
+                  *health.medusa_admin_checks(admin, mappings), *health.media_checks(settings.media, mappings)]
         for check in checks:
             print(check.line(), flush=True)
             failed += not check.ok

@@ -16,6 +16,7 @@ from .mapping import MappingSet, MappingSpec
 from .medusa.admin import MedusaAdmin, MedusaAdminError
 from .medusa.source import MedusaSource, SourceError
 from .secrets import describe_error, redact
+from .settings import MediaSettings
 from .strapi.bulk import BulkClient
 from .strapi.client import StrapiClient, StrapiError, StrapiUnavailable
 from .strapi.permissions import ACTIONS, missing_actions
@@ -146,6 +147,19 @@ def medusa_admin_checks(admin: MedusaAdmin | None, mappings: MappingSet) -> Iter
         yield Check(name, True, f"{admin.base_url} answers and the admin login works (write-back of {', '.join(owners)})")
     except MedusaAdminError as exc:
         yield Check(name, False, redact(str(exc)))
+
+
+def media_checks(media: MediaSettings, mappings: MappingSet) -> Iterator[Check]:
+    """Where a mapping declares `media`: whether media upload is on, and from which hosts (off is a safe default,
+    not a failure)."""
+    attributes = [f"{spec.content_type}.{name}" for spec in mappings for name in spec.media]
+    if not attributes:
+        return
+    if not media.enabled:
+        yield Check("media upload", True, f"off: MEDIA_ALLOWED_HOSTS is empty, so {', '.join(attributes)} stay(s) unfilled")
+        return
+    networks = f"; non-public networks allowed: {', '.join(map(str, media.allowed_networks))}" if media.allowed_networks else ""
+    yield Check("media upload", True, f"{', '.join(attributes)} from {', '.join(sorted(media.allowed_hosts))}{networks}")
 
 
 def _db_reason(exc: sa.exc.DBAPIError) -> str:

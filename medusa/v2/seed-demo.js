@@ -56,7 +56,7 @@ const {
 // Hard stop in case anything hangs (the npm script also wraps the command in `timeout`).
 const WATCHDOG_MS = Number(process.env.SEED_TIMEOUT_MS || 150000);
 
-const IMG = "https://demo-images.example.com/medusa-v2";
+const IMG = "http://127.0.0.1:9180/medusa-v2"; // scripts/image_host.py, which scripts/demo runs
 
 // ~6 kB, deterministic.
 const LONG_DESCRIPTION = Array.from(

@@ -112,7 +112,8 @@ class MediaPass:
             except NotModified:
                 return None
             if record is not None and fetched.sha256 == record.sha256 and action.kind == "revalidate":
-                self._save(media, action.entry, record, fetched=fetched)  # same bytes: only the validators moved
+                if (fetched.etag, fetched.last_modified) != (record.etag, record.last_modified):
+                    self._save(media, action.entry, record, fetched=fetched)  # same bytes: only the validators moved
                 return None
             return self._put(media, action, fetched)
         except FetchError as exc:

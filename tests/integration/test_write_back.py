@@ -187,6 +187,7 @@ def test_cli_write_back_plan_and_health(synced):
     assert medusa_product(synced.server_source, product_id)["title"] == title
     health = run_cli("health", env=env)
     assert "ok   medusa admin api:" in health.stdout, health.stdout
+    assert "ok   media upload: off: MEDIA_ALLOWED_HOSTS is empty, so image.file stay(s) unfilled" in health.stdout
     wrong = run_cli("write-back", env={**env, "MEDUSA_ADMIN_PASSWORD": "not-the-password-42"})  # refused up front
     assert wrong.returncode == 1 and "Medusa refused the login of MEDUSA_ADMIN_EMAIL" in wrong.stderr
     assert "not-the-password-42" not in wrong.stdout + wrong.stderr
