@@ -48,10 +48,12 @@ class MediaPass:
         self.log = log
         self.library = MediaLibrary(client)
         self.counts: Counter[str] = Counter()
+        self.dry_run = False
 
-    def run(self, medusa_ids: Iterable[str] | None = None) -> Counter[str]:
+    def run(self, medusa_ids: Iterable[str] | None = None, *, dry_run: bool = False) -> Counter[str]:
         """Process every entry (`medusa_ids` None: a full run, which also revalidates unchanged URLs) or these
-        entries; returns the counts of what was done."""
+        entries; returns the counts of what was done (with `dry_run`, of what would be tried: `to fetch`...)."""
+        self.dry_run = dry_run
         ids = None if medusa_ids is None else sorted(set(medusa_ids))
         fetcher = MediaFetcher(self.settings.policy())
         try:
@@ -66,6 +68,9 @@ class MediaPass:
         records = self._records(media, ids)
         gone = [mid for mid in records if mid not in entries]
         actions = plan_media(entries.values(), records, revalidate=ids is None, gone=gone)
+        if self.dry_run:
+            self.counts.update(f"to {action.kind}" for action in actions)
+            return
         if not actions:
             return
         with ThreadPoolExecutor(max_workers=self.settings.concurrency, thread_name_prefix="media") as pool:

@@ -205,8 +205,8 @@ class ContentTypeSync:
                 with nullcontext() if self.dry_run else lock.exclusive():
                     self._delete_missing(pool)
                     self._drain()
-        if self.spec.media and not self.dry_run:
-            with lock.shared():
+        if self.spec.media:
+            with nullcontext() if self.dry_run else lock.shared():
                 self._media_pass()
         if not self.dry_run:
             self._settle_quarantine(full=window.is_full)
@@ -228,7 +228,8 @@ class ContentTypeSync:
             self.log.info(f"{self.spec.content_type}: {len(released)} row(s) left the quarantine")
 
     def _media_pass(self) -> None:
-        """Fill the type's media attributes from its URL fields (pipelines.media), where media upload is on."""
+        """Fill the type's media attributes from its URL fields (pipelines.media), where media upload is on (a dry
+        run counts what it would try)."""
         if not self.media.enabled:
             names = ", ".join(self.spec.media)
             self.log.warning(f"{self.spec.content_type}: media upload is off (MEDIA_ALLOWED_HOSTS is empty): "
@@ -236,8 +237,8 @@ class ContentTypeSync:
             return
         from ..media.run import MediaPass  # media builds on the sync's results
 
-        counts = MediaPass(self.spec, self.client, self.media, fail=self._fail, log=self.log).run(self._media_ids)
-        self.result.media.update(counts)
+        media = MediaPass(self.spec, self.client, self.media, fail=self._fail, log=self.log)
+        self.result.media.update(media.run(self._media_ids, dry_run=self.dry_run))
 
     def _fail(self, failure: RowFailure) -> None:
         self._failed_ids.add(failure.medusa_id)

@@ -74,6 +74,8 @@ def sync_images(mappings, source, strapi, **options):
 def test_images_land_in_the_media_library_once_per_content_and_a_resync_uploads_nothing(
         mappings, source, media_strapi, medusa_sql, server):
     urls = serve_catalog(server, medusa_sql, distinct=5)
+    plan = sync_images(mappings, source, media_strapi, dry_run=True)  # what `medusa-strapi plan` shows
+    assert plan.media == {"to fetch": len(urls)} and server.requests == [] and library(media_strapi) == {}
     first = sync_images(mappings, source, media_strapi)
     assert first.ok and first.quarantined == 0, first.failures
     assert first.media["uploaded"] == 5 and first.media["uploaded"] + first.media.get("reused", 0) == len(urls)
