@@ -176,7 +176,7 @@ class MediaFetcher:
                 response = self.session.get(current, headers=headers, timeout=self.policy.timeout, stream=True,
                                             allow_redirects=False)
             except (requests.ConnectionError, requests.Timeout) as exc:
-                raise FetchError(f"{_short(current)}: {type(exc).__name__}", permanent=False) from None
+                raise FetchError(f"{_short(current)}: {_cause(exc)}", permanent=False) from None
             with response:
                 if response.is_redirect:
                     location = response.headers.get("Location", "")
@@ -210,8 +210,18 @@ class MediaFetcher:
                 if len(body) > limit:
                     raise FetchError(f"{_short(url)}: over the {limit:,}-byte limit (MEDIA_MAX_BYTES)", permanent=True)
         except (requests.ConnectionError, requests.Timeout) as exc:
-            raise FetchError(f"{_short(url)}: {type(exc).__name__} while reading", permanent=False) from None
+            raise FetchError(f"{_short(url)}: {_cause(exc)} while reading", permanent=False) from None
         return bytes(body)
+
+
+def _cause(exc: Exception) -> str:
+    """What went wrong with a connection, in words (after the retries, urllib3 wraps a timeout in a ConnectionError)."""
+    text = str(exc)
+    if isinstance(exc, requests.Timeout) or "timed out" in text:
+        return "timed out (after retries)"
+    if "refused" in text.lower():
+        return "connection refused (after retries)"
+    return "connection failed (after retries)"
 
 
 def _short(url: str, limit: int = 200) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import struct
 import threading
+import time
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -38,6 +39,8 @@ class ImageServer:
             def do_GET(self):
                 server.requests.append(("GET", self.path))
                 status, headers, body = server.routes.get(self.path, (404, {}, b"not found"))
+                if "X-Stall" in headers:  # a server that accepts and answers late (timeouts)
+                    time.sleep(float(headers["X-Stall"]))
                 etag = f'"{hashlib.sha1(body).hexdigest()}"'
                 if status == 200 and self.headers.get("If-None-Match") == etag:
                     self.send_response(304)
@@ -48,7 +51,7 @@ class ImageServer:
                 if status == 200:
                     self.send_header("ETag", etag)
                 for name, value in headers.items():
-                    if name != "X-Without-Length":
+                    if name not in ("X-Without-Length", "X-Stall"):
                         self.send_header(name, value)
                 if "Content-Length" not in headers and "X-Without-Length" not in headers:  # else: until the connection closes
                     self.send_header("Content-Length", str(len(body)))

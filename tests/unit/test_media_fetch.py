@@ -4,6 +4,7 @@ local HTTP server of the tests' own."""
 from __future__ import annotations
 
 import ipaddress
+import time
 
 import pytest
 
@@ -110,6 +111,25 @@ def test_a_body_without_a_declared_length_is_cut_at_the_limit(server):
     with pytest.raises(FetchError, match="over the 100,000-byte limit") as refused:
         MediaFetcher(policy()).fetch(server.url("/endless"))
     assert refused.value.permanent
+
+
+def test_a_server_that_answers_late_times_out_as_a_transient_failure(server):
+    server.routes["/slow.png"] = (200, {"X-Stall": "1.5"}, png())
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="timed out") as refused:
+        MediaFetcher(policy(timeout=(1.0, 0.5), retries=1)).fetch(server.url("/slow.png"))
+    assert not refused.value.permanent and time.monotonic() - started < 5
+
+
+def test_busy_answers_are_retried_a_bounded_number_of_times(server):
+    server.routes["/busy.png"] = (503, {"Retry-After": "0"}, b"busy")
+    with pytest.raises(FetchError, match="HTTP 503"):
+        MediaFetcher(policy(retries=2)).fetch(server.url("/busy.png"))
+    assert server.fetches("/busy.png") == 3  # the first try and 2 retries
+    server.routes["/gone.png"] = (404, {}, b"")
+    with pytest.raises(FetchError):
+        MediaFetcher(policy(retries=2)).fetch(server.url("/gone.png"))
+    assert server.fetches("/gone.png") == 1  # a 404 is not retried
 
 
 def test_redirects_are_followed_and_each_target_checked(server):
