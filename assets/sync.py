@@ -79,7 +79,7 @@ def run_sync(context, spec: MappingSpec, mappings: MappingSet, medusa: MedusaDat
             preflight(mappings, source, client, only=[spec.content_type])
             sync = ContentTypeSync(spec, mappings, source, client, concurrency=strapi.concurrency, log=context.log,
                                    overlap=settings.overlap, recorded_by=f"dagster run {context.run.run_id}",
-                                   write_paths=settings.write_paths, media=settings.media)
+                                   write_paths=settings.write_paths, media=settings.media, max_writers=settings.max_writers)
             result = sync.run_changes() if window is None else sync.run(window, delete_missing=delete_missing)
         error = None
     except MappingErrors as exc:

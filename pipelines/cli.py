@@ -256,7 +256,7 @@ def cmd_sync(args: argparse.Namespace, *, delete_missing: bool = False, dry_run:
             only=args.only, chunk_size=args.chunk_size, concurrency=concurrency, window=window,
             changes=getattr(args, "changes", False), delete_missing=delete_missing, dry_run=dry_run,
             allow_mass_delete=getattr(args, "allow_mass_delete", False), recorded_by=f"medusa-strapi {args.command}",
-            write_paths=write_paths, media=settings.media,
+            write_paths=write_paths, media=settings.media, max_writers=settings.max_writers,
             on_start=display.start, on_result=display.result,
         )
     failed, quarantined = sum(r.failed for r in results), sum(r.quarantined for r in results)

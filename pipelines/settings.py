@@ -31,6 +31,7 @@ class MissingSetting(SettingsError):
 
 
 WRITE_MODES = tuple(mode.value for mode in WriteMode)
+DEFAULT_MAX_WRITERS = 2  # runs writing to one Strapi at once (STRAPI_MAX_WRITERS; dagster.yaml's `strapi` pool has the same)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class Settings:
     strapi_account: ServiceAccount | None = None  # STRAPI_IDENTIFIER / STRAPI_PASSWORD, instead of the token
     medusa_admin: AdminAccount | None = None  # MEDUSA_ADMIN_URL / _EMAIL / _PASSWORD: the write-back's Admin API
     media: MediaSettings = MediaSettings()  # MEDIA_*: where `media` attributes' files may be fetched from
+    max_writers: int = DEFAULT_MAX_WRITERS  # STRAPI_MAX_WRITERS: runs writing to this Strapi at once, across processes
 
     @property
     def strapi_credentials(self) -> str | ServiceAccount:
@@ -148,6 +150,7 @@ class Settings:
                 write_paths=WritePaths.from_env(env),
                 medusa_admin=medusa_admin_account(env),
                 media=MediaSettings.from_env(env),
+                max_writers=max_writers(env),
             )
         except SecretError as exc:
             raise SettingsError(str(exc)) from None
@@ -169,12 +172,13 @@ class Orchestration:
     freshness: timedelta = timedelta(hours=26)  # a type not synced for this long fails its freshness check
     medusa_admin_configured: bool = False  # MEDUSA_ADMIN_URL is set: the write-back sensors can write to Medusa
     media: MediaSettings = MediaSettings()  # MEDIA_*: where `media` attributes' files may be fetched from
+    max_writers: int = DEFAULT_MAX_WRITERS  # STRAPI_MAX_WRITERS: runs writing to Strapi at once, across processes
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Orchestration":
         """Read MAPPINGS_DIR, SENSOR_INTERVAL_SECONDS, SYNC_OVERLAP_SECONDS, RECONCILE_CRON, STRAPI_CA_BUNDLE,
-        WRITE_PATH_FULL, WRITE_PATH_CHANGES, DAGSTER_EXECUTOR, FRESHNESS_SECONDS, MEDIA_* and whether STRAPI_IDENTIFIER
-        is set (all optional). The freshness default, 26 hours, is the nightly reconcile's day plus two hours of slack."""
+        WRITE_PATH_FULL, WRITE_PATH_CHANGES, DAGSTER_EXECUTOR, FRESHNESS_SECONDS, MEDIA_*, STRAPI_MAX_WRITERS and
+        whether STRAPI_IDENTIFIER is set (all optional). The freshness default, 26 hours, is the nightly reconcile's day plus two hours of slack."""
         env = os.environ if environ is None else environ
         return cls(
             mappings_dir=mappings_dir(env),
@@ -188,7 +192,14 @@ class Orchestration:
             freshness=timedelta(seconds=_seconds(env, "FRESHNESS_SECONDS", int(cls.freshness.total_seconds()), minimum=60)),
             medusa_admin_configured=bool(env.get("MEDUSA_ADMIN_URL", "").strip()),
             media=MediaSettings.from_env(env),
+            max_writers=max_writers(env),
         )
+
+
+def max_writers(environ: dict[str, str] | None = None) -> int:
+    """STRAPI_MAX_WRITERS: how many runs may write to one Strapi at once, across processes and hosts."""
+    env = os.environ if environ is None else environ
+    return _whole(env, "STRAPI_MAX_WRITERS", DEFAULT_MAX_WRITERS, minimum=1)
 
 
 def strapi_credentials(environ: dict[str, str] | None = None) -> str | ServiceAccount | None:

@@ -20,10 +20,10 @@ from datetime import timedelta
 
 from ..mapping import MappingSet, MappingSpec
 from ..medusa.changes import DEFAULT_OVERLAP, Watermark, changes_since, next_watermark
-from ..medusa.locks import ContentTypeLock
+from ..medusa.locks import ContentTypeLock, WriterSlots
 from ..medusa.source import DEFAULT_CHUNK_SIZE, FULL, IN_BATCH, MedusaSource, Window, database_errors
 from ..secrets import describe_error
-from ..settings import MediaSettings, WritePaths
+from ..settings import DEFAULT_MAX_WRITERS, MediaSettings, WritePaths
 from ..strapi.bulk import BulkClient, BulkUnavailable, WriteMode
 from ..strapi.client import StrapiClient
 from ..strapi.content_types import field_attribute
@@ -75,6 +75,7 @@ class ContentTypeSync:
         recorded_by: str = "medusa-strapi",
         write_paths: WritePaths | None = None,
         media: MediaSettings | None = None,
+        max_writers: int = DEFAULT_MAX_WRITERS,
     ):
         self.spec = spec
         self.mappings = mappings
@@ -96,6 +97,7 @@ class ContentTypeSync:
         self.write_paths = write_paths or DEFAULT_WRITE_PATHS
         self.batch_writer: BatchWriter | None = None  # set when this run writes through the bulk plugin
         self.media = media or MediaSettings()  # off unless hosts are allowed
+        self.max_writers = max_writers  # runs writing to this Strapi at once, across processes (WriterSlots)
         self._media_ids: list[str] | None = None  # a partial run's medusa_ids, for its media pass (None: all)
         self._in_flight: deque[Future] = deque()  # earlier chunks' batch writes, still being sent
         self._target_ids: dict[str, dict[str, str]] = {}  # target type -> medusa_id -> documentId
@@ -186,8 +188,20 @@ class ContentTypeSync:
             self._quarantined = {row.medusa_id: row for row in self.quarantine.rows(self.spec.content_type)}
             self._quarantined_keys = {self.spec.source_key(mid) for mid in self._quarantined}
         lock = ContentTypeLock(self.source.engine, self.spec.content_type, log=self.log)
+        slots = WriterSlots(self.source.engine, self.client.base_url, self.max_writers, log=self.log, label=self.spec.content_type)
         if self.progress:
             self.progress(0, total)
+        with nullcontext() if self.dry_run else slots.held():  # before the type's lock: see WriterSlots
+            self._read_and_write(window, lock, delete_missing=delete_missing, started=started, total=total)
+            if not self.dry_run:
+                self._settle_quarantine(full=window.is_full)
+                if mark is not None and self.result.ok:
+                    self.state.record(self.spec.content_type, mark, self.recorded_by)
+        self.result.seconds = time.monotonic() - started
+        return self.result
+
+    def _read_and_write(self, window: Window, lock: ContentTypeLock, *, delete_missing: bool, started: float,
+                        total: int | None) -> None:
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="strapi-write") as pool:
             with nullcontext() if self.dry_run else lock.shared():
                 for records in extracted_records(self.source, self.spec, window, self.chunk_size):
@@ -208,12 +222,6 @@ class ContentTypeSync:
         if self.spec.media:
             with nullcontext() if self.dry_run else lock.shared():
                 self._media_pass()
-        if not self.dry_run:
-            self._settle_quarantine(full=window.is_full)
-            if mark is not None and self.result.ok:
-                self.state.record(self.spec.content_type, mark, self.recorded_by)
-        self.result.seconds = time.monotonic() - started
-        return self.result
 
     def _settle_quarantine(self, *, full: bool) -> None:
         """Quarantine this run's permanent failures; release rows that loaded, or are gone from Medusa."""

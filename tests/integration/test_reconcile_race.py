@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from pipelines.medusa.source import FULL, MedusaSource
-from pipelines.medusa.locks import ContentTypeLock
+from pipelines.medusa.locks import ContentTypeLock, WriterSlots
 from pipelines.strapi.client import StrapiClient
 from pipelines.sync.run import ContentTypeSync, sync_all
 
@@ -86,3 +87,29 @@ def test_delete_phases_of_one_type_take_turns(source):
     thread.join()
     with ContentTypeLock(source.engine, "product").exclusive(), ContentTypeLock(source.engine, "currency").exclusive():
         pass  # other types are independent
+
+
+def test_writer_slots_let_at_most_the_limit_write_to_one_strapi(source):
+    """Eight runs racing for two writer slots of one Strapi: never more than two hold one, every run gets one,
+    and another Strapi's slots are independent."""
+    holding, peak, lock = 0, 0, threading.Lock()
+
+    def run():
+        nonlocal holding, peak
+        with WriterSlots(source.engine, "http://strapi.test:1337", 2).held() as slot:
+            assert slot in (1, 2)
+            with lock:
+                holding += 1
+                peak = max(peak, holding)
+            time.sleep(0.2)
+            with lock:
+                holding -= 1
+
+    threads = [threading.Thread(target=run) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    with WriterSlots(source.engine, "http://other-strapi.test:1337", 1).held():
+        pass  # not kept waiting by the first Strapi's writers
+    for thread in threads:
+        thread.join(30)
+    assert peak == 2 and holding == 0
