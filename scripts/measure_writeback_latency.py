@@ -2,7 +2,7 @@
 """Measure how long a title edited in Strapi takes to be Medusa's title while `dagster dev` runs the
 write-back sensor (issue 12's round trip).
 
-Needs the v1 stack with its Medusa server (`scripts/stack up`, `eval "$(scripts/stack env)"`: the server
+Needs a stack with its Medusa server, v1 or v2 (`scripts/stack up`, `eval "$(scripts/stack env)"`: the server
 runs on the demo database, MEDUSA_ADMIN_* name it) and a mapping set whose product declares
 `write_back: [title, ...]` (the repo's does). Reconciles Strapi from Medusa and writes back once (so both
 watermarks are recorded), starts `dagster dev`, then `--edits` times edits a product's title in Strapi
