@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Iterator
 from datetime import timedelta
 
 from ..mapping import MappingSet, MappingSpec
+from ..media.run import MediaPass
 from ..medusa.changes import DEFAULT_OVERLAP, Watermark, changes_since, next_watermark
 from ..medusa.locks import ContentTypeLock, WriterSlots
 from ..medusa.source import DEFAULT_CHUNK_SIZE, FULL, IN_BATCH, MedusaSource, Window, database_errors
@@ -243,8 +244,6 @@ class ContentTypeSync:
             self.log.warning(f"{self.spec.content_type}: media upload is off (MEDIA_ALLOWED_HOSTS is empty): "
                              f"{names} not filled; set MEDIA_ALLOWED_HOSTS to the hosts the files may come from")
             return
-        from ..media.run import MediaPass  # media builds on the sync's results
-
         media = MediaPass(self.spec, self.client, self.media, fail=self._fail, log=self.log)
         self.result.media.update(media.run(self._media_ids, dry_run=self.dry_run))
 
