@@ -23,6 +23,22 @@ function databaseReason(error) {
   return reason.length > 300 ? `${reason.slice(0, 300)}...` : reason;
 }
 
+/** The upload plugin's table linking files to entries (files_related_mph), with its entry id and type columns. */
+function mediaLinkTable(strapi) {
+  const file = strapi.db.metadata.get('plugin::upload.file');
+  const joinTable = file && file.attributes.related && file.attributes.related.joinTable;
+  if (!joinTable || !joinTable.morphColumn) return null;
+  return { name: joinTable.name, id: joinTable.morphColumn.idColumn.name, type: joinTable.morphColumn.typeColumn.name };
+}
+
+/** Remove the media links of the entries `ids` of `ct` (their files stay in the library, as Strapi's own delete leaves them). */
+async function deleteMediaLinks(strapi, trx, ct, ids) {
+  if (!ids.length || !Object.values(ct.attributes).some((attribute) => attribute.type === 'media')) return;
+  const table = mediaLinkTable(strapi);
+  if (!table) return;
+  for (const chunk of chunks(ids)) await trx(table.name).whereIn(table.id, chunk).andWhere(table.type, ct.uid).del();
+}
+
 /**
  * Upsert `entries` (objects holding `key`) and delete `deletes` (documentIds) of content type `ct`.
  * Returns {results: [{key, status, documentId} | {key, status: 'error', error}], deleted: [{documentId, status}]}.
@@ -132,7 +148,9 @@ async function writeBatch(strapi, trx, ct, key, entries, checked, deletes, writt
     const rows = await trx(meta.tableName).select('id', 'document_id').whereIn('document_id', docs);
     for (const row of rows) found.set(row.document_id, row.id);
   }
-  // Link rows go with their entries (ON DELETE CASCADE on every link table).
+  // Link rows go with their entries (ON DELETE CASCADE on every link table); media links live in the upload
+  // plugin's polymorphic table, which has no foreign key to the entry, so they go by hand.
+  await deleteMediaLinks(strapi, trx, ct, [...found.values()]);
   for (const ids of chunks([...found.values()])) await trx(meta.tableName).whereIn('id', ids).del();
   count(meta.tableName, creates.length + found.size);
   for (const documentId of deletes) deleted.push({ documentId, status: found.has(documentId) ? 'deleted' : 'missing' });

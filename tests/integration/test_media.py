@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from pipelines.media.run import RECORDS
-from pipelines.settings import MediaSettings
+from pipelines.settings import MediaSettings, WritePaths
 from pipelines.strapi.client import StrapiClient
 from pipelines.sync.run import sync_all
 from pipelines.sync.state import Quarantine
@@ -184,3 +184,19 @@ def test_without_allowed_hosts_media_upload_is_off_and_says_so(mappings, source,
     said = [r.getMessage() for r in caplog.records if "media upload is off" in r.getMessage()]
     assert len(said) == 1 and "MEDIA_ALLOWED_HOSTS" in said[0]
     reconcile_into(media_strapi, mappings, source)
+
+
+def test_a_bulk_delete_leaves_no_media_link_behind(mappings, source, media_strapi, medusa_sql, server, strapi_sql):
+    urls = serve_catalog(server, medusa_sql, distinct=len(medusa_sql("select id from image")))
+    assert sync_images(mappings, source, media_strapi).ok
+    gone = sorted(urls)[0]
+    medusa_sql("update image set deleted_at = now(), updated_at = now() where id = :id", id=gone)
+    # A reconcile through the plugin with media upload off: the entry goes, its file stays (the pass does not run).
+    (result,) = sync_all(mappings, source, media_strapi, only=["image"], delete_missing=True, write_paths=WritePaths("bulk", "bulk"))
+    assert result.ok and result.deleted == 1 and result.write_path == "bulk"
+    dangling = strapi_sql("select count(*) from files_related_mph l where l.related_type = 'api::image.image' "
+                          "and not exists (select 1 from images i where i.id = l.related_id)")
+    assert dangling[0][0] == 0
+    linked = strapi_sql("select count(*) from files_related_mph where related_type = 'api::image.image'")
+    assert linked[0][0] == len(urls) - 1
+    assert sync_images(mappings, source, media_strapi).media == {"removed": 1}  # the next pass removes its file
