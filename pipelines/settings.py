@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
-from .media.fetch import FetchPolicy
+from .media.fetch import FetchPolicy, Network
 from .medusa.admin import AdminAccount
 from .secrets import SecretError, clean_secret
 from .strapi.auth import ServiceAccount
@@ -65,7 +65,7 @@ class MediaSettings:
     """
 
     allowed_hosts: frozenset[str] = frozenset()
-    allowed_networks: tuple[ipaddress._BaseNetwork, ...] = ()
+    allowed_networks: tuple[Network, ...] = ()
     max_bytes: int = 20 * 1024 * 1024
     concurrency: int = 2  # uploads at once, apart from the entry writers (each one makes Strapi resize an image)
 

@@ -27,6 +27,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_REDIRECTS = 5
 CHUNK = 64 * 1024
 
@@ -71,7 +72,7 @@ def host_allowed(host: str, allowed_hosts: frozenset[str]) -> bool:
     return False
 
 
-def address_refusal(address: str, allowed_networks: tuple[ipaddress._BaseNetwork, ...]) -> str | None:
+def address_refusal(address: str, allowed_networks: tuple[Network, ...]) -> str | None:
     """Why `address` may not be fetched from (None when it may): it is not public and no allowed network holds it."""
     ip = ipaddress.ip_address(address.split("%")[0])
     if any(ip in network for network in allowed_networks):
@@ -97,7 +98,7 @@ class FetchPolicy:
     """The rules of `MediaFetcher` (see the module docstring); built from MediaSettings."""
 
     allowed_hosts: frozenset[str]
-    allowed_networks: tuple[ipaddress._BaseNetwork, ...] = ()
+    allowed_networks: tuple[Network, ...] = ()
     max_bytes: int = 20 * 1024 * 1024
     timeout: tuple[float, float] = (5.0, 20.0)
     retries: int = 3

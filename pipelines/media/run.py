@@ -140,7 +140,7 @@ class MediaPass:
         then release the file the entry's record held before, if it was another."""
         entry = action.entry
         name = file_name(entry.url, fetched.sha256, fetched.extension)
-        existing = self.library.find_by_name(name)
+        existing = self._same_content(fetched.sha256) or self.library.find_by_name(name)
         outcome = "reused"
         if existing is None:
             existing = self.library.upload(fetched.content, name, fetched.mime, alt=_text(entry.alt), caption=_text(entry.caption))
@@ -152,6 +152,13 @@ class MediaPass:
         if previous is not None and previous.file_id != file_id:
             self._release(media, previous.file_id)
         return outcome
+
+    def _same_content(self, sha256: str) -> dict[str, Any] | None:
+        """A file the sync already holds with these bytes (recorded for any entry, under any URL), if it still exists."""
+        held = self.client.find_by(RECORDS, "sha256", [sha256], fields=["file_id"])
+        ids = [int(r["file_id"]) for r in held.values() if r.get("file_id")]
+        files = self.library.files(ids) if ids else {}
+        return next(iter(files.values()), None)
 
     def _link(self, media: MediaAttribute, action: MediaAction, fetcher: MediaFetcher) -> str | RowFailure | None:
         if not self.library.files([action.record.file_id]):  # deleted in the library: fetch it again

@@ -96,6 +96,14 @@ def test_images_land_in_the_media_library_once_per_content_and_a_resync_uploads_
     changes = sync_images(mappings, source, media_strapi, changes=True)
     assert changes.ok and not changes.media
 
+    moved = next(iter(urls))  # the same bytes under another name: linked to the file already there
+    copy_url = server.image("/elsewhere/renamed-copy.png", server.routes[urls[moved].removeprefix(server.base)][2])
+    medusa_sql("update image set url = :url, updated_at = now() where id = :id", url=copy_url, id=moved)
+    renamed = sync_images(mappings, source, media_strapi, changes=True)
+    assert renamed.ok and renamed.media == {"reused": 1}, renamed.media
+    assert library(media_strapi).keys() == files.keys()
+    assert images(media_strapi)[moved]["file"]["id"] == entries[moved]["file"]["id"]
+
     product = media_strapi.request("GET", "/api/products", params={"populate[images][populate][0]": "file",
                                                                    "pagination[pageSize]": 1,
                                                                    "filters[images][id][$notNull]": "true"})["data"][0]

@@ -42,6 +42,20 @@ class Side:
     admin_account: AdminAccount
     admin: MedusaAdmin
 
+    def edit_in_strapi(self, product_id: str, **values) -> None:
+        """Save `values` on the product's entry over REST, as an editor does."""
+        self.strapi.update("products", strapi_product(self.strapi, product_id)["documentId"], values)
+
+    def forward(self) -> list:
+        """The forward sync the sensors run (what changed in Medusa); every type must succeed."""
+        results = sync_all(self.mappings, self.server_source, self.strapi, changes=True)
+        assert all(r.ok for r in results), [f for r in results for f in r.failures]
+        return results
+
+    def back(self):
+        """One write-back of product (Strapi's edits to Medusa)."""
+        return write_back(self.mappings.get("product"), self.server_source, self.strapi, self.admin)
+
 
 def _admin_account(prefix: str) -> AdminAccount:
     names = [prefix + name for name in ("MEDUSA_ADMIN_URL", "MEDUSA_ADMIN_EMAIL", "MEDUSA_ADMIN_PASSWORD",
@@ -83,7 +97,7 @@ def side(request):
 def settle(side: Side) -> Side:
     """Strapi equal to the server's Medusa, and every earlier edit of owned fields written back."""
     reconcile_into(side.strapi, side.mappings, side.server_source)
-    assert write_back(side.mappings.get("product"), side.server_source, side.strapi, side.admin).ok
+    assert side.back().ok
     reconcile_into(side.strapi, side.mappings, side.server_source)
     return side
 
@@ -120,31 +134,31 @@ def a_product(source: MedusaSource) -> str:
 
 
 def test_a_title_edited_in_strapi_reaches_medusa_and_the_round_trip_settles(synced):
-    spec, product_id = synced.mappings.get("product"), a_product(synced.server_source)
+    product_id = a_product(synced.server_source)
     before = medusa_product(synced.server_source, product_id)
     title = f"Edited in Strapi ✓ {uuid.uuid4().hex[:6]}"
-    synced.strapi.update("products", strapi_product(synced.strapi, product_id)["documentId"], {"title": title})
+    synced.edit_in_strapi(product_id, title=title)
 
-    result = write_back(spec, synced.server_source, synced.strapi, synced.admin)
+    result = synced.back()
     assert result.ok and result.written == 1, result.failures
     after = medusa_product(synced.server_source, product_id)
     assert after["title"] == title and after["updated_at"] > before["updated_at"]  # Medusa's own update
 
-    forward = sync_all(synced.mappings, synced.server_source, synced.strapi, changes=True)  # what the sensor runs next
-    assert all(r.ok for r in forward) and sum(r.writes for r in forward) == 0
-    again = write_back(spec, synced.server_source, synced.strapi, synced.admin)
+    forward = synced.forward()  # what the sensor runs next
+    assert sum(r.writes for r in forward) == 0
+    again = synced.back()
     assert again.ok and again.written == 0  # settled: nothing bounces back
 
 
 def test_edits_of_different_fields_on_each_side_both_survive(synced):
-    spec, product_id = synced.mappings.get("product"), a_product(synced.server_source)
+    product_id = a_product(synced.server_source)
     subtitle, description = f"CMS subtitle {uuid.uuid4().hex[:6]}", f"Medusa description {uuid.uuid4().hex[:6]}"
-    synced.strapi.update("products", strapi_product(synced.strapi, product_id)["documentId"], {"subtitle": subtitle})
+    synced.edit_in_strapi(product_id, subtitle=subtitle)
     set_in_medusa(synced.server_source, product_id, description=description)
 
-    assert all(r.ok for r in sync_all(synced.mappings, synced.server_source, synced.strapi, changes=True))
-    assert write_back(spec, synced.server_source, synced.strapi, synced.admin).ok
-    assert all(r.ok for r in sync_all(synced.mappings, synced.server_source, synced.strapi, changes=True))
+    synced.forward()
+    assert synced.back().ok
+    synced.forward()
 
     in_strapi, in_medusa = strapi_product(synced.strapi, product_id), medusa_product(synced.server_source, product_id)
     assert in_strapi["subtitle"] == in_medusa["subtitle"] == subtitle
@@ -152,20 +166,20 @@ def test_edits_of_different_fields_on_each_side_both_survive(synced):
 
 
 def test_the_same_field_edited_on_both_sides_keeps_strapis_value(synced):
-    spec, product_id = synced.mappings.get("product"), a_product(synced.server_source)
+    product_id = a_product(synced.server_source)
     ours, theirs = f"CMS title {uuid.uuid4().hex[:6]}", f"Medusa title {uuid.uuid4().hex[:6]}"
-    synced.strapi.update("products", strapi_product(synced.strapi, product_id)["documentId"], {"title": ours})
+    synced.edit_in_strapi(product_id, title=ours)
     set_in_medusa(synced.server_source, product_id, title=theirs)
 
-    assert all(r.ok for r in sync_all(synced.mappings, synced.server_source, synced.strapi, changes=True))
+    synced.forward()
     assert strapi_product(synced.strapi, product_id)["title"] == ours  # the forward sync never overwrites an owned value
-    assert write_back(spec, synced.server_source, synced.strapi, synced.admin).ok
+    assert synced.back().ok
     assert medusa_product(synced.server_source, product_id)["title"] == ours  # the rule: Strapi's value wins
 
 
 def test_an_empty_owned_field_is_filled_from_medusa(synced_v1):
     side, product_id = synced_v1, a_product(synced_v1.server_source)
-    side.strapi.update("products", strapi_product(side.strapi, product_id)["documentId"], {"subtitle": None})
+    side.edit_in_strapi(product_id, subtitle=None)
     subtitle = medusa_product(side.server_source, product_id)["subtitle"]
     assert all(r.ok for r in sync_all(side.mappings, side.server_source, side.strapi, only=["product"]))
     assert strapi_product(side.strapi, product_id)["subtitle"] == subtitle
@@ -174,7 +188,7 @@ def test_an_empty_owned_field_is_filled_from_medusa(synced_v1):
 def test_cli_write_back_plan_and_health(synced):
     product_id = a_product(synced.server_source)
     title = f"Via the CLI {uuid.uuid4().hex[:6]}"
-    synced.strapi.update("products", strapi_product(synced.strapi, product_id)["documentId"], {"title": title})
+    synced.edit_in_strapi(product_id, title=title)
     account = synced.admin_account
     env = {**synced.stack, "MEDUSA_DATABASE_URL": synced.server_url, "MAPPINGS_DIR": str(spec_dir(synced.mappings)),
            "MEDUSA_ADMIN_URL": account.url, "MEDUSA_ADMIN_EMAIL": account.email, "MEDUSA_ADMIN_PASSWORD": account.password}
@@ -230,7 +244,7 @@ def test_the_sensor_launches_a_write_back_after_an_edit_and_then_rests(synced_v1
 
     product_id = a_product(side.server_source)
     title = f"Through the sensor {uuid.uuid4().hex[:6]}"
-    side.strapi.update("products", strapi_product(side.strapi, product_id)["documentId"], {"title": title})
+    side.edit_in_strapi(product_id, title=title)
     request = tick()
     assert isinstance(request, RunRequest)
     assert run(request)["written"] == 1
