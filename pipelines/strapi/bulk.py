@@ -7,12 +7,11 @@ knows the plugin's routes, how big a batch may be, and whether the plugin can wr
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
-from .client import StrapiClient, StrapiError
+from .client import StrapiClient, StrapiError, encode_json
 
 PREFIX = "/api/bulk-upsert"
 MAX_BATCH_ENTRIES = 2000
@@ -43,8 +42,7 @@ class Capability:
     reason: str | None = None
 
 
-@dataclass(frozen=True)
-class EntryOutcome:
+class EntryOutcome(NamedTuple):
     """The plugin's answer for one entry: created/updated/deleted/missing, or an error with its status."""
 
     key: str
@@ -78,13 +76,20 @@ class BulkClient:
 
         Raises StrapiError when the batch was rolled back as a whole (nothing written: retry per entry).
         """
-        body = self.client.request("POST", f"{PREFIX}/{plural}", json={"key": self.key, "entries": entries, "deletes": deletes})
+        return self.write_encoded(plural, [encode_json(entry) for entry in entries], deletes)
+
+    def write_encoded(self, plural: str, entries: Sequence[bytes], deletes: list[str]) -> tuple[list[EntryOutcome], list[EntryOutcome]]:
+        """`write` with each entry already encoded (`encode_json`): the sync encodes an entry once, to size its
+        batch and to send it."""
+        body = b"".join((b'{"key":', encode_json(self.key), b',"entries":[', b",".join(entries), b'],"deletes":',
+                         encode_json(deletes), b"}"))
+        answer = self.client.request("POST", f"{PREFIX}/{plural}", encoded_json=body)
         results = [
             EntryOutcome(r.get("key"), r["status"], r.get("documentId"),
                          (r.get("error") or {}).get("status"), (r.get("error") or {}).get("message"))
-            for r in body["results"]
+            for r in answer["results"]
         ]
-        deleted = [EntryOutcome(d["documentId"], d["status"], d["documentId"]) for d in body["deleted"]]
+        deleted = [EntryOutcome(d["documentId"], d["status"], d["documentId"]) for d in answer["deleted"]]
         return results, deleted
 
     def keys(self, plural: str) -> Iterator[dict[str, Any]]:
@@ -118,7 +123,7 @@ class BulkClient:
         return found
 
 
-def batches(items: list[Any], size_of=lambda item: len(json.dumps(item, ensure_ascii=False, default=str))) -> Iterator[list[Any]]:
+def batches(items: list[Any], size_of=lambda item: len(encode_json(item))) -> Iterator[list[Any]]:
     """Split `items` into batches of at most MAX_BATCH_ENTRIES entries and about MAX_BATCH_BYTES of JSON."""
     batch: list[Any] = []
     size = 0

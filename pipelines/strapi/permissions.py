@@ -8,6 +8,7 @@ means Strapi let the request through to its validation.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 from .client import StrapiAuthError, StrapiError
@@ -38,19 +39,22 @@ def allowed_actions(client: "StrapiClient", plural: str, actions: tuple[str, ...
         "update": ("PUT", f"/api/{plural}/{PROBE_DOCUMENT}", {"json": {}}),
         "delete": ("DELETE", f"/api/{plural}/{PROBE_DOCUMENT}", {}),
     }
-    allowed = {}
-    for action in actions:
+
+    def allowed(action: str) -> bool:
         method, path, options = probes[action]
         try:
             client.request(method, path, **options)
-            allowed[action] = True
+            return True
         except StrapiAuthError as exc:
             if exc.status != 403:
                 raise
-            allowed[action] = False
+            return False
         except StrapiError:
-            allowed[action] = True  # validation (400) or not found (404): the permission let it through
-    return allowed
+            return True  # validation (400) or not found (404): the permission let it through
+
+    # All at once: one round trip instead of four before every run of every type.
+    with ThreadPoolExecutor(max_workers=len(actions) or 1, thread_name_prefix="permission-probe") as pool:
+        return dict(zip(actions, pool.map(allowed, actions)))
 
 
 def missing_actions(client: "StrapiClient", plural: str, actions: tuple[str, ...] = ACTIONS) -> list[str]:

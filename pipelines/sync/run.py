@@ -14,7 +14,8 @@ import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
-from typing import Any, Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from datetime import timedelta
 
@@ -46,6 +47,15 @@ TARGET_CACHE_SIZE = 50_000  # relation targets' documentIds kept per target type
 DEFAULT_WRITE_PATHS = WritePaths()  # full runs through the bulk plugin where installed, incremental runs over REST
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LookedUp:
+    """A chunk of records with what Strapi holds for them."""
+
+    records: list[Record]
+    existing: dict[str, dict[str, Any]]  # medusa_id -> the entry, as `_index` reads it
+    targets: dict[str, dict[str, str]]  # target type -> medusa_id -> documentId, for the links of `records`
 
 
 def extracted_records(source: MedusaSource, spec: MappingSpec, window: Window = FULL,
@@ -101,7 +111,7 @@ class ContentTypeSync:
         self.max_writers = max_writers  # runs writing to this Strapi at once, across processes (WriterSlots)
         self._media_ids: list[str] | None = None  # a partial run's medusa_ids, for its media pass (None: all)
         self._in_flight: deque[Future] = deque()  # earlier chunks' batch writes, still being sent
-        self._target_ids: dict[str, dict[str, str]] = {}  # target type -> medusa_id -> documentId
+        self._target_ids: dict[str, dict[str, str]] = {}  # target type -> medusa_id -> documentId (lookup stage's cache)
         self._context: PlanContext | None = None  # built on first use (needs the reflected table)
         self._deferred: list[tuple[Record, list[str]]] = []  # self-relations left for the second pass
         # medusa_ids already counted as created or updated in this run (only kept for self-relations)
@@ -205,8 +215,10 @@ class ContentTypeSync:
                         total: int | None) -> None:
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="strapi-write") as pool:
             with nullcontext() if self.dry_run else lock.shared():
-                for records in extracted_records(self.source, self.spec, window, self.chunk_size):
-                    self._sync_chunk(records, pool)
+                chunks = extracted_records(self.source, self.spec, window, self.chunk_size)
+                looked_up = read_ahead(self._looked_up(chunks), name=f"lookup-{self.spec.content_type}")
+                for chunk in looked_up:
+                    self._sync_chunk(chunk, pool)
                     self.result.seconds = time.monotonic() - started
                     if self.progress:
                         self.progress(self.result.read, total)
@@ -251,7 +263,16 @@ class ContentTypeSync:
         self._failed_ids.add(failure.medusa_id)
         self.result.record_failure(failure)
 
-    def _sync_chunk(self, records: list[Record], pool: ThreadPoolExecutor) -> None:
+    def _looked_up(self, chunks: Iterable[list[Record]]) -> Iterator[LookedUp]:
+        """Each chunk with what Strapi holds for it (its entries, its relation targets' documentIds): run one
+        chunk ahead of planning, in a thread of its own, so the lookups' round trips overlap the writes."""
+        for records in chunks:
+            readable = [r for r in records if r.deleted or not r.error]
+            live = [r for r in readable if not r.deleted]
+            yield LookedUp(records, self._index([r.medusa_id for r in readable]), self._targets_of(live))
+
+    def _sync_chunk(self, chunk: LookedUp, pool: ThreadPoolExecutor) -> None:
+        records, existing = chunk.records, chunk.existing
         self.result.read += len(records)
         if self._quarantined_keys:  # a quarantined row read again: its entries are known now
             read = (self.spec.source_key(r.medusa_id) for r in records)
@@ -265,12 +286,11 @@ class ContentTypeSync:
                 self._fail(RowFailure(record.medusa_id, "convert", record.error, permanent=True))
         gone = [r for r in records if r.deleted]
         records = [r for r in records if not r.error and not r.deleted]
-        existing = self._index([r.medusa_id for r in records + gone])
-        self._resolve_targets(records)
+        context = self._plan_context(chunk.targets)
         writes = []
         for record in records:
             try:
-                write = self._plan(record, existing.get(record.medusa_id))
+                write = self._plan(record, existing.get(record.medusa_id), context)
             except Exception as exc:  # noqa: BLE001 - one row's surprise must not stop the run
                 self._fail(RowFailure(record.medusa_id, "plan", describe_error(exc), permanent=True))
                 continue
@@ -370,19 +390,25 @@ class ContentTypeSync:
             else:
                 setattr(self.result, outcome, getattr(self.result, outcome) + 1)
 
-    def _resolve_targets(self, records: list[Record]) -> None:
+    def _targets_of(self, records: list[Record]) -> dict[str, dict[str, str]]:
+        """The documentIds of the entries `records` link to, per target type (those in Strapi): from the run's
+        cache, the rest looked up. Only the lookup stage calls it while chunks are planned (the cache is its own)."""
+        targets: dict[str, dict[str, str]] = {}
         for rel in self.spec.relations:
-            target = self.mappings.get(rel.target)
             known = self._target_ids.setdefault(rel.target, {})
             if len(known) > TARGET_CACHE_SIZE:
                 known.clear()  # memory stays flat on a big catalog; this chunk's targets are read again
-            wanted = {mid for r in records for mid in link_ids(r.links[rel.attribute]) if mid not in known}
-            if wanted:
-                found = self._find(target.plural, wanted)
+            wanted = {mid for r in records for mid in link_ids(r.links.get(rel.attribute))}
+            missing = [mid for mid in wanted if mid not in known]
+            if missing:
+                found = self._find(self.mappings.get(rel.target).plural, missing)
                 known.update({mid: entry["documentId"] for mid, entry in found.items()})
+            chunk_targets = targets.setdefault(rel.target, {})
+            chunk_targets.update({mid: known[mid] for mid in wanted if mid in known})
+        return targets
 
-    def _plan(self, record: Record, current: dict[str, Any] | None) -> Write | None:
-        plan = plan_entry(record, current, self._plan_context())
+    def _plan(self, record: Record, current: dict[str, Any] | None, context: PlanContext) -> Write | None:
+        plan = plan_entry(record, current, context)
         if plan.action == "fail":
             self._fail(self._unresolved(record, plan))
             return None
@@ -411,7 +437,8 @@ class ContentTypeSync:
             return RowFailure(record.medusa_id, "resolve", f"waits for quarantined {waits}: {plan.reason}", permanent=True)
         return RowFailure(record.medusa_id, "resolve", plan.reason)
 
-    def _plan_context(self) -> PlanContext:
+    def _plan_context(self, targets: Mapping[str, Mapping[str, str]]) -> PlanContext:
+        """The planner's view of this type, with the targets resolved for the records about to be planned."""
         if self._context is None:
             json_attributes = frozenset(
                 name for name, f in self.spec.fields.items() if field_attribute(self.spec, f, self.source.table)["type"] == "json"
@@ -420,24 +447,23 @@ class ContentTypeSync:
                 content_type=self.spec.content_type,
                 relations={rel.attribute: rel.target for rel in self.spec.relations},
                 json_attributes=json_attributes,
-                target_ids=self._target_ids,
                 assume_targets=self.dry_run,
                 cms_owned=frozenset(self.spec.write_back),
             )
-        return self._context
+        return replace(self._context, target_ids=targets)
 
     def _link_deferred(self, pool: ThreadPoolExecutor) -> None:
         """Second pass for self-relations whose targets were written later in the same run."""
         pending, self._deferred = self._deferred, []
         records = [record for record, _ in pending]
-        self._resolve_targets(records)
+        context = self._plan_context(self._targets_of(records))
         existing = self._index([r.medusa_id for r in records])
         writes = []
         for record, attributes in pending:
             current = existing.get(record.medusa_id)
             if current is None:
                 continue  # its create failed, and was counted then
-            plan: EntryPlan = plan_deferred_links(record, attributes, current, self._plan_context())
+            plan: EntryPlan = plan_deferred_links(record, attributes, current, context)
             first_write = record.medusa_id not in self._counted
             if plan.action == "fail":
                 self._fail(RowFailure(record.medusa_id, "resolve", plan.reason))

@@ -137,7 +137,9 @@ def transform(rows: list[dict[str, Any]], spec: MappingSpec) -> list[Record]:
         return []
     if spec.json_entries:
         rows = explode_json_entries(to_frame(rows, spec), spec).to_dict("records")
-    return [_record(row, spec) for row in rows]
+    # (attribute, where the row holds it, the field when it needs more than a plain copy): read once a chunk
+    fields = [(name, f.row_key, f if f.convert or f.json_key is not None else None) for name, f in spec.fields.items()]
+    return [_record(row, spec, fields) for row in rows]
 
 
 def _link(rel: Relation, value: Any) -> Link:
@@ -147,7 +149,7 @@ def _link(rel: Relation, value: Any) -> Link:
     return None if value is None else str(value)
 
 
-def _record(row: dict[str, Any], spec: MappingSpec) -> Record:
+def _record(row: dict[str, Any], spec: MappingSpec, fields: list[tuple[str, str, Field | None]]) -> Record:
     """One row as a Record; any exception fails this row only (its reason in `error`)."""
     key = row[spec.primary_key]
     medusa_id = f"{key}:{row[KEY_COLUMN]}" if spec.json_entries else str(key)
@@ -155,7 +157,12 @@ def _record(row: dict[str, Any], spec: MappingSpec) -> Record:
     try:
         if spec.json_entries and isinstance(row[VALUE_COLUMN], UnreadableJson):
             raise ConversionError(f"{spec.json_entries}: {row[VALUE_COLUMN].reason}")
-        record.attributes = {name: _value(f, row) for name, f in spec.fields.items()}
+        attributes = {}
+        for name, row_key, special in fields:
+            value = row[row_key]
+            # Most values are plain and need no conversion: no call for them (millions a full sync).
+            attributes[name] = value if special is None and type(value) in PLAIN else _value(special or spec.fields[name], row)
+        record.attributes = attributes
         record.links = {rel.attribute: _link(rel, row[rel.row_key]) for rel in spec.relations}
     except ConversionError as exc:
         record.error = f"cannot convert: {exc}"

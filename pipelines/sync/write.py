@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ..secrets import describe_error, redact
 from ..strapi.bulk import BulkClient, EntryOutcome, batches
-from ..strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable
+from ..strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable, encode_json
 from .result import RowFailure, SyncResult
 
 COUNTERS = {"create": "created", "update": "updated", "delete": "deleted"}
@@ -118,28 +117,49 @@ class BatchWriter:
         self.log = log
 
     def send_all(self, writes: list[Write]) -> list[str | RowFailure | None]:
-        """The outcome of each write, as `Writer.send` reports it."""
+        """The outcome of each write, as `Writer.send` reports it. Each entry is encoded once, to size its batch
+        and to send it; one that cannot be encoded (NaN, say) fails alone."""
         outcomes: list[str | RowFailure | None] = []
-        for batch in batches(writes, size_of=_size_of):
+        encoded: list[Encoded] = []
+        for write in writes:
+            if write.action == "delete":
+                encoded.append(Encoded(write, None, len(write.document_id or "") + 3))
+                continue
+            try:
+                body = encode_json({**write.data, self.bulk.key: write.medusa_id})
+            except (TypeError, ValueError) as exc:
+                outcomes.append(RowFailure(write.medusa_id, write.action, describe_error(exc), permanent=True))
+                continue
+            encoded.append(Encoded(write, body, len(body)))
+        for batch in batches(encoded, size_of=lambda item: item.size):
             if self.rest.stopped.is_set():
                 break
             outcomes.extend(self._send_batch(batch))
         return outcomes
 
-    def _send_batch(self, batch: list[Write]) -> list[str | RowFailure | None]:
-        upserts = [w for w in batch if w.action != "delete"]
-        deletes = [w for w in batch if w.action == "delete"]
-        entries = [{**w.data, self.bulk.key: w.medusa_id} for w in upserts]
+    def _send_batch(self, batch: list[Encoded]) -> list[str | RowFailure | None]:
+        upserts = [item for item in batch if item.body is not None]
+        deletes = [item.write for item in batch if item.body is None]
         try:
-            results, deleted = self.bulk.write(self.rest.plural, entries, [w.document_id for w in deletes])
+            results, deleted = self.bulk.write_encoded(self.rest.plural, [item.body for item in upserts],
+                                                       [w.document_id for w in deletes])
         except (StrapiAuthError, StrapiUnavailable):
             self.rest.stopped.set()
             raise
         except Exception as exc:  # noqa: BLE001 - rolled back (or never sent): each write goes again over REST
             self.log.warning(f"{self.rest.plural}: a batch of {len(batch)} was not written ({describe_error(exc)}); "
                              "writing it entry by entry over REST")
-            return [self.rest.send(w) for w in batch]
-        return [_outcome(w, r) for w, r in zip(upserts, results)] + [_outcome(w, r) for w, r in zip(deletes, deleted)]
+            return [self.rest.send(item.write) for item in batch]
+        return ([_outcome(item.write, r) for item, r in zip(upserts, results)]
+                + [_outcome(w, r) for w, r in zip(deletes, deleted)])
+
+
+class Encoded(NamedTuple):
+    """A write with its entry as the plugin receives it (None for a delete), and its size in a batch."""
+
+    write: Write
+    body: bytes | None
+    size: int
 
 
 def _outcome(write: Write, outcome: EntryOutcome) -> str | RowFailure | None:
@@ -148,10 +168,3 @@ def _outcome(write: Write, outcome: EntryOutcome) -> str | RowFailure | None:
         return RowFailure(write.medusa_id, write.action, f"{status}: {redact(outcome.error or '')}", permanent=is_permanent(status))
     counter = BULK_COUNTERS[outcome.status]
     return counter if write.recount or counter == "deleted" else None
-
-
-def _size_of(write: Write) -> int:
-    try:
-        return len(json.dumps(write.data, ensure_ascii=False, default=str)) + 2 * len(write.medusa_id) + 40
-    except ValueError:
-        return 1000

@@ -2,15 +2,9 @@
 
 // Relation links written straight into Strapi's link tables, for many entries at once, keeping the order
 // columns the way Strapi's own writes keep them: an entry's to-many list in the given order (1..n), and an
-// entry's place in each target's list kept when the link stays, appended (max + 1) when it is new.
+// entry's place in each target's list kept when the link stays, appended after the others when it is new.
 
-const CHUNK = 5000; // keys per `IN (...)` lookup and link rows per insert (x 4 columns: far under 65,535 parameters)
-
-function chunks(list, size = CHUNK) {
-  const out = [];
-  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
-  return out;
-}
+const { chunks, isPostgres, rowsWhereIn, whereAny } = require('./rows');
 
 /**
  * Replace the links of `attr` for the entries in `wanted` (Map entry id -> target ids, in order).
@@ -29,24 +23,24 @@ async function setLinks(trx, attr, wanted, fresh = new Set()) {
 
   const kept = new Map();
   if (invOrd) {
-    for (const ids of chunks(entryIds)) {
-      const rows = await trx(jt.name).select(col, inv, invOrd).whereIn(col, ids);
-      for (const row of rows) kept.set(`${row[col]}:${row[inv]}`, row[invOrd]);
+    for (const row of await rowsWhereIn(trx, jt.name, [col, inv, invOrd], col, entryIds, { type: 'integer' })) {
+      kept.set(`${row[col]}:${row[inv]}`, row[invOrd]);
     }
   }
-  for (const ids of chunks(entryIds)) await trx(jt.name).whereIn(col, ids).del();
+  for (const ids of chunks(entryIds)) await whereAny(trx, trx(jt.name), col, ids, 'integer').del();
 
   const targets = [...new Set([...wanted.values()].flat())];
   if (attr.relation === 'oneToMany' || attr.relation === 'oneToOne') {
     // A target belongs to one entry through this relation: linking it here unlinks it elsewhere.
-    for (const ids of chunks(targets)) await trx(jt.name).whereIn(inv, ids).del();
+    for (const ids of chunks(targets)) await whereAny(trx, trx(jt.name), inv, ids, 'integer').del();
   }
-  const last = new Map();
+  // A new link goes after every link the table holds (Strapi's index on the order column answers the max at
+  // once), so after every entry already in its target's list; a max per target would scan each target's links,
+  // which for a target with most of the entries (a currency, a region) grows with every batch.
+  let last = 0;
   if (invOrd) {
-    for (const ids of chunks(targets)) {
-      const rows = await trx(jt.name).select(inv).max({ last: invOrd }).whereIn(inv, ids).groupBy(inv);
-      for (const row of rows) last.set(row[inv], Number(row.last) || 0);
-    }
+    const [{ max }] = await trx(jt.name).max({ max: invOrd });
+    last = Number(max) || 0;
   }
   const rows = [];
   for (const [entryId, targetIds] of wanted) {
@@ -58,9 +52,8 @@ async function setLinks(trx, attr, wanted, fresh = new Set()) {
         if (place !== undefined && place !== null) {
           row[invOrd] = place;
         } else {
-          const next = (last.get(targetId) || 0) + 1;
-          last.set(targetId, next);
-          row[invOrd] = next;
+          last += 1;
+          row[invOrd] = last;
         }
       }
       rows.push(row);
@@ -77,7 +70,7 @@ async function setLinks(trx, attr, wanted, fresh = new Set()) {
  */
 async function insertRows(trx, table, rows, columns) {
   if (!rows.length) return;
-  if (trx.client.config.client !== 'postgres' && trx.client.dialect !== 'postgresql') {
+  if (!isPostgres(trx)) {
     for (const part of chunks(rows, 1000)) await trx(table).insert(part);
     return;
   }
@@ -87,4 +80,4 @@ async function insertRows(trx, table, rows, columns) {
   await trx.raw(`insert into ?? (${names.map(() => '??').join(', ')}) select * from unnest(${unnest})`, [table, ...names, ...arrays]);
 }
 
-module.exports = { setLinks, chunks };
+module.exports = { setLinks };

@@ -4,7 +4,7 @@
 // holds, for a batch of thousands of keys.
 
 const { BulkError } = require('./schema');
-const { chunks } = require('./links');
+const { chunks } = require('./rows');
 
 const MAX_VALUES = 20000;
 

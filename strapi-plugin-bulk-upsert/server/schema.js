@@ -54,30 +54,32 @@ function keyProblem(ct, key) {
 }
 
 /**
- * Check one entry against the content type; returns {error} or {data} (JSON strings parsed as REST does).
- * Relations are checked for shape here, for existence in the transaction; required ones by `missingRequired`.
+ * Check one entry against the content type; returns {error} or {data} (the entry itself, as parsed from the
+ * request: it is only read from here on). Relations are checked for shape here, for existence in the
+ * transaction; required ones by `missingRequired`.
  */
 function checkEntry(ct, entry, key) {
   if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return { error: 'an entry must be an object' };
   if (typeof entry[key] !== 'string' || entry[key] === '') return { error: `${key} must be a non-empty string` };
-  const data = {};
-  for (const [name, value] of Object.entries(entry)) {
+  for (const name of Object.keys(entry)) {
     if (RESERVED.has(name)) return { error: `${name}: set by Strapi, not writable` };
-    const attr = ct.attributes[name];
+    const attr = Object.hasOwn(ct.attributes, name) ? ct.attributes[name] : undefined;
     if (!attr) return { error: `${name}: Invalid key (no such attribute in ${ct.uid})` };
-    const problem = checkValue(name, attr, value);
+    const problem = checkValue(name, attr, entry[name]);
     if (problem) return { error: problem };
-    data[name] = value;
   }
-  return { data };
+  return { data: entry };
 }
+
+const requiredNames = new WeakMap(); // content type -> its required attributes without a default
 
 /** The first required attribute a new entry lacks (and has no default for), or null. */
 function missingRequired(ct, data) {
-  for (const [name, attr] of Object.entries(ct.attributes)) {
-    if (attr.required && !(name in data) && attr.default === undefined) return `${name}: required`;
+  if (!requiredNames.has(ct)) {
+    requiredNames.set(ct, Object.entries(ct.attributes).filter(([, attr]) => attr.required && attr.default === undefined).map(([name]) => name));
   }
-  return null;
+  const missing = requiredNames.get(ct).find((name) => !(name in data));
+  return missing === undefined ? null : `${missing}: required`;
 }
 
 function checkValue(name, attr, value) {
@@ -92,8 +94,11 @@ function checkValue(name, attr, value) {
     if (typeof value !== 'string') return `${name}: must be a string`;
     if (attr.required && value === '') return `${name}: required, cannot be empty`;
     const max = attr.maxLength || (VARCHAR_TYPES.has(attr.type) && !(attr.column && attr.column.type) ? 255 : null);
-    if (max && [...value].length > max) return `${name}: longer than ${max} characters`;
-    if (attr.minLength && [...value].length < attr.minLength) return `${name}: shorter than ${attr.minLength} characters`;
+    // value.length counts UTF-16 units, at least the characters: only a long one needs counting.
+    if (max && value.length > max && [...value].length > max) return `${name}: longer than ${max} characters`;
+    if (attr.minLength && (value.length < attr.minLength || [...value].length < attr.minLength)) {
+      return `${name}: shorter than ${attr.minLength} characters`;
+    }
     if (attr.regex && !new RegExp(attr.regex).test(value)) return `${name}: does not match ${attr.regex}`;
     return null;
   }

@@ -5,6 +5,10 @@
 // empty or far larger one, and Postgres then looks documentIds and link orders up by sequential scans, ten
 // times slower than by index. So, like autoanalyze, a table is analyzed once the rows written since its
 // last analyze reach half its size (and at least MIN_ROWS), after the batch commits, in the background.
+// An entry table is analyzed on document_id alone, the one column the plugin looks rows up by that has no unique
+// index (the planner knows a unique column's selectivity without statistics): a whole row's statistics (its
+// JSON and text columns) cost several times more, and the table's size, which the estimates scale with, is
+// updated either way; the other columns' statistics are autovacuum's, as for any table.
 
 const MIN_ROWS = 1000;
 const GROWTH = 0.5;
@@ -12,17 +16,18 @@ const GROWTH = 0.5;
 const tables = new Map(); // table -> {pending rows, rows at the last analyze (null: not read yet), running}
 let disabled = false; // ANALYZE refused (not the tables' owner): the plugin stops asking
 
-/** Count `rows` written to each table of `written` (Map table -> rows) and analyze those past the threshold. */
+/** Count the rows written to each table of `written` (Map table -> {rows, columns: to analyze, or null for
+ * all}) and analyze those past the threshold. */
 function noteWrites(strapi, written) {
   if (disabled || strapi.db.dialect.client !== 'postgres') return;
-  for (const [table, rows] of written) {
+  for (const [table, { rows, columns }] of written) {
     if (!rows) continue;
     const state = tables.get(table) || { pending: 0, size: null, running: false };
     tables.set(table, state);
     state.pending += rows;
     if (!state.running && state.pending >= MIN_ROWS) {
       state.running = true;
-      analyzeIfGrown(strapi, table, state).catch((error) => {
+      analyzeIfGrown(strapi, table, columns, state).catch((error) => {
         disabled = true;
         strapi.log.warn(`bulk-upsert: ANALYZE ${table} failed, no more analyzes from this plugin: ${error.message}`);
       }).finally(() => { state.running = false; });
@@ -30,7 +35,7 @@ function noteWrites(strapi, written) {
   }
 }
 
-async function analyzeIfGrown(strapi, table, state) {
+async function analyzeIfGrown(strapi, table, columns, state) {
   const knex = strapi.db.connection;
   if (state.size === null) {
     const { rows } = await knex.raw('select greatest(reltuples, 0)::bigint as size from pg_class where oid = ?::regclass', [table]);
@@ -38,7 +43,8 @@ async function analyzeIfGrown(strapi, table, state) {
   }
   if (state.pending < GROWTH * state.size) return;
   const pending = state.pending;
-  await knex.raw('analyze ??', [table]);
+  if (columns) await knex.raw(`analyze ?? (${columns.map(() => '??').join(', ')})`, [table, ...columns]);
+  else await knex.raw('analyze ??', [table]);
   const { rows } = await knex.raw('select greatest(reltuples, 0)::bigint as size from pg_class where oid = ?::regclass', [table]);
   state.size = rows.length ? Number(rows[0].size) : 0;
   state.pending -= pending;

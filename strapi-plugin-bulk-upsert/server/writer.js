@@ -1,12 +1,13 @@
 'use strict';
 
-// One batch of one content type, written in one transaction through Strapi's Query Engine: creates
-// (createMany), updates of the given attributes, relation links, deletes. Entries that fail a check are
+// One batch of one content type, written in one transaction: creates (rows.js: one array insert on Postgres),
+// updates of the given attributes (Strapi's Query Engine), relation links, deletes. Entries that fail a check are
 // reported and left out; a database error rolls the whole batch back (the client retries entry by entry).
 
 const { BulkError, checkEntry, missingRequired } = require('./schema');
-const { setLinks, chunks } = require('./links');
+const { setLinks } = require('./links');
 const { newDocumentId } = require('./document-ids');
+const { insertEntries, rowsWhereIn, whereAny, chunks } = require('./rows');
 const { noteWrites } = require('./statistics');
 
 const MAX_ENTRIES = 5000;
@@ -36,7 +37,7 @@ async function deleteMediaLinks(strapi, trx, ct, ids) {
   if (!ids.length || !Object.values(ct.attributes).some((attribute) => attribute.type === 'media')) return;
   const table = mediaLinkTable(strapi);
   if (!table) return;
-  for (const chunk of chunks(ids)) await trx(table.name).whereIn(table.id, chunk).andWhere(table.type, ct.uid).del();
+  for (const chunk of chunks(ids)) await whereAny(trx, trx(table.name), table.id, chunk, 'integer').andWhere(table.type, ct.uid).del();
 }
 
 /**
@@ -71,12 +72,16 @@ async function upsertBatch(strapi, ct, key, entries, deletes) {
   }
 }
 
-/** `written` collects the rows inserted or deleted per table (for statistics.js). */
+/** `written` collects the rows inserted or deleted per table, and the columns the plugin looks rows up by (for
+ * statistics.js: null for all of a link table's). */
 async function writeBatch(strapi, trx, ct, key, entries, checked, deletes, written) {
-  const count = (table, rows) => written.set(table, (written.get(table) || 0) + rows);
   const meta = strapi.db.metadata.get(ct.uid);
   const column = (name) => (meta.attributes[name] && meta.attributes[name].columnName) || name;
   const keyColumn = column(key);
+  const count = (table, rows, columns = null) => {
+    const seen = written.get(table) || { rows: 0, columns };
+    written.set(table, { rows: seen.rows + rows, columns });
+  };
   const now = new Date();
   const results = entries.map((entry, i) => (checked[i].error
     ? { key: entry && entry[key], status: 'error', error: { status: 400, message: checked[i].error } }
@@ -84,10 +89,8 @@ async function writeBatch(strapi, trx, ct, key, entries, checked, deletes, writt
   const pending = checked.map((c, i) => (c.error ? null : i)).filter((i) => i !== null);
 
   const existing = new Map();
-  for (const keys of chunks(pending.map((i) => entries[i][key]))) {
-    const rows = await trx(meta.tableName).select('id', 'document_id', keyColumn).whereIn(keyColumn, keys).forUpdate();
-    for (const row of rows) existing.set(row[keyColumn], { id: row.id, documentId: row.document_id });
-  }
+  const current = await rowsWhereIn(trx, meta.tableName, ['id', 'document_id', keyColumn], keyColumn, pending.map((i) => entries[i][key]), { forUpdate: true });
+  for (const row of current) existing.set(row[keyColumn], { id: row.id, documentId: row.document_id });
 
   const relationNames = Object.keys(ct.attributes).filter((n) => ct.attributes[n].type === 'relation');
   const targetIds = await resolveTargets(strapi, trx, ct, relationNames, pending.map((i) => checked[i].data));
@@ -99,19 +102,19 @@ async function writeBatch(strapi, trx, ct, key, entries, checked, deletes, writt
     else writable.push(i);
   }
 
-  const scalars = (data) => Object.fromEntries(Object.entries(data).filter(([n]) => ct.attributes[n].type !== 'relation'));
+  const relations = new Set(relationNames);
+  const scalars = (data) => {
+    const values = {};
+    for (const name of Object.keys(data)) if (!relations.has(name)) values[name] = data[name];
+    return values;
+  };
   const creates = writable.filter((i) => !existing.has(checked[i].data[key]));
-  const created = new Map();
-  for (const part of chunks(creates, 500)) {
-    const data = part.map((i) => ({
-      ...scalars(checked[i].data), documentId: newDocumentId(), createdAt: now, updatedAt: now, publishedAt: now,
-    }));
-    // createMany returns the new ids in the order of `data` (INSERT ... VALUES ... RETURNING id, which
-    // Postgres, MySQL and SQLite return in VALUES order); no second read by key is needed.
-    const { ids } = await strapi.db.query(ct.uid).createMany({ data });
-    if (ids.length !== data.length) throw new Error(`createMany returned ${ids.length} ids for ${data.length} entries`);
-    data.forEach((entry, n) => created.set(entry[key], { id: ids[n], documentId: entry.documentId }));
-  }
+  // Relation names ride along: insertEntries writes the scalar attributes only.
+  const newEntries = creates.map((i) => ({
+    ...checked[i].data, documentId: newDocumentId(), createdAt: now, updatedAt: now, publishedAt: now,
+  }));
+  const newIds = await insertEntries(strapi, trx, ct, newEntries);
+  const created = new Map(newEntries.map((entry) => [entry[key], { id: newIds.get(entry.documentId), documentId: entry.documentId }]));
   for (const i of writable) {
     const data = checked[i].data;
     const row = existing.get(data[key]);
@@ -144,15 +147,12 @@ async function writeBatch(strapi, trx, ct, key, entries, checked, deletes, writt
 
   const deleted = [];
   const found = new Map();
-  for (const docs of chunks(deletes)) {
-    const rows = await trx(meta.tableName).select('id', 'document_id').whereIn('document_id', docs);
-    for (const row of rows) found.set(row.document_id, row.id);
-  }
+  for (const row of await rowsWhereIn(trx, meta.tableName, ['id', 'document_id'], 'document_id', deletes)) found.set(row.document_id, row.id);
   // Link rows go with their entries (ON DELETE CASCADE on every link table); media links live in the upload
   // plugin's polymorphic table, which has no foreign key to the entry, so they go by hand.
   await deleteMediaLinks(strapi, trx, ct, [...found.values()]);
-  for (const ids of chunks([...found.values()])) await trx(meta.tableName).whereIn('id', ids).del();
-  count(meta.tableName, creates.length + found.size);
+  for (const ids of chunks([...found.values()])) await whereAny(trx, trx(meta.tableName), 'id', ids, 'integer').del();
+  count(meta.tableName, creates.length + found.size, ['document_id']);
   for (const documentId of deletes) deleted.push({ documentId, status: found.has(documentId) ? 'deleted' : 'missing' });
   return { results, deleted };
 }
@@ -171,13 +171,8 @@ async function resolveTargets(strapi, trx, ct, relationNames, datas) {
   }
   const found = new Map();
   for (const [target, docs] of wanted) {
-    const map = new Map();
-    const table = strapi.db.metadata.get(target).tableName;
-    for (const part of chunks([...docs])) {
-      const rows = await trx(table).select('id', 'document_id').whereIn('document_id', part);
-      for (const row of rows) map.set(row.document_id, row.id);
-    }
-    found.set(target, map);
+    const rows = await rowsWhereIn(trx, strapi.db.metadata.get(target).tableName, ['id', 'document_id'], 'document_id', [...docs]);
+    found.set(target, new Map(rows.map((row) => [row.document_id, row.id])));
   }
   return found;
 }

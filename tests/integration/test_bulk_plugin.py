@@ -20,7 +20,7 @@ def bulk(strapi):
     """A BulkClient on the test stack's Strapi; the entries a test made (medusa_id bulktest_*) are deleted after."""
     client = BulkClient(strapi)
     yield client
-    for plural in ("money-amounts", "products", "product-tags", "product-collections"):
+    for plural in ("money-amounts", "products", "product-tags", "product-collections", "fixture-typeds"):
         docs = [e["documentId"] for e in strapi.iter_entries(plural, filters=[("filters[medusa_id][$startsWith]", PREFIX)])]
         if docs:
             client.write(plural, [], docs)
@@ -93,6 +93,33 @@ def test_a_batch_with_relations_reads_back_through_rest(bulk, strapi, strapi_sql
     (row,) = strapi_sql("select document_id, published_at, locale, created_at, updated_at from products where medusa_id = :p", p=products[3])
     assert len(places) == len(set(places)) == 2 and all(p is not None for p in places)
     assert row.published_at is not None and row.locale is None and row.created_at is not None and row.updated_at is not None
+
+
+TYPED_VALUES = [
+    {"a_string": "Ünïcode ☃ 'single' \"double\" back\\slash {braces}, commas", "a_text": "two\nlines\ttab NULL",
+     "a_richtext": "# Title\n\n*body*", "an_email": "someone@example.com", "an_enum": "large",
+     "an_integer": -2147483648, "a_biginteger": "9007199254740993", "a_float": 1.5e-7, "a_decimal": 12.345,
+     "a_boolean": False, "a_json": {"nested": [1, "two", None, {"k": "v \"q\""}], "empty": {}},
+     "a_date": "2024-02-29", "a_time": "13:45:30.5", "a_datetime": "2024-05-01T12:00:00.123Z"},
+    {"a_json": '"a JSON string"', "a_datetime": "2024-05-01T14:00:00+02:00", "an_integer": 0, "a_boolean": True,
+     "a_float": 0.1, "a_decimal": "7.5", "a_default": None},
+    {"a_json": "[1, 2.5, true]", "a_datetime": "2024-05-01T12:00:00", "a_string": "", "a_time": "00:00:00"},
+    {name: None for name in ("a_string", "a_text", "an_integer", "a_float", "a_decimal", "a_boolean", "a_json", "a_date",
+                             "a_time", "a_datetime", "a_biginteger", "an_enum")},
+    {},  # the schema's defaults
+]
+
+
+@pytest.mark.parametrize("values", TYPED_VALUES, ids=["every-type", "json-text", "json-list", "nulls", "defaults"])
+def test_every_attribute_type_reads_back_as_if_rest_had_written_it(bulk, strapi, values):
+    by_rest, by_plugin = key("rest"), key("plugin")
+    strapi.create("fixture-typeds", {"medusa_id": by_rest, **values})
+    (result,), _ = bulk.write("fixture-typeds", [{"medusa_id": by_plugin, **values}], [])
+    assert result.status == "created", result
+    own = {"id", "documentId", "medusa_id", "createdAt", "updatedAt", "publishedAt", "locale"}
+    rest = {k: v for k, v in rest_entry(strapi, "fixture-typeds", by_rest).items() if k not in own}
+    plugin = {k: v for k, v in rest_entry(strapi, "fixture-typeds", by_plugin).items() if k not in own}
+    assert plugin == rest
 
 
 def test_bad_entries_are_reported_one_by_one_and_the_rest_is_written(bulk, strapi):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -41,7 +42,8 @@ class FakeBulk:
         self.answer = answer
         self.calls = []
 
-    def write(self, plural, entries, deletes):
+    def write_encoded(self, plural, encoded, deletes):
+        entries = [json.loads(body) for body in encoded]
         self.calls.append((plural, entries, deletes))
         if isinstance(self.answer, Exception):
             raise self.answer
@@ -87,6 +89,21 @@ def test_outcomes_per_entry_with_errors_and_races():
     assert outcomes[1].permanent and outcomes[1].message == "400: title: must be a string"
     (_, entries, deletes), = bulk.calls
     assert entries[0] == {"title": "a", "medusa_id": "p1"} and entries[1]["medusa_id"] == "p2" and deletes == ["doc4"]
+
+
+def test_an_entry_json_cannot_carry_fails_alone_and_the_batch_goes():
+    def answer(entries, deletes):
+        return [EntryOutcome(e["medusa_id"], "created", "d") for e in entries], []
+
+    bulk = FakeBulk(answer)
+    writes = [Write("ok1", "create", {"weight": 1.5, "big": 2 ** 70}), Write("odd", "create", {"tags": {"a", "b"}}),
+              Write("ok2", "create", {"title": "b"})]
+    outcomes = BatchWriter(bulk, FakeRest(), Log()).send_all(writes)
+    (failure,) = [o for o in outcomes if not isinstance(o, str)]
+    assert failure.medusa_id == "odd" and failure.permanent and "not JSON serializable" in failure.message
+    (_, entries, _), = bulk.calls
+    assert [e["medusa_id"] for e in entries] == ["ok1", "ok2"] and outcomes.count("created") == 2
+    assert entries[0]["big"] == 2 ** 70  # past orjson's 64 bits: the standard library's encoder takes it
 
 
 def test_a_batch_rolled_back_is_written_entry_by_entry_over_rest():
