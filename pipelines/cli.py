@@ -23,7 +23,7 @@ from .settings import REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, Wri
 from .strapi.bulk import BulkUnavailable
 from .strapi.client import StrapiClient, StrapiError, StrapiUnavailable
 from .strapi.content_types import SchemaError, generate_app, read_app_schemas
-from .sync.run import BULK_CHUNK_SIZE, DEFAULT_CONCURRENCY, ContentTypeSync, sync_all
+from .sync.run import BULK_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_TYPES_AT_ONCE, ContentTypeSync, sync_all
 from .sync.state import Quarantine
 from .writeback.run import write_back
 from .validate import check_database, check_strapi, check_write_back, field_types
@@ -66,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
         found.add_argument("--only", action="append", metavar="TYPE", required=required, help="only this content type (repeatable)")
         found.add_argument("--chunk-size", type=int, default=None,
                            help=f"rows read per chunk (default {BULK_CHUNK_SIZE} through the bulk plugin, {DEFAULT_CHUNK_SIZE} over REST)")
+        found.add_argument("--types-at-once", type=int, default=DEFAULT_TYPES_AT_ONCE, metavar="N",
+                           help="content types synced at once, each after the types it relates to (default %(default)s)")
         if writes:
             found.add_argument("--concurrency", type=int, default=DEFAULT_CONCURRENCY,
                                help="concurrent Strapi writes over REST (default %(default)s)")
@@ -253,7 +255,7 @@ def cmd_sync(args: argparse.Namespace, *, delete_missing: bool = False, dry_run:
     with _connected(args, concurrency, settings) as (mappings, source, client), display.session():
         results = sync_all(
             mappings, source, client,
-            only=args.only, chunk_size=args.chunk_size, concurrency=concurrency, window=window,
+            only=args.only, chunk_size=args.chunk_size, concurrency=concurrency, window=window, types_at_once=args.types_at_once,
             changes=getattr(args, "changes", False), delete_missing=delete_missing, dry_run=dry_run,
             allow_mass_delete=getattr(args, "allow_mass_delete", False), recorded_by=f"medusa-strapi {args.command}",
             write_paths=write_paths, media=settings.media, max_writers=settings.max_writers,

@@ -36,11 +36,13 @@ from .state import Quarantine, QuarantinedRow, SyncState
 from .transform import Record, transform
 from .keyset import KeySet
 from .read_ahead import read_ahead
+from .schedule import run_in_dependency_order
 from .write import BatchWriter, Write, Writer
 
 Progress = Callable[[int, "int | None"], None]  # (rows read so far, rows in the window when known)
 
 DEFAULT_CONCURRENCY = 4  # Strapi's write rate stops growing past 4 clients on a 2-core machine
+DEFAULT_TYPES_AT_ONCE = 2  # content types a sync_all runs at once (as their relations allow)
 BULK_CHUNK_SIZE = 2000  # rows per chunk through the plugin: one batch each, 4x fewer per-batch lookups than 500
 BATCHES_IN_FLIGHT = 2  # chunks whose batch writes go on while the next is read and planned
 TARGET_CACHE_SIZE = 50_000  # relation targets' documentIds kept per target type between chunks
@@ -483,28 +485,33 @@ def sync_all(
     window: Window = FULL,
     changes: bool = False,
     delete_missing: bool = False,
+    types_at_once: int = DEFAULT_TYPES_AT_ONCE,
     on_start: Callable[[MappingSpec], dict[str, Any]] | None = None,
     on_result: Callable[[SyncResult], None] | None = None,
     **options: Any,
 ) -> list[SyncResult]:
-    """Sync the mapped content types (or `only` those) in dependency order; returns one result each.
+    """Sync the mapped content types (or `only` those); returns one result each, in dependency order.
 
-    `changes` syncs what changed since each type's recorded watermark instead of `window`. Every mapping
-    is checked first, as `validate` does (MappingErrors, before anything is written). `on_start(spec)` may
-    return per-type options (a progress callback).
+    A type starts once the types it relates to have finished, up to `types_at_once` types at a time (each
+    run of a type also holds one of the Strapi's writer slots, see `WriterSlots`): while one type ramps up or
+    drains its last batches, another writes. `changes` syncs what changed since each type's recorded
+    watermark instead of `window`. Every mapping is checked first, as `validate` does (MappingErrors, before
+    anything is written). `on_start(spec)` may return per-type options (a progress callback); it and
+    `on_result` are called from the calling thread. A type that raises stops the run: the types already
+    running finish, none starts, and the error is raised (`schedule.run_in_dependency_order`).
     """
     selected = set(only) if only else None
     if selected:
         for name in selected:
             mappings.get(name)  # UnknownContentType naming the known types
     preflight(mappings, source, client)  # every mapping, as `validate` checks them, before the first write
-    results = []
-    for spec in mappings:
-        if selected and spec.content_type not in selected:
-            continue
-        sync = ContentTypeSync(spec, mappings, source, client, **options, **(on_start(spec) if on_start else {}))
-        result = sync.run_changes() if changes else sync.run(window, delete_missing=delete_missing)
-        results.append(result)
-        if on_result:
-            on_result(result)
-    return results
+    specs = [spec for spec in mappings if not selected or spec.content_type in selected]
+
+    def run(spec: MappingSpec, extra: dict[str, Any]) -> SyncResult:
+        sync = ContentTypeSync(spec, mappings, source, client, **options, **extra)
+        return sync.run_changes() if changes else sync.run(window, delete_missing=delete_missing)
+
+    return run_in_dependency_order(
+        specs, lambda spec: {rel.target for rel in spec.relations if rel.target != spec.content_type}, run,
+        at_once=types_at_once, key=lambda spec: spec.content_type, before=on_start, after=on_result,
+    )
