@@ -476,6 +476,12 @@ class ContentTypeSync:
         self._write(writes, pool)
 
 
+def related_types(spec: MappingSpec) -> set[str]:
+    """The other content types `spec` links to: its run starts once theirs have finished (a self-relation is
+    linked by the type's own second pass)."""
+    return {rel.target for rel in spec.relations if rel.target != spec.content_type}
+
+
 def sync_all(
     mappings: MappingSet,
     source: MedusaSource,
@@ -512,6 +518,6 @@ def sync_all(
         return sync.run_changes() if changes else sync.run(window, delete_missing=delete_missing)
 
     return run_in_dependency_order(
-        specs, lambda spec: {rel.target for rel in spec.relations if rel.target != spec.content_type}, run,
+        specs, related_types, run,
         at_once=types_at_once, key=lambda spec: spec.content_type, before=on_start, after=on_result,
     )
