@@ -17,6 +17,7 @@ class Aggregate:
 
     sql: Callable[[Any, list[Any]], Any]  # (value column, key columns to order by) -> SQL expression
     attribute: dict[str, Any] | None = None
+    of_nothing: Any = None  # its value over no rows (a row without a path: SQL's NULL but for count's 0)
 
 
 AGGREGATES: dict[str, Aggregate] = {
@@ -24,5 +25,5 @@ AGGREGATES: dict[str, Aggregate] = {
     "min": Aggregate(lambda value, order: sa.func.min(value)),
     "max": Aggregate(lambda value, order: sa.func.max(value)),
     "sum": Aggregate(lambda value, order: sa.func.sum(value)),
-    "count": Aggregate(lambda value, order: sa.func.count(value), {"type": "integer"}),
+    "count": Aggregate(lambda value, order: sa.func.count(value), {"type": "integer"}, of_nothing=0),
 }
