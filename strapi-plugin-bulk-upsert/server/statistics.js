@@ -4,14 +4,16 @@
 // follows (and where autovacuum is off, it never does): a table filled from empty keeps the estimates of an
 // empty or far larger one, and Postgres then looks documentIds and link orders up by sequential scans, ten
 // times slower than by index. So, like autoanalyze, a table is analyzed once the rows written since its
-// last analyze reach half its size (and at least MIN_ROWS), after the batch commits, in the background.
-// An entry table is analyzed on document_id alone, the one column the plugin looks rows up by that has no unique
-// index (the planner knows a unique column's selectivity without statistics): a whole row's statistics (its
-// JSON and text columns) cost several times more, and the table's size, which the estimates scale with, is
-// updated either way; the other columns' statistics are autovacuum's, as for any table.
+// last analyze reach its size (and at least MIN_ROWS), after the batch commits, in the background: between
+// two analyzes Postgres scales its row estimates by the table's current size, so what an analyze adds is a
+// column's distribution, which a doubling table hardly changes. Only the columns the plugin (and the sync's
+// reads) look rows up by are analyzed: an entry table's document_id (its key and id have unique indexes,
+// whose selectivity the planner knows without statistics), a link table's two id columns. A whole row's
+// statistics (JSON and text columns) cost several times more; the table's size is updated either way, and
+// the other columns' statistics are autovacuum's, as for any table.
 
 const MIN_ROWS = 1000;
-const GROWTH = 0.5;
+const GROWTH = 1;
 
 const tables = new Map(); // table -> {pending rows, rows at the last analyze (null: not read yet), running}
 let disabled = false; // ANALYZE refused (not the tables' owner): the plugin stops asking

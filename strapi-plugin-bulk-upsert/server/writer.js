@@ -72,8 +72,8 @@ async function upsertBatch(strapi, ct, key, entries, deletes) {
   }
 }
 
-/** `written` collects the rows inserted or deleted per table, and the columns the plugin looks rows up by (for
- * statistics.js: null for all of a link table's). */
+/** `written` collects the rows inserted or deleted per table, and the columns rows are looked up by (for
+ * statistics.js). */
 async function writeBatch(strapi, trx, ct, key, entries, checked, deletes, written) {
   const meta = strapi.db.metadata.get(ct.uid);
   const column = (name) => (meta.attributes[name] && meta.attributes[name].columnName) || name;
@@ -135,7 +135,11 @@ async function writeBatch(strapi, trx, ct, key, entries, checked, deletes, writt
       const docs = value === null ? [] : Array.isArray(value) ? value : [value];
       wanted.set(row.id, docs.map((d) => targetIds.get(ct.attributes[name].target).get(d)));
     }
-    if (wanted.size) count(meta.attributes[name].joinTable.name, await setLinks(trx, meta.attributes[name], wanted, freshIds));
+    const { joinTable } = meta.attributes[name];
+    if (wanted.size) {
+      count(joinTable.name, await setLinks(trx, meta.attributes[name], wanted, freshIds),
+        [joinTable.joinColumn.name, joinTable.inverseJoinColumn.name]);
+    }
   }
 
   for (const i of writable) {
