@@ -45,7 +45,7 @@ DEFAULT_CONCURRENCY = 4  # Strapi's write rate stops growing past 4 clients on a
 DEFAULT_TYPES_AT_ONCE = 2  # content types a sync_all runs at once (as their relations allow)
 BULK_CHUNK_SIZE = 2000  # rows per chunk through the plugin: one batch each, 4x fewer per-batch lookups than 500
 BATCHES_IN_FLIGHT = 2  # chunks whose batch writes go on while the next is read and planned
-TARGET_CACHE_SIZE = 50_000  # relation targets' documentIds kept per target type between chunks
+TARGET_CACHE_SIZE = 50_000  # relation targets' documentIds a run keeps between chunks, all target types together
 DEFAULT_WRITE_PATHS = WritePaths()  # full runs through the bulk plugin where installed, incremental runs over REST
 
 logger = logging.getLogger(__name__)
@@ -396,10 +396,10 @@ class ContentTypeSync:
         """The documentIds of the entries `records` link to, per target type (those in Strapi): from the run's
         cache, the rest looked up. Only the lookup stage calls it while chunks are planned (the cache is its own)."""
         targets: dict[str, dict[str, str]] = {}
+        if sum(len(known) for known in self._target_ids.values()) > TARGET_CACHE_SIZE:
+            self._target_ids.clear()  # memory stays flat on a big catalog; this chunk's targets are read again
         for rel in self.spec.relations:
             known = self._target_ids.setdefault(rel.target, {})
-            if len(known) > TARGET_CACHE_SIZE:
-                known.clear()  # memory stays flat on a big catalog; this chunk's targets are read again
             wanted = {mid for r in records for mid in link_ids(r.links.get(rel.attribute))}
             missing = [mid for mid in wanted if mid not in known]
             if missing:
