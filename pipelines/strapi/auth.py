@@ -8,6 +8,7 @@ logged.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,16 +37,29 @@ class LoginRefused(Exception):
     """Strapi refused the service account's login (wrong identifier or password, blocked user...)."""
 
 
+LOGIN_RATE_LIMIT_WAIT = 75.0  # seconds a login answered 429 keeps trying: Strapi's auth limiter counts per minute
+LOGIN_PAUSE = 5.0  # between those tries, when Strapi gives no Retry-After
+
+
 def service_account_login(session: requests.Session, base_url: str, account: ServiceAccount, timeout: Any,
                           verify: Any) -> JwtLogin:
     """The JwtLogin of `account` against Strapi at `base_url`, through `session` (its retries and TLS)."""
 
     def login() -> str:
-        response = session.post(
-            f"{base_url}{LOGIN_PATH}",
-            json={"identifier": account.identifier, "password": account.password},
-            auth=NO_AUTH, timeout=timeout, verify=verify,
-        )
+        waited = 0.0
+        while True:
+            response = session.post(
+                f"{base_url}{LOGIN_PATH}",
+                json={"identifier": account.identifier, "password": account.password},
+                auth=NO_AUTH, timeout=timeout, verify=verify,
+            )
+            if response.status_code != 429 or waited >= LOGIN_RATE_LIMIT_WAIT:
+                break
+            # Strapi lets an identifier log in 5 times a minute: runs starting together (backfill partitions,
+            # sensors) wait for the window to pass instead of failing.
+            pause = min(_retry_after(response) or LOGIN_PAUSE, LOGIN_RATE_LIMIT_WAIT - waited)
+            time.sleep(pause)
+            waited += pause
         if response.status_code in (400, 401, 403):
             raise LoginRefused(f"Strapi refused the login of STRAPI_IDENTIFIER {account.identifier!r} "
                                f"({_reason(response)}): check STRAPI_IDENTIFIER and STRAPI_PASSWORD")
@@ -58,6 +72,13 @@ def service_account_login(session: requests.Session, base_url: str, account: Ser
         return clean_secret("the service account's JWT", jwt)
 
     return JwtLogin(login)
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    try:
+        return max(float(response.headers.get("Retry-After", "")), 0.5)
+    except ValueError:
+        return None
 
 
 def _reason(response: requests.Response) -> str:

@@ -5,6 +5,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from pipelines.settings import Settings, SettingsError, strapi_credentials
+from pipelines.strapi import auth
 from pipelines.strapi.auth import ServiceAccount
 from pipelines.strapi.client import StrapiAuthError, StrapiClient
 
@@ -74,6 +75,29 @@ def test_a_second_401_is_the_answer_not_a_loop():
             client.request("GET", "/api/products")
         assert error.value.status == 401 and client.login.logins == 2
         assert len([r for r in server.requests if r["path"] == "/api/products"]) == 2
+
+
+def test_a_rate_limited_login_waits_for_strapis_window(monkeypatch):
+    """Strapi lets an identifier log in 5 times a minute; the sixth run's login waits instead of failing."""
+    answers = [(429, {"Retry-After": "1"}, {"error": {"status": 429, "message": "Too many requests, please try again later."}})] * 2
+
+    def reply(method, path):
+        if path == "/api/auth/local":
+            return answers.pop(0) if answers else (200, {}, {"jwt": "jwt-one", "user": {"id": 1}})
+        return 200, {}, {"data": []}
+
+    monkeypatch.setattr(auth, "LOGIN_PAUSE", 0.2)
+    with ScriptedServer(reply) as server:
+        client = StrapiClient(server.url, ServiceAccount("sync", PASSWORD), retries=0)
+        assert client.request("GET", "/api/products") == {"data": []}
+        assert [r["path"] for r in server.requests].count("/api/auth/local") == 3
+
+    answers[:] = [(429, {}, {"error": {"status": 429, "message": "Too many requests, please try again later."}})] * 50
+    monkeypatch.setattr(auth, "LOGIN_RATE_LIMIT_WAIT", 0.5)
+    with ScriptedServer(reply) as server:
+        client = StrapiClient(server.url, ServiceAccount("sync", PASSWORD), retries=0)
+        with pytest.raises(StrapiAuthError, match="429"):
+            client.request("GET", "/api/products")
 
 
 def test_a_refused_login_says_which_account_and_never_the_password():
