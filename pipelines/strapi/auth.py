@@ -37,7 +37,7 @@ class LoginRefused(Exception):
     """Strapi refused the service account's login (wrong identifier or password, blocked user...)."""
 
 
-LOGIN_RATE_LIMIT_WAIT = 75.0  # seconds a login answered 429 keeps trying: Strapi's auth limiter counts per minute
+LOGIN_RATE_LIMIT_WAIT = 330.0  # seconds a login answered 429 keeps trying: Strapi allows 5 logins per 5 minutes per address
 LOGIN_PAUSE = 5.0  # between those tries, when Strapi gives no Retry-After
 
 
@@ -55,8 +55,8 @@ def service_account_login(session: requests.Session, base_url: str, account: Ser
             )
             if response.status_code != 429 or waited >= LOGIN_RATE_LIMIT_WAIT:
                 break
-            # Strapi lets an identifier log in 5 times a minute: runs starting together (backfill partitions,
-            # sensors) wait for the window to pass instead of failing.
+            # Strapi's users-permissions lets one address log in 5 times in 5 minutes (its default ratelimit):
+            # runs starting together (backfill partitions, sensors) wait for the window instead of failing.
             pause = min(_retry_after(response) or LOGIN_PAUSE, LOGIN_RATE_LIMIT_WAIT - waited)
             time.sleep(pause)
             waited += pause

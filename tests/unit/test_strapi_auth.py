@@ -78,7 +78,7 @@ def test_a_second_401_is_the_answer_not_a_loop():
 
 
 def test_a_rate_limited_login_waits_for_strapis_window(monkeypatch):
-    """Strapi lets an identifier log in 5 times a minute; the sixth run's login waits instead of failing."""
+    """Strapi lets an address log in 5 times in 5 minutes; the sixth run's login waits instead of failing."""
     answers = [(429, {"Retry-After": "1"}, {"error": {"status": 429, "message": "Too many requests, please try again later."}})] * 2
 
     def reply(method, path):
