@@ -107,10 +107,10 @@ class MedusaSource:
         except KeyError as exc:
             raise SourceError(f"{spec.content_type}: a mapped column does not exist in Medusa's database: {exc}") from None
 
-    def select(self, spec: MappingSpec, window: Window = FULL) -> sa.Select:
-        """The SELECT of `spec`'s rows within `window` (see `SpecQuery.select`)."""
+    def select(self, spec: MappingSpec, window: Window = FULL, *, grouped: bool | None = None) -> sa.Select:
+        """The SELECT of `spec`'s rows within `window` (see `SpecQuery.select`, and its `grouped`)."""
         try:
-            return self.query(spec).select(window)
+            return self.query(spec).select(window, grouped=grouped)
         except KeyError as exc:
             raise SourceError(f"{spec.content_type}: a mapped column does not exist in Medusa's database: {exc}") from None
 
