@@ -48,6 +48,7 @@ from pipelines.medusa.source import FULL, MedusaSource  # noqa: E402
 from pipelines.settings import MediaSettings, WritePaths, mappings_dir  # noqa: E402
 from pipelines.strapi.bulk import BulkClient  # noqa: E402
 from pipelines.strapi.client import StrapiClient  # noqa: E402
+from pipelines.sync.collector import fewer_collections  # noqa: E402
 from pipelines.sync.run import BULK_CHUNK_SIZE, DEFAULT_TYPES_AT_ONCE, extracted_records, related_types, sync_all  # noqa: E402
 from pipelines.sync.schedule import run_in_dependency_order  # noqa: E402
 from pipelines.sync.transform import transform  # noqa: E402
@@ -144,8 +145,9 @@ def extract_transform(mappings, source) -> tuple[int, float]:
         return sum(len(records) for records in extracted_records(source, spec, FULL, BULK_CHUNK_SIZE))
 
     started = time.monotonic()
-    counts = run_in_dependency_order(list(mappings), related_types, read,
-                                     at_once=DEFAULT_TYPES_AT_ONCE, key=lambda spec: spec.content_type)
+    with fewer_collections():  # as every run does
+        counts = run_in_dependency_order(list(mappings), related_types, read,
+                                         at_once=DEFAULT_TYPES_AT_ONCE, key=lambda spec: spec.content_type)
     return sum(counts), time.monotonic() - started
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping, Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -15,7 +16,7 @@ from ..mapping import MappingSpec
 from ..secrets import remember
 from .query import DELETED, FULL, Buckets, SpecQuery, Window
 
-__all__ = ["DELETED", "FULL", "Buckets", "Window", "MedusaSource", "SourceError", "UnreadableJson", "engine_url"]
+__all__ = ["DELETED", "FULL", "Buckets", "Window", "MedusaSource", "Rows", "SourceError", "UnreadableJson", "engine_url", "MAX_JSON_DEPTH", "too_deep"]
 
 DEFAULT_CHUNK_SIZE = 500
 IN_BATCH = 1000  # keys per `IN (...)` lookup
@@ -45,22 +46,88 @@ def engine_url(url: str) -> sa.URL:
 
 @dataclass(frozen=True)
 class UnreadableJson:
-    """A json/jsonb value Python could not parse (e.g. nested deeper than its recursion limit).
-
-    The extractor returns it in place of the value, so the row fails on its own in the transform.
+    """A json/jsonb value that cannot be synced as it is, in place of the value, so that its row fails on its
+    own in the transform: Python could not parse it (`value` None), or it nests deeper than MAX_JSON_DEPTH
+    (`value`: what was parsed, whose shallower parts, a `json_entries` key, may still be synced).
     """
 
     reason: str
+    value: Any = None
+
+
+MAX_JSON_DEPTH = 100  # deeper values fail their row: Python's JSON encoder and Strapi's reader are recursive
+TOO_DEEP = f"JSON value nests deeper than {MAX_JSON_DEPTH} levels"
 
 
 def load_json(text: str | bytes) -> Any:
-    """json.loads for the database driver; a value it cannot parse becomes UnreadableJson, not an error."""
+    """json.loads for the database driver, returning JSON-safe values only; any other becomes UnreadableJson.
+
+    Safe means: nested at most MAX_JSON_DEPTH levels, and no non-finite number (a `json` column keeps
+    `1e400` as written; it reads as None, as the transform turns any non-finite float). So the transform
+    takes the objects this returns as they are, without copying them (a full sync reads millions).
+    """
     try:
-        return json.loads(text)
+        value = _DECODER.decode(text.decode() if isinstance(text, (bytes, bytearray)) else text)  # Postgres sends UTF-8
     except RecursionError:
         return UnreadableJson("JSON nested too deeply to be read")
     except ValueError as exc:
         return UnreadableJson(f"invalid JSON: {exc}")
+    brackets = (b"{", b"[") if isinstance(text, (bytes, bytearray)) else ("{", "[")
+    # Nesting needs an opening bracket per level, so most values are cleared by two counts in C.
+    if text.count(brackets[0]) + text.count(brackets[1]) > MAX_JSON_DEPTH and _nests_deeper(value, MAX_JSON_DEPTH):
+        return UnreadableJson(TOO_DEEP, value)
+    return value
+
+
+def _finite_float(literal: str) -> float | None:
+    number = float(literal)
+    return number if math.isfinite(number) else None
+
+
+def _no_constant(_literal: str) -> None:
+    return None  # NaN, Infinity: Postgres's JSON refuses them; read as None were one to appear
+
+
+def too_deep(value: Any) -> Any:
+    """`value` (a part of a parsed JSON value), or UnreadableJson holding it when it nests too deep."""
+    return UnreadableJson(TOO_DEEP, value) if _nests_deeper(value, MAX_JSON_DEPTH) else value
+
+
+_DECODER = json.JSONDecoder(parse_float=_finite_float, parse_constant=_no_constant)  # json.loads would build one a call
+
+
+def _nests_deeper(value: Any, max_depth: int) -> bool:
+    """Whether a parsed JSON value has containers more than `max_depth` deep (iterative: no recursion)."""
+    stack = [(value, 1)] if isinstance(value, (dict, list)) else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > max_depth:
+            return True
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A chunk of extracted rows: their column labels, and each row's values in that order (as the driver
+    reads them; a dict per row would cost as much as the whole transform of a plain row)."""
+
+    columns: tuple[str, ...]
+    values: Sequence[Sequence[Any]]
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @classmethod
+    def of_dicts(cls, rows: Sequence[Mapping[str, Any]]) -> "Rows":
+        """Rows given as dicts (a key one row lacks reads as None in it)."""
+        columns = tuple(dict.fromkeys(column for row in rows for column in row))
+        return cls(columns, [tuple(row.get(column) for column in columns) for row in rows])
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        """Each row as a dict of its values by column label."""
+        return [dict(zip(self.columns, row)) for row in self.values]
 
 
 class MedusaSource:
@@ -116,8 +183,8 @@ class MedusaSource:
 
     def iter_chunks(
         self, spec: MappingSpec, window: Window = FULL, chunk_size: int = DEFAULT_CHUNK_SIZE
-    ) -> Iterator[list[dict[str, Any]]]:
-        """Yield the rows of `spec`'s table in `window` as lists of dicts, `chunk_size` at a time.
+    ) -> Iterator[Rows]:
+        """Yield the rows of `spec`'s table in `window`, `chunk_size` at a time.
 
         Uses a server-side cursor, so memory stays bounded by the chunk size whatever the table size.
         """
@@ -125,9 +192,9 @@ class MedusaSource:
         try:
             with self.engine.connect() as conn:
                 result = conn.execution_options(stream_results=True, yield_per=chunk_size).execute(stmt)
-                columns = list(result.keys())
+                columns = tuple(result.keys())
                 for partition in result.partitions():
-                    yield [dict(zip(columns, row)) for row in partition]
+                    yield Rows(columns, partition)
         except sa.exc.OperationalError as exc:
             raise SourceError(f"reading {spec.table} from Medusa's database failed: {_reason(exc)}") from None
 

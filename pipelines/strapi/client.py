@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json as _json
+import time
 from typing import Any, Iterable, Iterator, Mapping
 
 import orjson
@@ -29,6 +30,12 @@ class StrapiError(Exception):
     def is_unique_violation(self) -> bool:
         """A create lost a race on `medusa_id`: 400 'must be unique', or 500 from the database index."""
         return self.status == 500 or (self.status == 400 and "unique" in self.message.lower())
+
+
+# A create answered by a bare 500 may have lost a race on a unique field or created nothing: the entry is
+# looked for, and the create tried again, this many times in all, CREATE_PAUSE, then twice as long, apart.
+CREATE_ATTEMPTS = 3
+CREATE_PAUSE = 0.5
 
 
 class StrapiAuthError(StrapiError):
@@ -327,7 +334,7 @@ class StrapiClient:
     def upsert_by(self, plural: str, field: str, value: str, data: Mapping[str, Any], *, create_only: Mapping[str, Any] = ()) -> None:
         """Update the entry whose unique `field` is `value`, or create it (with `create_only` too). A create
         that loses a race, or whose answer was lost, finds the entry and updates it instead."""
-        for _ in range(2):
+        for attempt in range(CREATE_ATTEMPTS):
             existing = self.find_by(plural, field, [value]).get(value)
             if existing:
                 self.update(plural, existing["documentId"], data)
@@ -338,6 +345,8 @@ class StrapiClient:
             except StrapiError as exc:
                 if not exc.is_unique_violation:
                     raise
+                if exc.status == 500 and attempt < CREATE_ATTEMPTS - 1:
+                    time.sleep(CREATE_PAUSE * 2 ** attempt)  # maybe a 500 that created nothing: look, then try again
         raise StrapiError("POST", f"/api/{plural}", 409, f"{field} {value!r} could neither be created nor found")
 
     def delete(self, plural: str, document_id: str) -> None:

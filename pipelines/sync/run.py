@@ -33,6 +33,7 @@ from ..validate import preflight
 from .plan import EntryPlan, PlanContext, deletable, link_ids, mass_delete_refusal, plan_deferred_links, plan_entry
 from .result import RowFailure, SyncResult
 from .state import Quarantine, QuarantinedRow, SyncState
+from .collector import fewer_collections
 from .transform import Record, transform
 from .keyset import KeySet
 from .read_ahead import read_ahead
@@ -188,7 +189,7 @@ class ContentTypeSync:
 
     def _execute(self, window: Window, *, delete_missing: bool = False, mark: Watermark | None = None,
                  total: int | None = None) -> SyncResult:
-        with database_errors(self.spec.content_type):
+        with database_errors(self.spec.content_type), fewer_collections():
             return self._execute_unguarded(window, delete_missing=delete_missing, mark=mark, total=total)
 
     def _execute_unguarded(self, window: Window, *, delete_missing: bool, mark: Watermark | None,

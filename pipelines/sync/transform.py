@@ -7,19 +7,17 @@ import math
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
-
-import pandas as pd
+from typing import Any, Mapping, NamedTuple, Sequence
 
 from ..mapping.converters import CONVERTERS, ConversionError
-from ..medusa.source import DELETED, UnreadableJson
-from ..mapping import KEY_COLUMN, VALUE_COLUMN, Field, MappingSpec, Relation
+from ..medusa.source import DELETED, MAX_JSON_DEPTH, Rows, UnreadableJson, too_deep
+from ..mapping import KEY_COLUMN, VALUE_COLUMN, Field, MappingSpec
 from ..secrets import describe_error
 
 Link = str | list[str] | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One Strapi entry to be: its key, its scalar attributes, and its relation targets by Medusa key."""
 
@@ -32,7 +30,9 @@ class Record:
 
 
 PLAIN = frozenset({str, int, bool, type(None)})  # JSON-safe as they are
-MAX_JSON_DEPTH = 100  # deeper values fail their row: Python's JSON encoder and Strapi's reader are recursive
+# Taken as they are too: the driver's JSON loader (`load_json`) gives the only dicts a row holds, already
+# JSON-safe (finite, at most MAX_JSON_DEPTH deep). Lists are copied: Postgres arrays hold Decimals, dates.
+AS_READ = PLAIN | {dict}
 
 
 def _scalar(value: Any) -> Any:
@@ -55,8 +55,6 @@ def _scalar(value: Any) -> Any:
         return str(value)
     if isinstance(value, UnreadableJson):
         raise ConversionError(value.reason)
-    if value is pd.NA or value is pd.NaT:
-        return None
     return str(value)
 
 
@@ -87,24 +85,18 @@ def _child(value: Any, depth: int, max_depth: int) -> Any:
     return _scalar(value)
 
 
-def to_frame(rows: list[dict[str, Any]], spec: MappingSpec) -> pd.DataFrame:
-    """Rows as an object-dtype DataFrame (no float coercion of nullable ints, no NaN)."""
-    # dtype=object at construction: inferring first would turn a nullable integer column into floats with NaN.
-    return pd.DataFrame(rows, columns=list(rows[0]) if rows else spec.source_columns, dtype=object)
-
-
-def explode_json_entries(frame: pd.DataFrame, spec: MappingSpec) -> pd.DataFrame:
+def explode_json_entries(rows: Rows, spec: MappingSpec) -> Rows:
     """One row per key of the `json_entries` object column, with `$key` / `$value` pseudo-columns."""
-    items = frame[spec.json_entries].map(_entries)
-    exploded = frame.assign(_item=items).explode("_item").dropna(subset=["_item"])
-    exploded[KEY_COLUMN] = exploded["_item"].map(lambda kv: kv[0])
-    exploded[VALUE_COLUMN] = exploded["_item"].map(lambda kv: kv[1])
-    return exploded.drop(columns="_item").reset_index(drop=True).astype(object)
+    at = rows.columns.index(spec.json_entries)
+    return Rows((*rows.columns, KEY_COLUMN, VALUE_COLUMN),
+                [(*row, key, value) for row in rows.values for key, value in _entries(row[at])])
 
 
 def _entries(obj: Any) -> list[tuple[Any, Any]]:
     if isinstance(obj, dict):
         return list(obj.items())
+    if isinstance(obj, UnreadableJson) and isinstance(obj.value, dict):  # too deep: only the deep keys fail
+        return [(key, too_deep(value)) for key, value in obj.value.items()]
     if isinstance(obj, UnreadableJson):
         return [(UNREADABLE_KEY, obj)]  # one failing entry stands for the entries that cannot be read
     return []
@@ -113,59 +105,86 @@ def _entries(obj: Any) -> list[tuple[Any, Any]]:
 UNREADABLE_KEY = "*"
 
 
-def _value(f: Field, row: dict[str, Any]) -> Any:
-    value = row[f.row_key]
+def _value(f: Field, value: Any, currency: Any) -> Any:
     if f.json_key is not None:
         value = value.get(f.json_key) if isinstance(value, dict) else None
     if f.convert:
         converter = CONVERTERS[f.convert]
-        if converter.needs_currency:
-            value = converter.apply(value, row[f.currency_column] if f.currency_column else None)
-        else:
-            value = converter.apply(value)
-    if type(value) in PLAIN:  # most values: nothing to convert
+        value = converter.apply(value, currency) if converter.needs_currency else converter.apply(value)
+    if type(value) in AS_READ:  # most values: nothing to convert
         return value
     return jsonable(value)
 
 
-def transform(rows: list[dict[str, Any]], spec: MappingSpec) -> list[Record]:
-    """Apply `spec` to extracted rows: rename and convert fields, keep relation keys, drop the rest.
+class _Layout(NamedTuple):
+    """Where a chunk's rows hold what a record needs: positions, read once a chunk (not per row)."""
+
+    key: int
+    entry_key: int | None  # json_entries: the `$key` pseudo-column
+    entry_value: int | None  # json_entries: the `$value` pseudo-column
+    deleted: int | None  # the `__deleted` flag, in windows that include rows that are not live
+    # (attribute, position, the field when it needs more than a plain copy, the currency's position)
+    fields: list[tuple[str, int, Field | None, int | None]]
+    links: list[tuple[str, int, bool]]  # (attribute, position, to-many)
+
+
+def _layout(rows: Rows, spec: MappingSpec) -> tuple[Rows, _Layout]:
+    needed = [spec.primary_key, *(f.row_key for f in spec.fields.values()), *(rel.row_key for rel in spec.relations),
+              *(f.currency_column for f in spec.fields.values() if f.currency_column)]
+    missing = [column for column in dict.fromkeys(needed) if column not in rows.columns]
+    if missing:  # rows given by hand (tests, dicts) may leave columns out: they read as None
+        rows = Rows((*rows.columns, *missing), [(*row, *[None] * len(missing)) for row in rows.values])
+    at = {column: index for index, column in enumerate(rows.columns)}
+    fields = [(name, at[f.row_key], f if f.convert or f.json_key is not None else None,
+               at[f.currency_column] if f.currency_column else None) for name, f in spec.fields.items()]
+    links = [(rel.attribute, at[rel.row_key], rel.is_to_many) for rel in spec.relations]
+    return rows, _Layout(at[spec.primary_key], at.get(KEY_COLUMN), at.get(VALUE_COLUMN), at.get(DELETED), fields, links)
+
+
+def transform(rows: Rows | Sequence[Mapping[str, Any]], spec: MappingSpec) -> list[Record]:
+    """Apply `spec` to extracted rows (a chunk as the extractor reads it, or dicts): rename and convert fields,
+    keep relation keys, drop the rest.
 
     A row whose value a converter refuses becomes a Record with `error` set (it is reported, not written).
     """
-    if not rows:
+    if not isinstance(rows, Rows):
+        rows = Rows.of_dicts(rows)
+    if not rows.values:
         return []
     if spec.json_entries:
-        rows = explode_json_entries(to_frame(rows, spec), spec).to_dict("records")
-    # (attribute, where the row holds it, the field when it needs more than a plain copy): read once a chunk
-    fields = [(name, f.row_key, f if f.convert or f.json_key is not None else None) for name, f in spec.fields.items()]
-    return [_record(row, spec, fields) for row in rows]
+        rows = explode_json_entries(rows, spec)
+    rows, layout = _layout(rows, spec)
+    return [_record(row, spec, layout) for row in rows.values]
 
 
-def _link(rel: Relation, value: Any) -> Link:
+def _link(to_many: bool, value: Any) -> Link:
     """The extractor's live target key(s) as the planner wants them: a sorted list (to-many) or one key."""
-    if rel.is_to_many:
-        return sorted(str(v) for v in value or [])
+    if to_many:
+        return sorted(map(str, value)) if value else []
     return None if value is None else str(value)
 
 
-def _record(row: dict[str, Any], spec: MappingSpec, fields: list[tuple[str, str, Field | None]]) -> Record:
+def _record(row: Sequence[Any], spec: MappingSpec, layout: _Layout) -> Record:
     """One row as a Record; any exception fails this row only (its reason in `error`)."""
-    key = row[spec.primary_key]
-    medusa_id = f"{key}:{row[KEY_COLUMN]}" if spec.json_entries else str(key)
-    record = Record(medusa_id=medusa_id, key=key, deleted=bool(row.get(DELETED)))
+    key = row[layout.key]
+    medusa_id = f"{key}:{row[layout.entry_key]}" if layout.entry_key is not None else str(key)
+    deleted = layout.deleted is not None and bool(row[layout.deleted])
     try:
-        if spec.json_entries and isinstance(row[VALUE_COLUMN], UnreadableJson):
-            raise ConversionError(f"{spec.json_entries}: {row[VALUE_COLUMN].reason}")
+        if layout.entry_value is not None and isinstance(row[layout.entry_value], UnreadableJson):
+            raise ConversionError(f"{spec.json_entries}: {row[layout.entry_value].reason}")
         attributes = {}
-        for name, row_key, special in fields:
-            value = row[row_key]
+        for name, at, special, currency in layout.fields:
+            value = row[at]
             # Most values are plain and need no conversion: no call for them (millions a full sync).
-            attributes[name] = value if special is None and type(value) in PLAIN else _value(special or spec.fields[name], row)
-        record.attributes = attributes
-        record.links = {rel.attribute: _link(rel, row[rel.row_key]) for rel in spec.relations}
+            if special is None and type(value) in AS_READ:
+                attributes[name] = value
+            else:
+                attributes[name] = _value(special or spec.fields[name], value, None if currency is None else row[currency])
+        targets = {}
+        for name, at, to_many in layout.links:
+            targets[name] = _link(to_many, row[at])
     except ConversionError as exc:
-        record.error = f"cannot convert: {exc}"
+        return Record(medusa_id, key=key, deleted=deleted, error=f"cannot convert: {exc}")
     except Exception as exc:  # noqa: BLE001 - one row's surprise must not stop the run
-        record.error = f"cannot convert: {describe_error(exc)}"
-    return record
+        return Record(medusa_id, key=key, deleted=deleted, error=f"cannot convert: {describe_error(exc)}")
+    return Record(medusa_id, attributes, targets, key, None, deleted)

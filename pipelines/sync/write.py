@@ -10,7 +10,8 @@ from typing import Any, Literal, NamedTuple
 
 from ..secrets import describe_error, redact
 from ..strapi.bulk import BulkClient, EntryOutcome, batches
-from ..strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable, encode_json
+from ..strapi.client import (CREATE_ATTEMPTS, CREATE_PAUSE, StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable,
+                             encode_json)
 from .result import RowFailure, SyncResult
 
 COUNTERS = {"create": "created", "update": "updated", "delete": "deleted"}
@@ -34,7 +35,6 @@ class Write:
     recount: bool = True  # False for the second write of an entry already counted in this run
 
 
-CREATE_ATTEMPTS = 3  # a create answered by a bare 500 that did not create anything is tried again
 
 
 class Writer:
@@ -96,7 +96,7 @@ class Writer:
                     return "updated"
                 if exc.status != 500 or attempt == CREATE_ATTEMPTS - 1:
                     raise
-                time.sleep(0.5 * 2 ** attempt)  # a 500 that created nothing: try again
+                time.sleep(CREATE_PAUSE * 2 ** attempt)  # a 500 that created nothing: try again
         return None
 
 

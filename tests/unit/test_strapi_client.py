@@ -157,3 +157,24 @@ def test_idempotent_routes_retry_a_bare_500_on_post_and_are_mounted_once():
         with pytest.raises(StrapiError):
             strapi.request("POST", "/api/products", json={"data": {}})  # a REST create's 500 is not
         assert len(server.requests) == 3
+
+
+def test_upsert_by_tries_a_create_answered_by_bare_500s_again_and_finds_one_that_went_through(monkeypatch):
+    monkeypatch.setattr("pipelines.strapi.client.CREATE_PAUSE", 0.01)
+    none = (200, {}, {"data": [], "meta": {"pagination": {"pageCount": 1}}})
+    found = (200, {}, {"data": [{"documentId": "d1", "key": "k"}], "meta": {"pagination": {"pageCount": 1}}})
+    bare = (500, {}, {"error": {"message": "Internal Server Error"}})
+    # find: none, create: 500 (nothing made), find: none, create: 500 (made, answer lost), find: found, update
+    with ScriptedServer([none, bare, none, bare, found, (200, {}, {"data": {"documentId": "d1"}})]) as server:
+        StrapiClient(server.url, "t").upsert_by("sync-states", "key", "k", {"v": 1})
+    assert [r["method"] for r in server.requests] == ["GET", "POST", "GET", "POST", "GET", "PUT"]
+    assert server.requests[-1]["path"] == "/api/sync-states/d1"
+
+
+def test_upsert_by_gives_up_after_its_attempts(monkeypatch):
+    monkeypatch.setattr("pipelines.strapi.client.CREATE_PAUSE", 0.01)
+    none = (200, {}, {"data": [], "meta": {"pagination": {"pageCount": 1}}})
+    with ScriptedServer(lambda method, _path: none if method == "GET" else (500, {}, {"error": {"message": "boom"}})) as server:
+        with pytest.raises(StrapiError, match="could neither be created nor found"):
+            StrapiClient(server.url, "t").upsert_by("sync-states", "key", "k", {"v": 1})
+    assert [r["method"] for r in server.requests].count("POST") == 3

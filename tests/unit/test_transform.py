@@ -1,9 +1,13 @@
 """Row -> payload: renames, relation keys, dropped columns, values unchanged."""
 
 import datetime as dt
+import sys
 from decimal import Decimal
 
+import pytest
+
 from pipelines.mapping import Field, Hop, MappingSpec, Relation
+from pipelines.mapping.converters import ConversionError
 from pipelines.sync.transform import jsonable, transform
 
 SPEC = MappingSpec(
@@ -140,13 +144,34 @@ def nested(depth: int) -> dict:
     return value
 
 
-def test_deep_json_fails_its_row_only_and_needs_no_recursion():
-    import sys
+def nested_text(depth: int) -> str:
+    return '{"a": ' * depth + "1" + "}" * depth
 
-    deep = nested(sys.getrecursionlimit() * 3)  # would overflow any recursive walk
-    records = transform([row(metadata=deep), row(id="prod_2", metadata=nested(50))], SPEC)
+
+def test_deep_json_fails_its_row_only_and_needs_no_recursion():
+    from pipelines.medusa.source import UnreadableJson, load_json
+
+    past_recursion = load_json(nested_text(3000))  # would overflow any recursive walk
+    past_limit, at_limit = load_json(nested_text(101)), load_json(nested_text(100).encode())
+    assert isinstance(past_recursion, UnreadableJson) and isinstance(past_limit, UnreadableJson)
+    assert "deeper than 100 levels" in past_limit.reason and at_limit == nested(100)
+    records = transform([row(metadata=past_limit), row(id="prod_2", metadata=load_json(nested_text(50)))], SPEC)
     assert records[0].error and "deeper than 100 levels" in records[0].error
     assert records[1].error is None and records[1].attributes["metadata"] == nested(50)
+    deep_list: list = []
+    for _ in range(sys.getrecursionlimit() * 3):
+        deep_list = [deep_list]
+    with pytest.raises(ConversionError, match="deeper than 100 levels"):  # the copy of lists walks without recursion
+        jsonable(deep_list)
+
+
+def test_loaded_json_is_json_safe_and_taken_as_it_is():
+    from pipelines.medusa.source import load_json
+
+    value = load_json(b'{"big": 1e400, "tiny": -1e400, "n": 1.5, "brackets": "[[[[' + b"[" * 200 + b'", "list": [[1]]}')
+    assert value == {"big": None, "tiny": None, "n": 1.5, "brackets": "[[[[" + "[" * 200, "list": [[1]]}
+    (record,) = transform([row(metadata=value)], SPEC)
+    assert record.attributes["metadata"] is value  # no copy: the loader vouched for it
 
 
 def test_jsonable_copies_without_recursion_and_keeps_key_order():
@@ -173,3 +198,12 @@ def test_unreadable_json_and_any_other_surprise_fail_the_row():
     assert "nested too deeply" in records[0].error
     assert "RuntimeError: boom" in records[1].error
     assert records[2].error is None
+
+
+def test_json_entries_of_a_too_deep_object_fail_only_the_deep_keys():
+    from pipelines.medusa.source import load_json
+
+    metadata = load_json('{"ok": "red", "deep": ' + nested_text(150) + "}")
+    records = transform([{"id": "prod_1", "metadata": metadata, "@link:product": "prod_1", "updated_at": None}], METAFIELD)
+    assert [(r.medusa_id, r.error) for r in records] == [
+        ("prod_1:ok", None), ("prod_1:deep", "cannot convert: metadata: JSON value nests deeper than 100 levels")]
