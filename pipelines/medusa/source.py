@@ -125,10 +125,6 @@ class Rows:
         columns = tuple(dict.fromkeys(column for row in rows for column in row))
         return cls(columns, [tuple(row.get(column) for column in columns) for row in rows])
 
-    def as_dicts(self) -> list[dict[str, Any]]:
-        """Each row as a dict of its values by column label."""
-        return [dict(zip(self.columns, row)) for row in self.values]
-
 
 class MedusaSource:
     """Medusa's Postgres, read-only: reflects mapped tables once and streams their rows."""
