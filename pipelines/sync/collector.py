@@ -1,9 +1,19 @@
-"""Fewer garbage collections while runs allocate: a full sync makes millions of short-lived objects (rows,
+"""How runs use the process's memory allocators.
+
+Fewer garbage collections while runs allocate: a full sync makes millions of short-lived objects (rows,
 records, payloads) and almost no reference cycles, yet CPython's default thresholds scan every tracked
-object of the process again and again (a third of the CPU time of extract + transform, measured)."""
+object of the process again and again (a third of the CPU time of extract + transform, measured).
+
+Fewer malloc arenas: glibc gives threads arenas of their own (up to 8 per core), and a run's stages are
+threads that each allocate large buffers (request bodies, numpy arrays), which each arena keeps once freed;
+peak RSS then grew with the length of the run (a 100,000-product sync: 302 MB with glibc's default, 250 MB
+with 2 arenas, measured with MALLOC_ARENA_MAX=2).
+"""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import threading
 from contextlib import contextmanager
@@ -12,6 +22,9 @@ from typing import Iterator
 # Young collections every 50,000 allocations instead of 700, and older ones far more rarely; cycles are still
 # collected, later. Measured on extract + transform of 237,395 rows: 1.7-2.1 s of CPU instead of 2.7-3.2 s.
 RUN_THRESHOLDS = (50_000, 20, 100)
+
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
 
 _lock = threading.Lock()
 _runs = 0
@@ -25,6 +38,7 @@ def fewer_collections() -> Iterator[None]:
     global _runs, _saved
     with _lock:
         if _runs == 0:
+            limit_malloc_arenas()
             _saved = gc.get_threshold()
             gc.set_threshold(*RUN_THRESHOLDS)
         _runs += 1
@@ -35,3 +49,20 @@ def fewer_collections() -> Iterator[None]:
             _runs -= 1
             if _runs == 0 and _saved is not None:
                 gc.set_threshold(*_saved)
+
+
+_arenas_limited = False
+
+
+def limit_malloc_arenas() -> bool:
+    """Cap glibc's malloc arenas at MALLOC_ARENAS for the rest of the process (arenas that exist stay); False
+    where the C library is not glibc."""
+    global _arenas_limited
+    if _arenas_limited:
+        return True
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        _arenas_limited = bool(libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS))
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to cap
+        return False
+    return _arenas_limited

@@ -36,3 +36,10 @@ def test_an_error_inside_restores_the_thresholds():
     except ValueError:
         pass
     assert gc.get_threshold() == before
+
+
+def test_malloc_arenas_are_capped_once_where_the_c_library_is_glibc():
+    from pipelines.sync.collector import limit_malloc_arenas
+
+    assert limit_malloc_arenas() in (True, False)
+    assert limit_malloc_arenas() == limit_malloc_arenas()  # idempotent
