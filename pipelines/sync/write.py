@@ -35,8 +35,6 @@ class Write:
     recount: bool = True  # False for the second write of an entry already counted in this run
 
 
-
-
 class Writer:
     """Sends writes of one content type (thread-safe); a dry run only records samples.
 
