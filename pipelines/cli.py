@@ -23,6 +23,7 @@ from .settings import REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, Wri
 from .strapi.bulk import BulkUnavailable
 from .strapi.client import StrapiClient, StrapiError, StrapiUnavailable
 from .strapi.content_types import SchemaError, generate_app, read_app_schemas
+from .sync.collector import tune_malloc
 from .sync.run import BULK_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_TYPES_AT_ONCE, ContentTypeSync, sync_all
 from .sync.state import Quarantine
 from .writeback.run import write_back
@@ -391,6 +392,7 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `medusa-strapi` console script."""
+    tune_malloc()  # before any thread has an arena of its own
     args = _parser().parse_args(argv)
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(RedactingFilter())

@@ -48,7 +48,7 @@ from pipelines.medusa.source import FULL, MedusaSource  # noqa: E402
 from pipelines.settings import MediaSettings, WritePaths, mappings_dir  # noqa: E402
 from pipelines.strapi.bulk import BulkClient  # noqa: E402
 from pipelines.strapi.client import StrapiClient  # noqa: E402
-from pipelines.sync.collector import fewer_collections  # noqa: E402
+from pipelines.sync.collector import fewer_collections, tune_malloc  # noqa: E402
 from pipelines.sync.run import BULK_CHUNK_SIZE, DEFAULT_TYPES_AT_ONCE, extracted_records, related_types, sync_all  # noqa: E402
 from pipelines.sync.schedule import run_in_dependency_order  # noqa: E402
 from pipelines.sync.transform import transform  # noqa: E402
@@ -196,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--images", type=int, default=1000, help="image files uploaded to the media library (g); 0 skips it")
     parser.add_argument("--image-size", type=int, default=1000, help="width and height of each PNG (g), in pixels")
     args = parser.parse_args(argv)
+    tune_malloc()  # as the CLI does, before any thread
 
     mappings = load_mappings(mappings_dir())
     with ExitStack() as stack:

@@ -44,9 +44,12 @@ Progress = Callable[[int, "int | None"], None]  # (rows read so far, rows in the
 
 DEFAULT_CONCURRENCY = 4  # Strapi's write rate stops growing past 4 clients on a 2-core machine
 DEFAULT_TYPES_AT_ONCE = 2  # content types a sync_all runs at once (as their relations allow)
-BULK_CHUNK_SIZE = 2000  # rows per chunk through the plugin: one batch each, 4x fewer per-batch lookups than 500
+BULK_CHUNK_SIZE = 1000  # rows per chunk through the plugin: one batch each (see the README on memory for why not 2000)
 BATCHES_IN_FLIGHT = 2  # chunks whose batch writes go on while the next is read and planned
-TARGET_CACHE_SIZE = 50_000  # relation targets' documentIds a run keeps between chunks, all target types together
+# Relation targets' documentIds a run keeps between chunks, all target types together: enough for the targets
+# chunks share (regions, collections, tags); a product's own images or variants are read with its chunk anyway.
+# Entries kept for long pin the allocator's memory among short-lived chunks', so a large cache grows the peak.
+TARGET_CACHE_SIZE = 10_000
 DEFAULT_WRITE_PATHS = WritePaths()  # full runs through the bulk plugin where installed, incremental runs over REST
 
 logger = logging.getLogger(__name__)
@@ -120,7 +123,8 @@ class ContentTypeSync:
         # medusa_ids already counted as created or updated in this run (only kept for self-relations)
         self._counted: set[str] = set()
         self._self_related = any(rel.target == spec.content_type for rel in spec.relations)
-        self._live = KeySet()  # medusa_ids of live Medusa rows seen in this run (for reconcile), 8 bytes each
+        self._live = KeySet()  # medusa_ids of live Medusa rows seen in this run, 8 bytes each, when `_track_live`
+        self._track_live = False  # a reconcile, or a full run with quarantined rows to release: set by `_execute`
         self._failed_keys: set[str] = set()  # source keys of rows that failed to convert: their entries stay
         self._seen_keys: set[str] = set()  # source keys of quarantined rows this run read again
         self._failed_ids: set[str] = set()  # medusa_ids that failed in this run, either way
@@ -201,6 +205,7 @@ class ContentTypeSync:
         if not self.dry_run:
             self._quarantined = {row.medusa_id: row for row in self.quarantine.rows(self.spec.content_type)}
             self._quarantined_keys = {self.spec.source_key(mid) for mid in self._quarantined}
+        self._track_live = delete_missing or (window.is_full and bool(self._quarantined))
         lock = ContentTypeLock(self.source.engine, self.spec.content_type, log=self.log)
         slots = WriterSlots(self.source.engine, self.client.base_url, self.max_writers, log=self.log, label=self.spec.content_type)
         if self.progress:
@@ -280,7 +285,8 @@ class ContentTypeSync:
         if self._quarantined_keys:  # a quarantined row read again: its entries are known now
             read = (self.spec.source_key(r.medusa_id) for r in records)
             self._seen_keys.update(k for k in read if k in self._quarantined_keys)
-        self._live.update(r.medusa_id for r in records if not r.deleted)
+        if self._track_live:
+            self._live.update(r.medusa_id for r in records if not r.deleted)
         if self._media_ids is not None and self.spec.media:
             self._media_ids.extend(r.medusa_id for r in records)
         for record in records:
