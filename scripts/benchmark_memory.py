@@ -8,8 +8,7 @@ For each size: a copy of the Medusa database with that many generated products (
 Medusa v1), Strapi emptied of the mapped types, then `medusa-strapi -q sync --write-path bulk` in a process of
 its own, which reports its peak RSS as it exits (the kernel's VmHWM, what `/usr/bin/time -f %M` shows; Linux
 only). Not the rusage `wait4` gives: Linux counts in it the RSS of the parent the child was forked from, which
-is this script's. Prints each peak, the
-rows and seconds of each sync, and each peak's ratio to the first. Generating 100,000 products takes about five
+is this script's. Prints each peak, the rows and seconds of each sync, and each peak's ratio to the first. Generating 100,000 products takes about five
 minutes, its sync about four. It leaves Strapi holding the last catalog, as benchmark_sync.py does.
 """
 

@@ -123,8 +123,8 @@ class ContentTypeSync:
         # medusa_ids already counted as created or updated in this run (only kept for self-relations)
         self._counted: set[str] = set()
         self._self_related = any(rel.target == spec.content_type for rel in spec.relations)
-        self._live = KeySet()  # medusa_ids of live Medusa rows seen in this run, 8 bytes each, when `_track_live`
-        self._track_live = False  # a reconcile, or a full run with quarantined rows to release: set by `_execute`
+        self._live = KeySet()  # medusa_ids of live Medusa rows seen in this run, 8 bytes each (a reconcile only)
+        self._track_live = False  # set by `_execute`: a reconcile
         self._failed_keys: set[str] = set()  # source keys of rows that failed to convert: their entries stay
         self._seen_keys: set[str] = set()  # source keys of quarantined rows this run read again
         self._failed_ids: set[str] = set()  # medusa_ids that failed in this run, either way
@@ -205,7 +205,7 @@ class ContentTypeSync:
         if not self.dry_run:
             self._quarantined = {row.medusa_id: row for row in self.quarantine.rows(self.spec.content_type)}
             self._quarantined_keys = {self.spec.source_key(mid) for mid in self._quarantined}
-        self._track_live = delete_missing or (window.is_full and bool(self._quarantined))
+        self._track_live = delete_missing
         lock = ContentTypeLock(self.source.engine, self.spec.content_type, log=self.log)
         slots = WriterSlots(self.source.engine, self.client.base_url, self.max_writers, log=self.log, label=self.spec.content_type)
         if self.progress:
@@ -250,7 +250,8 @@ class ContentTypeSync:
             self.quarantine.add(self.spec.content_type, self.result.to_quarantine)
         released = [
             row for mid, row in self._quarantined.items()
-            if mid not in self._failed_ids and (self.spec.source_key(mid) in self._seen_keys or (full and mid not in self._live))
+            # a full run read every live row: a quarantined row it did not fail either loaded or is gone
+            if mid not in self._failed_ids and (full or self.spec.source_key(mid) in self._seen_keys)
         ]
         if released:
             self.quarantine.clear(released)

@@ -90,3 +90,14 @@ def test_a_missing_target_is_transient_not_quarantined(source, clean_strapi, map
     assert not result.ok and result.failed > 0 and result.quarantined == 0
     assert Quarantine(clean_strapi, source.identity).rows() == []
     assert SyncState(clean_strapi, source.identity).get("product") is None  # no watermark: the next run retries
+
+
+def test_a_quarantined_row_gone_from_medusa_leaves_on_a_full_run(source, clean_strapi, mappings, medusa_sql):
+    bad = medusa_sql("select id from product where deleted_at is null order by id limit 1")[0][0]
+    medusa_sql("update product set metadata = cast(:m as jsonb), updated_at = now() where id = :id", m=nested(200), id=bad)
+    sync_all(mappings, source, clean_strapi, only=[*mappings.dependencies("product"), "product"])
+    quarantine = Quarantine(clean_strapi, source.identity)
+    assert [r.medusa_id for r in quarantine.rows("product")] == [bad]
+    medusa_sql("update product set deleted_at = now(), updated_at = now() where id = :id", id=bad)
+    (result,) = sync_all(mappings, source, clean_strapi, only=["product"])
+    assert result.ok and quarantine.rows("product") == []

@@ -1,4 +1,5 @@
-"""The collector's thresholds are raised while any run is inside, and put back by the last one out."""
+"""The collector's thresholds are raised while any run is inside, and put back by the last one out; glibc's malloc
+is tuned so large blocks go back to the system."""
 
 import gc
 import platform
