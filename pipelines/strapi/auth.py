@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
 
 from ..jwt_login import NO_AUTH, JwtLogin
 from ..secrets import clean_secret, remember
@@ -75,9 +77,11 @@ def service_account_login(session: requests.Session, base_url: str, account: Ser
 
 
 def _retry_after(response: requests.Response) -> float | None:
+    """Seconds the answer's Retry-After asks for (a number or an HTTP date, as urllib3 reads it), at least 0.5."""
+    header = response.headers.get("Retry-After")
     try:
-        return max(float(response.headers.get("Retry-After", "")), 0.5)
-    except ValueError:
+        return max(Retry().parse_retry_after(header), 0.5) if header else None
+    except InvalidHeader:
         return None
 
 

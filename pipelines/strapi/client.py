@@ -331,22 +331,37 @@ class StrapiClient:
         """PUT changed attributes of an entry; returns it."""
         return self.request("PUT", f"/api/{plural}/{document_id}", json={"data": data})["data"]
 
-    def upsert_by(self, plural: str, field: str, value: str, data: Mapping[str, Any], *, create_only: Mapping[str, Any] = ()) -> None:
-        """Update the entry whose unique `field` is `value`, or create it (with `create_only` too). A create
-        that loses a race, or whose answer was lost, finds the entry and updates it instead."""
+    def upsert_by(self, plural: str, field: str, value: str, data: Mapping[str, Any], *, create_only: Mapping[str, Any] = ()) -> str:
+        """Update the entry whose unique `field` is `value`, or create it (with `create_only` too), as `create_by`
+        does; returns "created" or "updated"."""
+        existing = self.find_by(plural, field, [value]).get(value)
+        if existing:
+            self.update(plural, existing["documentId"], data)
+            return "updated"
+        return self.create_by(plural, field, value, data, create_only=create_only)
+
+    def create_by(self, plural: str, field: str, value: str, data: Mapping[str, Any], *, create_only: Mapping[str, Any] = ()) -> str:
+        """Create the entry whose unique `field` is `value` (with `data` and `create_only`); returns "created".
+
+        A create refused by the unique index (another writer created the entry first, or this create went
+        through and its answer was lost) finds that entry and updates it with `data` instead ("updated"), never
+        making a second. A bare 500 with nothing found may have created nothing: tried again, CREATE_ATTEMPTS in all.
+        """
         for attempt in range(CREATE_ATTEMPTS):
-            existing = self.find_by(plural, field, [value]).get(value)
-            if existing:
-                self.update(plural, existing["documentId"], data)
-                return
             try:
                 self.create(plural, {field: value, **dict(create_only), **data})
-                return
+                return "created"
             except StrapiError as exc:
                 if not exc.is_unique_violation:
                     raise
-                if exc.status == 500 and attempt < CREATE_ATTEMPTS - 1:
-                    time.sleep(CREATE_PAUSE * 2 ** attempt)  # maybe a 500 that created nothing: look, then try again
+                existing = self.find_by(plural, field, [value]).get(value)
+                if existing:
+                    self.update(plural, existing["documentId"], data)
+                    return "updated"
+                if exc.status != 500:
+                    raise
+                if attempt < CREATE_ATTEMPTS - 1:
+                    time.sleep(CREATE_PAUSE * 2 ** attempt)
         raise StrapiError("POST", f"/api/{plural}", 409, f"{field} {value!r} could neither be created nor found")
 
     def delete(self, plural: str, document_id: str) -> None:

@@ -10,6 +10,7 @@ permanently go to the quarantine; a run without transient failures records its w
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -93,6 +94,7 @@ class ContentTypeSync:
         write_paths: WritePaths | None = None,
         media: MediaSettings | None = None,
         max_writers: int = DEFAULT_MAX_WRITERS,
+        rest_slots: threading.Semaphore | None = None,
     ):
         self.spec = spec
         self.mappings = mappings
@@ -110,7 +112,8 @@ class ContentTypeSync:
         self.state = SyncState(client, source.identity)
         self.quarantine = Quarantine(client, source.identity)
         self.result = SyncResult(spec.content_type)
-        self.writer = Writer(client, spec.plural, self.result, dry_run=dry_run)
+        # REST writes in flight: `concurrency`, or fewer when sync_all's types share `rest_slots`
+        self.writer = Writer(client, spec.plural, self.result, dry_run=dry_run, slots=rest_slots)
         self.write_paths = write_paths or DEFAULT_WRITE_PATHS
         self.batch_writer: BatchWriter | None = None  # set when this run writes through the bulk plugin
         self.media = media or MediaSettings()  # off unless hosts are allowed
@@ -509,8 +512,9 @@ def sync_all(
     A type starts once the types it relates to have finished, up to `types_at_once` types at a time (each
     run of a type also holds one of the Strapi's writer slots, see `WriterSlots`): while one type ramps up or
     drains its last batches, another writes. `changes` syncs what changed since each type's recorded
-    watermark instead of `window`. Every mapping is checked first, as `validate` does (MappingErrors, before
-    anything is written). `on_start(spec)` may return per-type options (a progress callback); it and
+    watermark instead of `window`. The types running at once share `concurrency` REST writes in flight (more
+    only queue up in Strapi, whose write rate stops growing at four). Every mapping is checked first, as
+    `validate` does (MappingErrors, before anything is written). `on_start(spec)` may return per-type options (a progress callback); it and
     `on_result` are called from the calling thread. A type that raises stops the run: the types already
     running finish, none starts, and the error is raised (`schedule.run_in_dependency_order`).
     """
@@ -521,8 +525,10 @@ def sync_all(
     preflight(mappings, source, client)  # every mapping, as `validate` checks them, before the first write
     specs = [spec for spec in mappings if not selected or spec.content_type in selected]
 
+    rest_slots = threading.BoundedSemaphore(options.get("concurrency", DEFAULT_CONCURRENCY))
+
     def run(spec: MappingSpec, extra: dict[str, Any]) -> SyncResult:
-        sync = ContentTypeSync(spec, mappings, source, client, **options, **extra)
+        sync = ContentTypeSync(spec, mappings, source, client, rest_slots=rest_slots, **options, **extra)
         return sync.run_changes() if changes else sync.run(window, delete_missing=delete_missing)
 
     return run_in_dependency_order(

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
 from ..secrets import describe_error, redact
 from ..strapi.bulk import BulkClient, EntryOutcome, batches
-from ..strapi.client import (CREATE_ATTEMPTS, CREATE_PAUSE, StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable,
-                             encode_json)
+from ..strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable, encode_json
 from .result import RowFailure, SyncResult
 
 COUNTERS = {"create": "created", "update": "updated", "delete": "deleted"}
@@ -39,14 +38,17 @@ class Writer:
     """Sends writes of one content type (thread-safe); a dry run only records samples.
 
     Once a write finds Strapi unreachable or the token refused, the writes still queued are skipped, so a
-    run that cannot go on stops at once instead of timing out write by write.
+    run that cannot go on stops at once instead of timing out write by write. `slots`, shared by the types a
+    sync runs at once, caps their REST writes in flight together (Strapi gains nothing past four).
     """
 
-    def __init__(self, client: StrapiClient, plural: str, result: SyncResult, *, dry_run: bool = False):
+    def __init__(self, client: StrapiClient, plural: str, result: SyncResult, *, dry_run: bool = False,
+                 slots: threading.Semaphore | None = None):
         self.client = client
         self.plural = plural
         self.result = result
         self.dry_run = dry_run
+        self.slots = slots
         self.stopped = threading.Event()
 
     def send(self, write: Write) -> str | RowFailure | None:
@@ -61,7 +63,8 @@ class Writer:
         if self.stopped.is_set():
             return None
         try:
-            return self._send(write, counter)
+            with self.slots or nullcontext():
+                return self._send(write, counter)
         except (StrapiAuthError, StrapiUnavailable):
             self.stopped.set()
             raise
@@ -78,24 +81,8 @@ class Writer:
         if write.action == "update":
             self.client.update(self.plural, write.document_id, write.data)
             return counter if write.recount else None
-        for attempt in range(CREATE_ATTEMPTS):
-            try:
-                self.client.create(self.plural, write.data)
-                return counter
-            except StrapiError as exc:
-                if not exc.is_unique_violation:
-                    raise
-                # The entry may exist: another writer created it first, or this create went through and its
-                # answer was lost. Update that one instead of making a second.
-                found = self.client.find_by_medusa_ids(self.plural, [write.medusa_id])
-                if write.medusa_id in found:
-                    data = {k: v for k, v in write.data.items() if k != "medusa_id"}
-                    self.client.update(self.plural, found[write.medusa_id]["documentId"], data)
-                    return "updated"
-                if exc.status != 500 or attempt == CREATE_ATTEMPTS - 1:
-                    raise
-                time.sleep(CREATE_PAUSE * 2 ** attempt)  # a 500 that created nothing: try again
-        return None
+        data = {k: v for k, v in write.data.items() if k != "medusa_id"}
+        return self.client.create_by(self.plural, "medusa_id", write.medusa_id, data)
 
 
 BULK_COUNTERS = {"created": "created", "updated": "updated", "deleted": "deleted", "missing": "deleted"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -161,3 +162,27 @@ def test_keyset_membership_and_size():
     keys.update(["prod_5", "x"])
     assert "prod_0" in keys and "prod_9999" in keys and "x" in keys and "prod_10000" not in keys
     assert len(keys) == 10001
+
+
+def test_writers_of_types_running_at_once_share_their_rest_slots():
+    in_flight, peak, lock = 0, 0, threading.Lock()
+
+    class SlowClient:
+        def update(self, plural, document_id, data):
+            nonlocal in_flight, peak
+            with lock:
+                in_flight += 1
+                peak = max(peak, in_flight)
+            threading.Event().wait(0.01)
+            with lock:
+                in_flight -= 1
+
+    slots = threading.BoundedSemaphore(3)
+    writers = [Writer(SlowClient(), plural, SyncResult(plural), slots=slots) for plural in ("products", "images")]
+    writes = [Write(f"m{i}", "update", {"title": "t"}, f"d{i}") for i in range(24)]
+    pools = [ThreadPoolExecutor(4) for _ in writers]  # each type's own pool of 4, as ContentTypeSync has
+    outcomes = [pool.map(writer.send, writes) for pool, writer in zip(pools, writers)]
+    assert [list(o) for o in outcomes] == [["updated"] * 24] * 2
+    for pool in pools:
+        pool.shutdown()
+    assert peak == 3

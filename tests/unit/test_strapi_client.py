@@ -178,3 +178,22 @@ def test_upsert_by_gives_up_after_its_attempts(monkeypatch):
         with pytest.raises(StrapiError, match="could neither be created nor found"):
             StrapiClient(server.url, "t").upsert_by("sync-states", "key", "k", {"v": 1})
     assert [r["method"] for r in server.requests].count("POST") == 3
+
+
+def test_create_by_turns_a_lost_race_into_an_update_of_the_entry_found():
+    unique = (400, {}, {"error": {"message": "This attribute must be unique"}})
+    found = (200, {}, {"data": [{"documentId": "d1", "medusa_id": "m1"}], "meta": {"pagination": {"pageCount": 1}}})
+    with ScriptedServer([unique, found, (200, {}, {"data": {"documentId": "d1"}})]) as server:
+        outcome = StrapiClient(server.url, "t").create_by("products", "medusa_id", "m1", {"title": "T"})
+    assert outcome == "updated"
+    assert [r["method"] for r in server.requests] == ["POST", "GET", "PUT"]
+    assert server.requests[-1]["path"] == "/api/products/d1"
+
+
+def test_create_by_raises_a_unique_refusal_whose_entry_is_not_found():
+    unique = (400, {}, {"error": {"message": "This attribute must be unique"}})
+    none = (200, {}, {"data": [], "meta": {"pagination": {"pageCount": 1}}})
+    with ScriptedServer([unique, none]) as server:
+        with pytest.raises(StrapiError, match="must be unique"):
+            StrapiClient(server.url, "t").create_by("products", "medusa_id", "m1", {"title": "T"})
+    assert [r["method"] for r in server.requests] == ["POST", "GET"]
