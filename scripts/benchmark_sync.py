@@ -7,7 +7,9 @@
 Copies the Medusa database twice and adds generated products (scripts/generate_catalog.py, Medusa v1):
 `--products` to the big copy, `--rest-products` to the small one. Then, against the same Strapi:
 
-  (a) raw REST create ceiling: prebuilt product payloads POSTed by 4 threads (`--raw` entries)
+  (a) raw REST create ceiling: prebuilt product payloads POSTed by 4 threads (`--raw` entries), measured
+      before (c) and again right after it; (c) is compared with the mean of the two, as the machine's speed
+      drifts over the minutes (c) takes
   (b) the seed plugin's path: one request per entity (POST), one at a time (`--serial`)
   (c) the project's full sync over all 19 types over REST (the small copy)
   (d) the same through the bulk-upsert plugin (the big copy; Strapi emptied of (c)'s entries first)
@@ -214,10 +216,13 @@ def main(argv: list[str] | None = None) -> int:
         if not BulkClient(client).capability("products").writable:
             raise SystemExit("the bulk-upsert plugin is not installed in this Strapi (strapi/config/plugins.js)")
 
-        payloads = product_payloads(big, mappings, "bench_raw", args.raw)
-        raw = raw_ceiling(client, payloads, args.threads)
-        delete_by_prefix(client, "products", "bench_raw")
-        print(f"(a) raw REST creates, {args.threads} threads, {args.raw} prebuilt payloads: {raw:.0f} entities/s", flush=True)
+        def ceiling(prefix: str) -> float:
+            rate = raw_ceiling(client, product_payloads(big, mappings, prefix, args.raw), args.threads)
+            delete_by_prefix(client, "products", prefix)
+            return rate
+
+        raw_before = ceiling("bench_raw")
+        print(f"(a) raw REST creates, {args.threads} threads, {args.raw} prebuilt payloads: {raw_before:.0f} entities/s", flush=True)
         serial = serial_upsert(client, product_payloads(big, mappings, "bench_serial", args.serial))
         delete_by_prefix(client, "products", "bench_serial")
         print(f"(b) one request per entity, serial, {args.serial} entities: {serial:.0f} entities/s", flush=True)
@@ -225,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
         empty_synced_types(mappings, client)
         rest = full_sync(mappings, small, client, requests, REST)
         print(line(f"(c) full sync over REST ({args.rest_products} products)", rest), flush=True)
+        raw_after = ceiling("bench_raw_after")
+        raw = (raw_before + raw_after) / 2
+        print(f"(a) again, right after (c): {raw_after:.0f} entities/s; mean of the two {raw:.0f} entities/s", flush=True)
         empty_synced_types(mappings, client)
         bulk = full_sync(mappings, big, client, requests, BULK)
         print(line(f"(d) full sync via the plugin ({args.products} products)", bulk), flush=True)
@@ -243,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
 
         rate = lambda f: f["writes"] / f["seconds"]  # noqa: E731
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        print(f"\nratios: (c)/(a) {rate(rest) / raw:.2f}   (d)/(a) {rate(bulk) / raw:.1f}   (d)/(b) {rate(bulk) / serial:.0f}")
+        print(f"\nratios: (c)/(a) {rate(rest) / raw:.2f} (before {rate(rest) / raw_before:.2f}, after {rate(rest) / raw_after:.2f})   "
+              f"(d)/(a) {rate(bulk) / raw:.1f}   (d)/(b) {rate(bulk) / serial:.0f}")
         print(f"(e) writes {incremental['writes']} in {incremental['seconds']:.1f} s = {incremental['seconds'] / bulk['seconds']:.1%} of (d); "
               f"full compare: writes {compare['writes']} in {compare['seconds']:.1f} s = {compare['seconds'] / bulk['seconds']:.1%} of (d)")
         print(f"peak RSS of this process: {peak:.0f} MB")

@@ -60,10 +60,10 @@ class Writer:
         if self.dry_run:
             self.result.sample(write.action, write.medusa_id)
             return counter if write.recount else None
-        if self.stopped.is_set():
-            return None
         try:
             with self.slots or nullcontext():
+                if self.stopped.is_set():  # the run is stopping (checked once this write holds its slot)
+                    return None
                 return self._send(write, counter)
         except (StrapiAuthError, StrapiUnavailable):
             self.stopped.set()
