@@ -334,9 +334,7 @@ class StrapiClient:
     def upsert_by(self, plural: str, field: str, value: str, data: Mapping[str, Any], *, create_only: Mapping[str, Any] = ()) -> str:
         """Update the entry whose unique `field` is `value`, or create it (with `create_only` too), as `create_by`
         does; returns "created" or "updated"."""
-        existing = self.find_by(plural, field, [value]).get(value)
-        if existing:
-            self.update(plural, existing["documentId"], data)
+        if self._update_found(plural, field, value, data):
             return "updated"
         return self.create_by(plural, field, value, data, create_only=create_only)
 
@@ -354,15 +352,20 @@ class StrapiClient:
             except StrapiError as exc:
                 if not exc.is_unique_violation:
                     raise
-                existing = self.find_by(plural, field, [value]).get(value)
-                if existing:
-                    self.update(plural, existing["documentId"], data)
+                if self._update_found(plural, field, value, data):
                     return "updated"
                 if exc.status != 500:
                     raise
                 if attempt < CREATE_ATTEMPTS - 1:
                     time.sleep(CREATE_PAUSE * 2 ** attempt)
         raise StrapiError("POST", f"/api/{plural}", 409, f"{field} {value!r} could neither be created nor found")
+
+    def _update_found(self, plural: str, field: str, value: str, data: Mapping[str, Any]) -> bool:
+        """Update the entry whose `field` is `value` with `data`, if there is one; whether there was."""
+        existing = self.find_by(plural, field, [value]).get(value)
+        if existing:
+            self.update(plural, existing["documentId"], data)
+        return existing is not None
 
     def delete(self, plural: str, document_id: str) -> None:
         """DELETE an entry (Strapi answers 204 even when it does not exist)."""

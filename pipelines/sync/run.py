@@ -514,9 +514,10 @@ def sync_all(
     drains its last batches, another writes. `changes` syncs what changed since each type's recorded
     watermark instead of `window`. The types running at once share `concurrency` REST writes in flight (more
     only queue up in Strapi, whose write rate stops growing at four). Every mapping is checked first, as
-    `validate` does (MappingErrors, before anything is written). `on_start(spec)` may return per-type options (a progress callback); it and
-    `on_result` are called from the calling thread. A type that raises stops the run: the types already
-    running finish, none starts, and the error is raised (`schedule.run_in_dependency_order`).
+    `validate` does (MappingErrors, before anything is written). `on_start(spec)` may return per-type options
+    (a progress callback); it and `on_result` are called from the calling thread. A type that raises stops
+    the run: the types already running finish, none starts, and the error is raised
+    (`schedule.run_in_dependency_order`).
     """
     selected = set(only) if only else None
     if selected:

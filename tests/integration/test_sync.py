@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -31,6 +32,30 @@ def test_full_sync_puts_every_row_in_strapi_exactly_once(source, clean_strapi, m
     for r in results:
         assert r.created == r.read == counts[r.content_type] and r.updated == 0
         assert r.write_path == write_path
+
+
+def test_the_types_running_at_once_share_the_rest_writers(source, clean_strapi, mappings, monkeypatch, write_path):
+    in_flight, peak, lock = 0, 0, threading.Lock()
+    creates = {f"/api/{spec.plural}" for spec in mappings}
+    send = clean_strapi.session.request
+
+    def request(method, url, **kw):
+        nonlocal in_flight, peak
+        # creates only (a type's permission probe POSTs an empty body)
+        counted = method == "POST" and urlsplit(url).path in creates and b'"medusa_id"' in (kw.get("data") or b"")
+        with lock:
+            in_flight += counted
+            peak = max(peak, in_flight)
+        try:
+            return send(method, url, **kw)
+        finally:
+            with lock:
+                in_flight -= counted
+
+    monkeypatch.setattr(clean_strapi.session, "request", request)
+    results = sync_all(mappings, source, clean_strapi, concurrency=2, types_at_once=3)
+    assert all(r.ok for r in results)
+    assert peak == (2 if write_path == "rest" else 0)  # 2 in all, not 2 per type running
 
 
 def populated(stack, plural: str, medusa_id: str) -> dict:
