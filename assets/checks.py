@@ -1,8 +1,7 @@
 """Asset checks per content type: Strapi holds exactly Medusa's live rows, nothing is quarantined, the
 mapping matches Medusa and Strapi, both sides are healthy (`medusa-strapi health`), and the type was synced
-recently (freshness, evaluated by its own sensor)."""
+recently (freshness, `assets.freshness`: evaluated by its own sensor without a run)."""
 
-import warnings
 from datetime import timedelta
 
 from dagster import (
@@ -10,17 +9,11 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetChecksDefinition,
-    DefaultSensorStatus,
     Definitions,
     MetadataValue,
-    SensorDefinition,
     asset_check,
-    build_last_update_freshness_checks,
-    build_sensor_for_freshness_checks,
     multi_asset_check,
 )
-
-from dagster._utils.warnings import SupersessionWarning
 
 from pipelines import health
 from pipelines.mapping import MappingSet, MappingSpec
@@ -28,13 +21,13 @@ from pipelines.sync.compare import compare_keys
 from pipelines.sync.state import Quarantine, QuarantinedRow
 from pipelines.validate import problems_by_type
 
+from .freshness import build_freshness_check, build_freshness_sensor
 from .naming import (
     CHECK_COUNT,
     CHECK_HEALTH,
     CHECK_KEYS,
     CHECK_MAPPING,
     CHECK_QUARANTINE,
-    FRESHNESS_SENSOR,
     key_checks_name,
     strapi_key,
 )
@@ -131,26 +124,11 @@ def build_health_check(spec: MappingSpec) -> AssetChecksDefinition:
     return _check
 
 
-def freshness_definitions(mappings: MappingSet, max_age: timedelta) -> tuple[list[AssetChecksDefinition], SensorDefinition]:
-    """A freshness check per type (fails when its last successful sync is older than `max_age`) and the
-    sensor that evaluates them (running by default: it launches no runs, it only records check results)."""
-    # Dagster 1.13 marks these superseded by FreshnessPolicy, whose state needs the freshness daemon and is
-    # no asset check; these are checks, shown and alerted on like the others, and testable by running them.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=SupersessionWarning)
-        checks = build_last_update_freshness_checks(
-            assets=[strapi_key(spec.content_type) for spec in mappings], lower_bound_delta=max_age,
-        )
-        sensor = build_sensor_for_freshness_checks(freshness_checks=checks, name=FRESHNESS_SENSOR,
-                                                   default_status=DefaultSensorStatus.RUNNING)
-    return list(checks), sensor
-
-
 def check_definitions(mappings: MappingSet, max_age: timedelta) -> Definitions:
     """Key, quarantine, mapping, health and freshness checks for every mapped content type."""
     checks = []
     for spec in mappings:
         checks += [build_key_checks(spec), build_quarantine_check(spec), build_mapping_check(spec, mappings),
-                   build_health_check(spec)]
-    freshness, sensor = freshness_definitions(mappings, max_age) if mappings.specs else ([], None)
-    return Definitions(asset_checks=checks + freshness, sensors=[sensor] if sensor else [])
+                   build_health_check(spec), build_freshness_check(spec.content_type, max_age)]
+    sensors = [build_freshness_sensor(mappings.content_types, max_age)] if mappings.specs else []
+    return Definitions(asset_checks=checks, sensors=sensors)

@@ -31,7 +31,7 @@ def build_definitions(settings: Orchestration) -> Definitions:
         sync_definitions(loaded.mappings, settings),
         check_definitions(loaded.mappings, settings.freshness),
         backfill_definitions(loaded.mappings, settings),
-        sensor_definitions(loaded.mappings, settings),
+        sensor_definitions(loaded, settings),
         schedule_definitions(settings),
         write_back_definitions(loaded.mappings, settings),
         broken_mapping_definitions(loaded.broken),

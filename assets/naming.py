@@ -16,7 +16,8 @@ CHECK_KEYS = "no_missing_or_orphaned_ids"
 CHECK_QUARANTINE = "no_quarantined_rows"
 CHECK_MAPPING = "mapping_is_valid"
 CHECK_HEALTH = "both_sides_healthy"
-FRESHNESS_SENSOR = "freshness_checks"  # evaluates the freshness checks (Dagster's own, one per type)
+CHECK_FRESHNESS = "freshness_check"  # synced within FRESHNESS_SECONDS (assets/freshness.py)
+FRESHNESS_SENSOR = "freshness_checks"  # evaluates the freshness checks without a run
 
 # Every op that writes to Strapi takes a slot of this Dagster concurrency pool, so parallel runs (backfill
 # partitions, several types at once, other code locations on the same instance) share Strapi's capacity.

@@ -3,12 +3,14 @@
 What changed is judged against the watermark each type's last successful run recorded in Strapi (so a
 CLI sync, a reconcile or a restart leaves nothing for the sensor to redo); the tick's own bookkeeping
 (runs in flight, back-off after failures, broken mappings) is `pipelines.sync.tick.TickState`, kept in
-the sensor's cursor. Every few minutes the tick also checks the mappings against Medusa and Strapi and
-reports the `mapping_is_valid` checks, so a broken mapping shows without a run and stops only its types.
+the sensor's cursor. The tick also checks the mapping files against Medusa and Strapi, on the next tick after
+any file changes and every few minutes besides, and reports the `mapping_is_valid` checks: a broken mapping
+shows without a run and stops only its types, and its fix shows as soon.
 """
 
 import uuid
 from datetime import datetime, timezone
+from typing import Iterable
 
 from dagster import (
     AssetCheckEvaluation,
@@ -26,13 +28,13 @@ from dagster import (
     sensor,
 )
 
-from pipelines.mapping import MappingSet
+from pipelines.mapping import LoadedMappings, MappingSet, mappings_digest
 from pipelines.medusa.changes import changes_since
 from pipelines.secrets import describe_error
 from pipelines.settings import Orchestration
 from pipelines.sync.state import SyncState
 from pipelines.sync.tick import TickState
-from pipelines.validate import problems_by_type
+from pipelines.validate import problems_on_disk
 
 from .naming import CHANGES_SENSOR, CHECK_MAPPING, CHECK_QUARANTINE, TAG_CONTENT_TYPES, TAG_LAUNCH, TAG_MODE, op_name, strapi_key
 from .resources import MedusaDatabase, StrapiResource
@@ -56,18 +58,28 @@ def _outcomes(context: SensorEvaluationContext, state: TickState) -> dict[str, b
     return outcomes
 
 
-def _mapping_evaluations(mappings: MappingSet, problems: dict[str, str]) -> list[AssetCheckEvaluation]:
-    return [
-        AssetCheckEvaluation(
-            asset_key=strapi_key(name), check_name=CHECK_MAPPING, passed=name not in problems,
-            metadata={"problems": MetadataValue.md(problems.get(name, "none"))},
-        )
-        for name in mappings.content_types
-    ]
+RELOAD = "fixed on disk: reload the code location (Deployment > Reload) to sync it"
 
 
-def build_change_sensor(mappings: MappingSet, settings: Orchestration) -> SensorDefinition:
-    """The sensor that keeps every mapped content type current."""
+def _mapping_evaluations(loaded: Iterable[str], placeholders: Iterable[str], problems: dict[str, str]) -> list[AssetCheckEvaluation]:
+    """`mapping_is_valid` of every content type of the code location, from the files as they are now: the
+    loaded types, and the placeholders of those whose file was broken when it loaded."""
+    folder = problems.get("*")
+    evaluations = []
+    for name in [*loaded, *placeholders]:
+        problem = folder or problems.get(name)
+        note = RELOAD if name in placeholders and not problem else "none"
+        evaluations.append(AssetCheckEvaluation(
+            asset_key=strapi_key(name), check_name=CHECK_MAPPING, passed=not problem,
+            metadata={"problems": MetadataValue.md(problem or note)},
+        ))
+    return evaluations
+
+
+def build_change_sensor(mappings: MappingSet, settings: Orchestration, placeholders: Iterable[str] = ()) -> SensorDefinition:
+    """The sensor that keeps every mapped content type current (`placeholders`: the types whose file was broken
+    when the code location loaded, whose `mapping_is_valid` it reports too)."""
+    placeholders = tuple(placeholders)
 
     @sensor(
         name=CHANGES_SENSOR,
@@ -82,12 +94,15 @@ def build_change_sensor(mappings: MappingSet, settings: Orchestration) -> Sensor
         stored = TickState.from_json(context.cursor)
         state = stored.settle(_outcomes(context, stored), moment)
         events = []
+        digest = mappings_digest(settings.mappings_dir)
         try:
             with medusa.source() as source, strapi.client() as client:
-                if state.validation_due(moment):
-                    problems = problems_by_type(mappings, source, client)
-                    state = state.validated({name: text.splitlines()[0] for name, text in problems.items()}, moment)
-                    events = _mapping_evaluations(mappings, problems)
+                if state.validation_due(moment, digest):
+                    problems = problems_on_disk(settings.mappings_dir, source, client)
+                    why_not = {name: (problems.get(name) or problems.get("*") or "").split("\n")[0]
+                               for name in mappings.content_types}
+                    state = state.validated({name: why for name, why in why_not.items() if why}, moment, digest)
+                    events = _mapping_evaluations(mappings.content_types, placeholders, problems)
                 candidates = state.launchable(mappings.content_types, moment)
                 recorded = SyncState(client, source.identity).get_all(candidates)
                 changed = {}
@@ -117,6 +132,6 @@ def build_change_sensor(mappings: MappingSet, settings: Orchestration) -> Sensor
     return _sensor
 
 
-def sensor_definitions(mappings: MappingSet, settings: Orchestration) -> Definitions:
+def sensor_definitions(loaded: LoadedMappings, settings: Orchestration) -> Definitions:
     """The change sensor (on by default, every SENSOR_INTERVAL_SECONDS)."""
-    return Definitions(sensors=[build_change_sensor(mappings, settings)])
+    return Definitions(sensors=[build_change_sensor(loaded.mappings, settings, placeholders=loaded.broken)])

@@ -30,6 +30,7 @@ from pipelines.settings import Orchestration
 from pipelines.sync.result import SyncResult
 from pipelines.sync.run import ContentTypeSync
 from pipelines.validate import preflight
+from pipelines.writeback.run import settle_write_backs
 
 from .naming import CHANGES_JOB, RECONCILE_JOB, SOURCE_GROUP, STRAPI_POOL, TAG_MODE, TARGET_GROUP, source_key, strapi_key
 from .resources import MedusaDatabase, StrapiResource
@@ -81,6 +82,9 @@ def run_sync(context, spec: MappingSpec, mappings: MappingSet, medusa: MedusaDat
                                    overlap=settings.overlap, recorded_by=f"dagster run {context.run.run_id}",
                                    write_paths=settings.write_paths, media=settings.media, max_writers=settings.max_writers)
             result = sync.run_changes() if window is None else sync.run(window, delete_missing=delete_missing)
+            if result.ok:
+                settle_write_backs(mappings, [result], source, client, overlap=settings.overlap,
+                                   recorded_by=f"dagster run {context.run.run_id}")
         error = None
     except MappingErrors as exc:
         error = "the mapping does not match Medusa or Strapi; nothing was written:\n" + "\n".join(map(str, exc.errors))

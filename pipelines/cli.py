@@ -18,6 +18,7 @@ from .mapping import MappingErrors, MappingSet, UnknownContentType, load_mapping
 from .medusa.admin import MedusaAdmin, MedusaAdminError
 from .medusa.locks import LockTimeout
 from .medusa.source import DEFAULT_CHUNK_SIZE, FULL, MedusaSource, SourceError, Window
+from .recorders import Recording, recorders
 from .secrets import RedactingFilter, SecretError, describe_error, redact
 from .settings import REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir, strapi_credentials
 from .strapi.bulk import BulkUnavailable
@@ -26,7 +27,7 @@ from .strapi.content_types import SchemaError, generate_app, read_app_schemas
 from .sync.collector import tune_malloc
 from .sync.run import BULK_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_TYPES_AT_ONCE, ContentTypeSync, sync_all
 from .sync.state import Quarantine
-from .writeback.run import write_back
+from .writeback.run import settle_write_backs, write_back
 from .validate import check_database, check_strapi, check_write_back, field_types
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -235,7 +236,7 @@ def cmd_strapi_schema(args: argparse.Namespace) -> int:
 def _connected(args: argparse.Namespace, concurrency: int = DEFAULT_CONCURRENCY,
                settings: Settings | None = None) -> Iterator[tuple[MappingSet, MedusaSource, StrapiClient]]:
     settings = settings or Settings.from_env()
-    mappings = load_mappings(args.mappings or settings.mappings_dir)
+    mappings = load_mappings(args.mappings or settings.mappings_dir, getattr(args, "only", None))
     source = MedusaSource(settings.medusa_database_url)
     client = StrapiClient(settings.strapi_url, settings.strapi_credentials, pool_size=max(concurrency, 1) * 2,
                           ca_bundle=settings.strapi_ca_bundle)
@@ -262,6 +263,8 @@ def cmd_sync(args: argparse.Namespace, *, delete_missing: bool = False, dry_run:
             write_paths=write_paths, media=settings.media, max_writers=settings.max_writers,
             on_start=display.start, on_result=display.result,
         )
+        if not dry_run:
+            settle_write_backs(mappings, results, source, client, recorded_by=f"medusa-strapi {args.command}")
     failed, quarantined = sum(r.failed for r in results), sum(r.quarantined for r in results)
     total = sum(r.read for r in results)
     if dry_run:
@@ -269,10 +272,35 @@ def cmd_sync(args: argparse.Namespace, *, delete_missing: bool = False, dry_run:
         print(f"plan: {writes} write(s) across {len(results)} content types ({total} rows read); nothing was written")
         return EXIT_OK
     print(f"done: {len(results)} content types, {total} rows read, {failed} failed, {quarantined} quarantined")
+    _record(results, settings, Recording(f"medusa-strapi {args.command}", _mode(args, delete_missing, window),
+                                         window.describe()))
     if quarantined:
         print(f"{quarantined} row(s) quarantined: see `medusa-strapi quarantine`; they are retried when they change "
               "and at every reconcile", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _mode(args: argparse.Namespace, delete_missing: bool, window: Window) -> str:
+    """The run's mode as Dagster's runs name theirs."""
+    if getattr(args, "changes", False):
+        return "changes"
+    if delete_missing:
+        return "reconcile"
+    return "sync" if window.is_full else "backfill"
+
+
+def _record(results: list, settings: Settings, recording: Recording) -> None:
+    """Hand the results to the configured recorders (the Dagster instance of DAGSTER_HOME); a recorder that
+    fails is reported and does not fail the command, whose writes are done."""
+    if recording.mode == "changes":
+        results = [r for r in results if r.read or r.deleted]  # a look that found nothing changed is no sync
+    if not results:
+        return
+    for recorder in recorders(settings):
+        try:
+            print(recorder.record(results, recording), file=sys.stderr)
+        except Exception as exc:  # noqa: BLE001 - the sync is done; only its record is missing
+            print(f"warning: the run was not recorded: {describe_error(exc)}", file=sys.stderr)
 
 
 def cmd_health(args: argparse.Namespace) -> int:
@@ -316,7 +344,7 @@ def cmd_write_back(args: argparse.Namespace) -> int:
 
 def _write_back(args: argparse.Namespace, *, dry_run: bool) -> int:
     settings = Settings.from_env()
-    mappings = load_mappings(args.mappings or settings.mappings_dir)
+    mappings = load_mappings(args.mappings or settings.mappings_dir, args.only)
     specs = [mappings.get(name) for name in args.only] if args.only else list(mappings)
     specs = [spec for spec in specs if spec.write_back]
     if not specs:
@@ -353,7 +381,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     """Sync the rows of the selected types whose partition column falls in [--from, --to)."""
     if args.end <= args.start:
         raise SettingsError("--to must be after --from")
-    mappings = load_mappings(args.mappings or mappings_dir())
+    mappings = load_mappings(args.mappings or mappings_dir(), args.only)
     outcome = EXIT_OK
     for name in args.only:
         spec = mappings.get(name)

@@ -111,6 +111,7 @@ class Settings:
     medusa_admin: AdminAccount | None = None  # MEDUSA_ADMIN_URL / _EMAIL / _PASSWORD: the write-back's Admin API
     media: MediaSettings = MediaSettings()  # MEDIA_*: where `media` attributes' files may be fetched from
     max_writers: int = DEFAULT_MAX_WRITERS  # STRAPI_MAX_WRITERS: runs writing to this Strapi at once, across processes
+    dagster_home: Path | None = None  # DAGSTER_HOME: the Dagster instance the command's runs are recorded in
 
     @property
     def strapi_credentials(self) -> str | ServiceAccount:
@@ -119,7 +120,8 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
-        """Read MEDUSA_DATABASE_URL, STRAPI_URL, the Strapi credentials and MAPPINGS_DIR (optional).
+        """Read MEDUSA_DATABASE_URL, STRAPI_URL, the Strapi credentials, and MAPPINGS_DIR, DAGSTER_HOME and the
+        other optional settings.
 
         The credentials are STRAPI_API_TOKEN, or STRAPI_IDENTIFIER + STRAPI_PASSWORD (a Users & Permissions
         service account), not both. Surrounding whitespace (a pasted trailing newline) is stripped; a secret
@@ -151,6 +153,7 @@ class Settings:
                 medusa_admin=medusa_admin_account(env),
                 media=MediaSettings.from_env(env),
                 max_writers=max_writers(env),
+                dagster_home=Path(env["DAGSTER_HOME"].strip()) if env.get("DAGSTER_HOME", "").strip() else None,
             )
         except SecretError as exc:
             raise SettingsError(str(exc)) from None

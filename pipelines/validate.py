@@ -9,6 +9,7 @@ the reachable systems allow; `preflight` runs them before every run's first writ
 from __future__ import annotations
 
 import difflib
+from pathlib import Path
 from typing import Any, Iterable
 
 import sqlalchemy as sa
@@ -16,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 
 from .medusa.admin_routes import ADMIN_ROUTES
 from .medusa.source import MedusaSource, SourceError
-from .mapping import MappingError, MappingErrors, MappingSet, MappingSpec
+from .mapping import MappingError, MappingErrors, MappingSet, MappingSpec, load_mapping_set
 from .strapi.client import StrapiClient
 from .strapi.content_types import SchemaError, field_attribute
 from .strapi.system_types import MEDIA_FILE, SYSTEM_TYPES, uid_of
@@ -371,3 +372,19 @@ def problems_by_type(mappings: MappingSet, source: MedusaSource, client: StrapiC
         if waits:
             problems[spec.content_type] = [f"waits for {t}, whose mapping does not match: {problems[t][0]}" for t in waits]
     return {name: "\n".join(lines) for name, lines in problems.items()}
+
+
+def problems_on_disk(directory: Path | str, source: MedusaSource, client: StrapiClient) -> dict[str, str]:
+    """`problems_by_type` of the mapping files as they are now in `directory`, broken files included (their
+    file:line: key: message lines): what a run started now would find. The change sensor reads the files again
+    whenever they change, so a typo and its fix show on its next tick, whatever the code location loaded.
+
+    A folder that cannot be loaded at all (gone, or with no mapping) is reported under the name "*".
+    """
+    try:
+        loaded = load_mapping_set(directory)
+    except MappingErrors as exc:
+        return {"*": "\n".join(map(str, exc.errors))}
+    problems = {name: "\n".join(map(str, errors)) for name, errors in loaded.broken.items()}
+    problems.update(problems_by_type(loaded.mappings, source, client))
+    return problems

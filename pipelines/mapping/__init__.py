@@ -1,6 +1,6 @@
 """The mapping language: typed specs (`spec`), the YAML loader with file:line errors (`loader`), converters."""
 
-from .loader import LoadedMappings, load_mapping, load_mapping_set, load_mappings
+from .loader import LoadedMappings, load_mapping, load_mapping_set, load_mappings, mappings_digest
 from .spec import (
     KEY_COLUMN,
     VALUE_COLUMN,
@@ -20,4 +20,5 @@ from .spec import (
 __all__ = [
     "KEY_COLUMN", "VALUE_COLUMN", "Field", "MappingError", "MappingErrors", "MappingSet", "MappingSpec", "MediaAttribute",
     "Partitioning", "Relation", "UnknownContentType", "Hop", "Lookup", "LoadedMappings", "load_mapping", "load_mapping_set", "load_mappings",
+    "mappings_digest",
 ]

@@ -7,6 +7,7 @@ before anything is read from Medusa or written to Strapi.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import graphlib
 import json
 import re
@@ -14,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import jsonschema
 import yaml
@@ -410,12 +411,29 @@ class LoadedMappings:
         return [e for errors in self.broken.values() for e in errors]
 
 
+def _mapping_files(directory: Path) -> list[Path]:
+    return sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
+
+
+def mappings_digest(directory: Path | str) -> str:
+    """A digest of the mapping files of `directory` (names and contents): it changes when any file is edited,
+    added or removed. Cheap enough to take on every sensor tick."""
+    digest = hashlib.sha256()
+    for file in _mapping_files(Path(directory)):
+        try:
+            content = file.read_bytes()
+        except OSError as exc:
+            content = f"unreadable: {exc.strerror}".encode()
+        digest.update(f"{file.name}\0{len(content)}\0".encode() + content)
+    return digest.hexdigest()
+
+
 def load_mapping_set(directory: Path | str) -> LoadedMappings:
     """Load every `*.yaml` mapping in `directory`, keeping the good ones when some are broken."""
     directory = Path(directory)
     if not directory.is_dir():
         raise MappingErrors([MappingError(directory, None, "", "mappings directory does not exist")])
-    files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
+    files = _mapping_files(directory)
     if not files:
         raise MappingErrors([MappingError(directory, None, "", "no *.yaml mapping files found")])
     specs: list[MappingSpec] = []
@@ -442,9 +460,18 @@ def _declared_type(file: Path) -> str:
     return found.group(1) if found else (re.sub(r"[^a-z0-9-]+", "-", file.stem.lower()).strip("-") or "unnamed")
 
 
-def load_mappings(directory: Path | str) -> MappingSet:
-    """Load every `*.yaml` mapping in `directory`; raises MappingErrors listing all problems."""
+def load_mappings(directory: Path | str, only: Iterable[str] | None = None) -> MappingSet:
+    """Load the `*.yaml` mappings in `directory`; raises MappingErrors listing the problems of those a run of
+    `only` uses (all of them when None): the named types and the types they link to, as a Dagster run does.
+
+    A broken file that the named types do not need is left out without stopping them; a name no file maps
+    raises UnknownContentType (naming the known types) unless its file is broken, whose errors say why.
+    """
     loaded = load_mapping_set(directory)
-    if loaded.broken:
-        raise MappingErrors(loaded.errors)
+    names = list(dict.fromkeys(only)) if only else list(loaded.broken)
+    errors = [error for name in names for error in loaded.broken.get(name, [])]
+    if errors:
+        raise MappingErrors(errors)
+    for name in names:
+        loaded.mappings.get(name)
     return loaded.mappings

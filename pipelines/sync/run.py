@@ -513,8 +513,9 @@ def sync_all(
     run of a type also holds one of the Strapi's writer slots, see `WriterSlots`): while one type ramps up or
     drains its last batches, another writes. `changes` syncs what changed since each type's recorded
     watermark instead of `window`. The types running at once share `concurrency` REST writes in flight (more
-    only queue up in Strapi, whose write rate stops growing at four). Every mapping is checked first, as
-    `validate` does (MappingErrors, before anything is written). `on_start(spec)` may return per-type options
+    only queue up in Strapi, whose write rate stops growing at four). The mappings the run uses (the selected
+    types and those they link to) are checked first, as `validate` does (MappingErrors, before anything is
+    written). `on_start(spec)` may return per-type options
     (a progress callback); it and `on_result` are called from the calling thread. A type that raises stops
     the run: the types already running finish, none starts, and the error is raised
     (`schedule.run_in_dependency_order`).
@@ -523,7 +524,7 @@ def sync_all(
     if selected:
         for name in selected:
             mappings.get(name)  # UnknownContentType naming the known types
-    preflight(mappings, source, client)  # every mapping, as `validate` checks them, before the first write
+    preflight(mappings, source, client, only=selected)  # as `validate` checks them, before the first write
     specs = [spec for spec in mappings if not selected or spec.content_type in selected]
 
     rest_slots = threading.BoundedSemaphore(options.get("concurrency", DEFAULT_CONCURRENCY))

@@ -52,6 +52,7 @@ class TickState:
     backoff: dict[str, Backoff] = field(default_factory=dict)  # content type -> back-off
     broken: dict[str, str] = field(default_factory=dict)  # content type -> why it is not launched
     validated_at: str | None = None
+    mappings_digest: str | None = None  # of the mapping files the last validation read
 
     def to_json(self) -> str:
         """For Dagster's cursor storage."""
@@ -67,6 +68,7 @@ class TickState:
                 backoff={k: Backoff(**v) for k, v in data.get("backoff", {}).items()},
                 broken=dict(data.get("broken", {})),
                 validated_at=data.get("validated_at"),
+                mappings_digest=data.get("mappings_digest"),
             )
         except (ValueError, TypeError, KeyError, AttributeError):
             return cls()
@@ -101,13 +103,15 @@ class TickState:
         """Remember a launch until it finishes."""
         return replace(self, in_flight={**self.in_flight, launch_id: Launch(tuple(types), _iso(now))})
 
-    def validation_due(self, now: datetime) -> bool:
-        """Whether the mappings should be checked against Medusa and Strapi again."""
-        return self.validated_at is None or now - _at(self.validated_at) >= VALIDATE_EVERY
+    def validation_due(self, now: datetime, digest: str | None = None) -> bool:
+        """Whether the mappings should be checked against Medusa and Strapi again: every VALIDATE_EVERY, and at
+        once when their files changed (`digest` differs from the one the last validation read)."""
+        changed = digest is not None and digest != self.mappings_digest
+        return changed or self.validated_at is None or now - _at(self.validated_at) >= VALIDATE_EVERY
 
-    def validated(self, broken: Mapping[str, str], now: datetime) -> "TickState":
-        """The outcome of a validation: which types are broken, and why."""
-        return replace(self, broken=dict(broken), validated_at=_iso(now))
+    def validated(self, broken: Mapping[str, str], now: datetime, digest: str | None = None) -> "TickState":
+        """The outcome of a validation of the mapping files with `digest`: which types are broken, and why."""
+        return replace(self, broken=dict(broken), validated_at=_iso(now), mappings_digest=digest)
 
     def describe(self, now: datetime) -> str:
         """The state in words, for the tick's log in the UI."""

@@ -12,16 +12,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import sqlalchemy as sa
 
-from ..mapping import MappingErrors, MappingSpec
+from ..mapping import MappingErrors, MappingSet, MappingSpec
 from ..medusa.admin import MedusaAdmin, MedusaAdminError
 from ..medusa.changes import DEFAULT_OVERLAP, Watermark
 from ..medusa.source import IN_BATCH, MedusaSource, database_errors
 from ..secrets import describe_error
 from ..strapi.client import StrapiClient
+from ..sync.result import SyncResult
 from ..sync.state import SyncState
 from ..validate import check_write_back
 from .plan import WriteBack, plan_write_backs
@@ -41,6 +42,7 @@ class WriteBackResult:
     failures: list[tuple[str, str]] = field(default_factory=list)  # (medusa_id, reason)
     since: str | None = None
     planned: list[WriteBack] = field(default_factory=list)  # a dry run's writes
+    latest: str | None = None  # the latest `updatedAt` read: the next watermark
 
     @property
     def ok(self) -> bool:
@@ -60,10 +62,12 @@ def state_name(content_type: str) -> str:
 
 def write_back(spec: MappingSpec, source: MedusaSource, client: StrapiClient, admin: MedusaAdmin | None, *,
                dry_run: bool = False, overlap: timedelta = DEFAULT_OVERLAP, recorded_by: str = "medusa-strapi",
-               log: Any = logger) -> WriteBackResult:
+               log: Any = logger, settle: bool = False) -> WriteBackResult:
     """Carry the CMS-owned fields of `spec` edited in Strapi since the watermark to Medusa (see module doc).
 
-    MappingErrors when the mapping's `write_back` is not one the Admin API can take (`check_write_back`).
+    A dry run writes nothing and records nothing; with `settle`, it records the watermark when it finds nothing
+    to write (see `settle_write_back`). MappingErrors when the mapping's `write_back` is not one the Admin API
+    can take (`check_write_back`).
     """
     result = WriteBackResult(spec.content_type)
     if not spec.write_back:
@@ -91,9 +95,35 @@ def write_back(spec: MappingSpec, source: MedusaSource, client: StrapiClient, ad
             except MedusaAdminError as exc:
                 result.failures.append((write.medusa_id, describe_error(exc)))
                 log.warning(f"{spec.content_type} {write.medusa_id}: write-back failed: {describe_error(exc)}")
-    if not dry_run and result.ok and latest:
+    result.latest = latest
+    settled = settle and not result.planned and latest != (recorded.high if recorded else None)
+    if latest and result.ok and (not dry_run or settled):
         state.record(state_name(spec.content_type), Watermark(lower=since, high=latest, digest=""), recorded_by)
     return result
+
+
+def settle_write_backs(mappings: MappingSet, results: Iterable[SyncResult], source: MedusaSource, client: StrapiClient,
+                       *, overlap: timedelta = DEFAULT_OVERLAP, recorded_by: str = "medusa-strapi") -> None:
+    """After forward runs: `settle_write_back` for each type whose run wrote entries and whose mapping writes back."""
+    for result in results:
+        spec = mappings.get(result.content_type)
+        if spec.write_back and result.created + result.updated:
+            settle_write_back(spec, source, client, overlap=overlap, recorded_by=recorded_by)
+
+
+def settle_write_back(spec: MappingSpec, source: MedusaSource, client: StrapiClient, *,
+                      overlap: timedelta = DEFAULT_OVERLAP, recorded_by: str = "medusa-strapi") -> WriteBackResult | None:
+    """After a forward run of `spec`: move the write-back's watermark past the entries that run wrote, when no
+    entry edited since it has anything to carry to Medusa (None when the mapping writes nothing back).
+
+    A forward run moves the `updatedAt` of every entry it writes, which the write-back sensor takes for edits;
+    its writes never make Strapi's owned values differ from Medusa's, so a write-back launched for them would
+    write nothing. An editor's edit made meanwhile does differ: then nothing is recorded, and the sensor
+    launches the write-back as before.
+    """
+    if not spec.write_back:
+        return None
+    return write_back(spec, source, client, None, dry_run=True, settle=True, overlap=overlap, recorded_by=recorded_by)
 
 
 def latest_edit(client: StrapiClient, spec: MappingSpec) -> str | None:

@@ -204,3 +204,37 @@ def test_a_broken_file_disables_only_itself_and_the_types_that_point_at_it(tmp_p
     assert waits.key == "relations.gadget.target" and "waits for 'gadget'" in waits.message and "gadget.yaml:3" in waits.message
     with pytest.raises(MappingErrors):
         load_mappings(tmp_path)
+
+
+def test_a_run_of_some_types_checks_only_them_and_what_they_link_to(tmp_path):
+    from pipelines.mapping import UnknownContentType
+
+    write(tmp_path, VALID)  # widget: points at itself
+    write(tmp_path, "content_type: part\nplural: parts\nsource: {table: part}\nrelations:\n  gadget: {target: gadget, column: gadget_id}\n",
+          "part.yaml")
+    write(tmp_path, "content_type: gadget\nplural: gadgets\nsource: {tabel: gadget}\n", "gadget.yaml")  # a typo
+    assert load_mappings(tmp_path, only=["widget"]).content_types == ["widget"]  # gadget's typo is not its business
+    with pytest.raises(MappingErrors) as caught:
+        load_mappings(tmp_path, only=["part"])  # part links to gadget: gadget's errors stop it
+    assert [e.key for e in caught.value.errors] == ["relations.gadget.target"] and "gadget.yaml:3" in str(caught.value.errors[0])
+    with pytest.raises(MappingErrors) as caught:
+        load_mappings(tmp_path, only=["gadget"])
+    assert caught.value.errors[0].key == "source.tabel"
+    with pytest.raises(MappingErrors):
+        load_mappings(tmp_path)  # a run of every type uses gadget
+    with pytest.raises(UnknownContentType, match="widget"):
+        load_mappings(tmp_path, only=["sprocket"])
+
+
+def test_the_digest_of_a_mapping_folder_follows_every_edit(tmp_path):
+    from pipelines.mapping import mappings_digest
+
+    write(tmp_path, VALID)
+    first = mappings_digest(tmp_path)
+    assert mappings_digest(tmp_path) == first
+    (tmp_path / "widget.yaml").write_text(VALID.replace("widget", "widgets", 1))
+    assert mappings_digest(tmp_path) != first
+    (tmp_path / "widget.yaml").write_text(VALID)
+    assert mappings_digest(tmp_path) == first  # a fix back to the same text is the same folder
+    write(tmp_path, "content_type: gadget\n", "gadget.yaml")
+    assert mappings_digest(tmp_path) != first

@@ -47,3 +47,13 @@ def test_round_trip_and_unreadable_state():
     assert TickState.from_json(state.to_json()) == state
     for text in (None, "", "nope", "[]", '{"in_flight": {"L": {}}}'):
         assert TickState.from_json(text) == TickState()
+
+
+def test_a_change_of_the_mapping_files_makes_the_validation_due_at_once_both_ways():
+    state = TickState().validated({}, NOW, digest="clean")
+    assert not state.validation_due(NOW + timedelta(seconds=5), "clean")
+    assert state.validation_due(NOW + timedelta(seconds=5), "typo")  # a typo: checked on the next tick
+    broken = state.validated({"product": "product.yaml:3: tabel: unknown key"}, NOW, digest="typo")
+    assert not broken.validation_due(NOW + timedelta(seconds=5), "typo")
+    assert broken.validation_due(NOW + timedelta(seconds=5), "clean")  # and its fix, as soon
+    assert TickState.from_json(broken.to_json()) == broken

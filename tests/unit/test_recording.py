@@ -1,0 +1,36 @@
+"""The command line's runs recorded in a Dagster instance (DAGSTER_HOME), through the recorders registry."""
+
+import shutil
+
+from dagster import DagsterInstance
+
+from assets.naming import strapi_key
+from assets.recording import DagsterRecorder
+from pipelines.recorders import Recording, recorders
+from pipelines.settings import REPO_MAPPINGS_DIR, Settings
+from pipelines.sync.result import RowFailure, SyncResult
+
+ENV = {"MEDUSA_DATABASE_URL": "postgresql://medusa@127.0.0.1/medusa", "STRAPI_URL": "http://127.0.0.1:1337",
+       "STRAPI_API_TOKEN": "token"}
+
+
+def test_the_dagster_recorder_is_registered_and_on_only_with_dagster_home(tmp_path):
+    assert recorders(Settings.from_env(ENV)) == []
+    (found,) = recorders(Settings.from_env({**ENV, "DAGSTER_HOME": str(tmp_path)}))
+    assert isinstance(found, DagsterRecorder) and found.home == tmp_path
+
+
+def test_each_type_synced_without_failures_is_a_materialization_with_the_runs_metadata(tmp_path):
+    shutil.copy(REPO_MAPPINGS_DIR.parent / "dagster.yaml", tmp_path / "dagster.yaml")
+    currency = SyncResult("currency", read=120, created=120, seconds=0.4, write_path="bulk", window="every row")
+    product = SyncResult("product", read=12, created=11)
+    product.record_failure(RowFailure("prod_1", "create", "Strapi answered 503"))
+    line = DagsterRecorder(tmp_path).record([currency, product], Recording("medusa-strapi sync", "sync", "every row"))
+    assert "recorded 1 materialization(s)" in line and "1 type(s) with failed rows left out" in line
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        event = instance.get_latest_materialization_event(strapi_key("currency"))
+        metadata = {k: v.value for k, v in event.asset_materialization.metadata.items()}
+        assert metadata["created"] == 120 and metadata["mode"] == "sync" and metadata["write path"] == "bulk"
+        assert metadata["recorded by"] == "medusa-strapi sync" and event.run_id == ""
+        assert instance.get_latest_materialization_event(strapi_key("product")) is None
+        assert instance.get_runs() == []  # reported, not run
