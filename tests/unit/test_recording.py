@@ -11,7 +11,7 @@ from pipelines.settings import REPO_MAPPINGS_DIR, Settings
 from pipelines.sync.result import RowFailure, SyncResult
 
 ENV = {"MEDUSA_DATABASE_URL": "postgresql://medusa@127.0.0.1/medusa", "STRAPI_URL": "http://127.0.0.1:1337",
-       "STRAPI_API_TOKEN": "token"}
+       "STRAPI_API_TOKEN": "recording-test-token-3c9f1a77e2"}
 
 
 def test_the_dagster_recorder_is_registered_and_on_only_with_dagster_home(tmp_path):
