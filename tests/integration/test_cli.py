@@ -95,3 +95,39 @@ def test_the_suite_refuses_to_empty_a_strapi_it_did_not_start(mappings):
 
     with pytest.raises(pytest.fail.Exception, match="refusing to empty http://127.0.0.1:1337"):
         empty(StrapiClient("http://127.0.0.1:1337", "not-used"), mappings)
+
+
+def test_a_run_of_some_types_is_not_stopped_by_a_typo_in_a_mapping_they_do_not_use(stack, medusa_url, tmp_path):
+    import shutil
+
+    from pipelines.settings import REPO_MAPPINGS_DIR
+
+    folder = tmp_path / "mappings"
+    shutil.copytree(REPO_MAPPINGS_DIR, folder, ignore=shutil.ignore_patterns("medusa-v2"))
+    tag = folder / "product-tag.yaml"
+    env = {**stack, "MEDUSA_DATABASE_URL": medusa_url, "MAPPINGS_DIR": str(folder)}
+    for typo in (("table: product_tag", "tabel: product_tag"),  # the file does not load
+                 ("value: value", "value: valeu")):  # it loads, but names a column Medusa lacks
+        tag.write_text((REPO_MAPPINGS_DIR / "product-tag.yaml").read_text().replace(*typo))
+        currency = run_cli("sync", "--only", "currency", env=env)
+        assert currency.returncode == 0, currency.stderr
+        assert "currency: read=" in currency.stdout and "product-tag" not in currency.stderr
+        product = run_cli("sync", "--only", "product", env=env)  # product links to product-tag: it waits for it
+        assert product.returncode == 1 and "product-tag.yaml:" in product.stderr, product.stderr
+        assert "nothing was written" in product.stderr
+
+
+def test_a_sync_is_recorded_in_the_dagster_instance_of_dagster_home(stack, medusa_url, tmp_path):
+    from dagster import DagsterInstance
+
+    from assets.naming import strapi_key
+
+    env = {**stack, "MEDUSA_DATABASE_URL": medusa_url, "DAGSTER_HOME": str(tmp_path)}
+    result = run_cli("sync", "--only", "currency", env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"recorded 1 materialization(s) in the Dagster instance at {tmp_path}" in result.stderr
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        event = instance.get_latest_materialization_event(strapi_key("currency"))
+        metadata = {k: v.value for k, v in event.asset_materialization.metadata.items()}
+    assert metadata["recorded by"] == "medusa-strapi sync" and metadata["read"] > 100 and metadata["failed"] == 0
+    assert stack["STRAPI_API_TOKEN"] not in str(metadata)
