@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from contextlib import contextmanager
@@ -13,12 +12,12 @@ from pathlib import Path
 from typing import Iterator
 
 from . import health
-from .console import Display
+from .console import Display, configure_logging
 from .mapping import MappingErrors, MappingSet, UnknownContentType, load_mappings
 from .medusa.admin import MedusaAdmin, MedusaAdminError
 from .medusa.locks import LockTimeout
 from .medusa.source import DEFAULT_CHUNK_SIZE, FULL, MedusaSource, SourceError, Window
-from .secrets import RedactingFilter, SecretError, describe_error, redact
+from .secrets import SecretError, describe_error, redact
 from .settings import REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir, strapi_credentials
 from .strapi.bulk import BulkUnavailable
 from .strapi.client import StrapiClient, StrapiError, StrapiUnavailable
@@ -394,16 +393,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `medusa-strapi` console script."""
     tune_malloc()  # before any thread has an arena of its own
     args = _parser().parse_args(argv)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactingFilter())
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(message)s",
-        handlers=[handler],
-        force=True,
-    )
-    if not args.verbose:
-        logging.getLogger("urllib3").setLevel(logging.ERROR)  # its retry notices: the outcome is what counts
+    configure_logging(args.verbose)
     commands = {
         "validate": cmd_validate, "sync": cmd_sync, "reconcile": cmd_reconcile, "plan": cmd_plan,
         "strapi-schema": cmd_strapi_schema, "backfill": cmd_backfill, "quarantine": cmd_quarantine, "health": cmd_health,
