@@ -52,13 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="medusa-strapi", description=__doc__, epilog=ENVIRONMENT,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars: the result lines and errors only")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what each step does")
+    _output_options(parser, default=False)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, text: str, needs: str = CONNECTIONS, *, writes: bool = True) -> argparse.ArgumentParser:
         found = sub.add_parser(name, help=text, description=text,
                                epilog=f"needs: {needs}; optional: MAPPINGS_DIR" + ("" if writes else ". Writes nothing."))
+        _output_options(found, default=argparse.SUPPRESS)
         found.add_argument("--mappings", type=Path, help="mappings folder (default: $MAPPINGS_DIR or the repo's mappings/)")
         return found
 
@@ -122,6 +122,15 @@ def _parser() -> argparse.ArgumentParser:
     quarantine.add_argument("action", nargs="?", choices=("list", "retry"), default="list")
     quarantine.add_argument("--only", action="append", metavar="TYPE", help="only this content type (repeatable)")
     return parser
+
+
+def _output_options(parser: argparse.ArgumentParser, *, default: object) -> None:
+    """-q and -v, on the top-level parser (`medusa-strapi -q sync`) and on each command's (`medusa-strapi sync -q`).
+
+    A command's parser leaves them out of the result unless given (SUPPRESS), so the top-level ones stay."""
+    parser.add_argument("-q", "--quiet", action="store_true", default=default,
+                        help="no progress bars: the result lines and errors only")
+    parser.add_argument("-v", "--verbose", action="store_true", default=default, help="log what each step does")
 
 
 def _version() -> str:
