@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -18,7 +17,8 @@ from .medusa.admin import MedusaAdmin, MedusaAdminError
 from .medusa.locks import LockTimeout
 from .medusa.source import DEFAULT_CHUNK_SIZE, FULL, MedusaSource, SourceError, Window
 from .secrets import SecretError, describe_error, redact
-from .settings import REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir, strapi_credentials
+from .settings import (REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir, medusa_database_url,
+                       strapi_credentials, strapi_url)
 from .strapi.bulk import BulkUnavailable
 from .strapi.client import StrapiClient, StrapiError, StrapiUnavailable
 from .strapi.content_types import SchemaError, generate_app, read_app_schemas
@@ -155,10 +155,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """
     mappings = load_mappings(args.mappings or mappings_dir())
     print(f"files: ok, {len(mappings)} mappings ({', '.join(mappings.content_types)})")
-    url = os.environ.get("MEDUSA_DATABASE_URL", "").strip()
+    try:
+        url, unusable = medusa_database_url(), "MEDUSA_DATABASE_URL is not set"
+    except SettingsError as exc:
+        url, unusable = None, str(exc)
     source = MedusaSource(url) if url else None
     try:
-        errors, types = _database_errors(mappings, source)
+        errors, types = _database_errors(mappings, source, unusable)
         errors += _strapi_errors(mappings, args.strapi_app, types)
         errors += check_write_back(mappings)
     finally:
@@ -170,9 +173,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _database_errors(mappings: MappingSet, source: MedusaSource | None) -> tuple[list, dict | None]:
+def _database_errors(mappings: MappingSet, source: MedusaSource | None, unusable: str) -> tuple[list, dict | None]:
     if source is None:
-        print("medusa: SKIPPED the check of tables, columns and paths, and of attribute types (MEDUSA_DATABASE_URL is not set)")
+        print(f"medusa: SKIPPED the check of tables, columns and paths, and of attribute types ({unusable})")
         return [], None
     try:
         errors = check_database(mappings, source)
@@ -185,12 +188,12 @@ def _database_errors(mappings: MappingSet, source: MedusaSource | None) -> tuple
 
 
 def _strapi_errors(mappings: MappingSet, app_dir: Path, types: dict | None) -> list:
-    url = os.environ.get("STRAPI_URL", "").strip()
     try:
+        url = strapi_url()
         credentials = strapi_credentials()
     except SettingsError as exc:
-        print(f"strapi: the credentials are not usable ({exc}); checking the app folder {app_dir} instead")
-        credentials = None
+        print(f"strapi: {exc}; checking the app folder {app_dir} instead")
+        url = credentials = None
     if url and credentials:
         client = StrapiClient(url, credentials, retries=1)
         try:
@@ -211,7 +214,7 @@ def _strapi_errors(mappings: MappingSet, app_dir: Path, types: dict | None) -> l
 
 def cmd_strapi_schema(args: argparse.Namespace) -> int:
     """Write (or --check) the Strapi content types generated from the mappings."""
-    url = os.environ.get("MEDUSA_DATABASE_URL")
+    url = medusa_database_url()
     if not url:
         raise SettingsError("MEDUSA_DATABASE_URL is needed: column types are read from Medusa's database")
     mappings = load_mappings(args.mappings or mappings_dir())
@@ -323,7 +326,7 @@ def cmd_write_back(args: argparse.Namespace) -> int:
 
 
 def _write_back(args: argparse.Namespace, *, dry_run: bool) -> int:
-    settings = Settings.from_env()
+    settings = Settings.from_env(medusa_admin=not dry_run)
     mappings = load_mappings(args.mappings or settings.mappings_dir)
     specs = [mappings.get(name) for name in args.only] if args.only else list(mappings)
     specs = [spec for spec in specs if spec.write_back]
@@ -331,9 +334,6 @@ def _write_back(args: argparse.Namespace, *, dry_run: bool) -> int:
         if args.command == "write-back":
             print("write-back: no mapping declares write_back; nothing to do")
         return EXIT_OK
-    if settings.medusa_admin is None and not dry_run:
-        raise SettingsError("write-back needs Medusa's Admin API: set MEDUSA_ADMIN_URL, MEDUSA_ADMIN_EMAIL and "
-                            "MEDUSA_ADMIN_PASSWORD (for the local stack: eval \"$(scripts/stack env)\")")
     failed = 0
     with _connected(args, settings=settings) as (_, source, client):
         admin = MedusaAdmin(settings.medusa_admin) if settings.medusa_admin and not dry_run else None
