@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
@@ -18,9 +19,10 @@ from .medusa.locks import LockTimeout
 from .medusa.source import DEFAULT_CHUNK_SIZE, FULL, MedusaSource, SourceError, Window
 from .secrets import SecretError, describe_error, redact
 from .settings import (REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir, medusa_database_url,
-                       strapi_credentials, strapi_url)
+                       strapi_credential_variables, strapi_credentials, strapi_url)
 from .strapi.bulk import BulkUnavailable
-from .strapi.client import StrapiClient, StrapiError, StrapiUnavailable
+from .strapi.auth import API_TOKEN, LOGIN_PATH
+from .strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable
 from .strapi.content_types import SchemaError, generate_app, read_app_schemas
 from .sync.collector import tune_malloc
 from .sync.run import BULK_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_TYPES_AT_ONCE, ContentTypeSync, sync_all
@@ -201,7 +203,7 @@ def _strapi_errors(mappings: MappingSet, app_dir: Path, types: dict | None) -> l
             print(f"strapi: {'ok' if not errors else f'{len(errors)} error(s)'}, content types of {url} checked")
             return errors
         except (StrapiUnavailable, StrapiError) as exc:
-            print(f"strapi: {url} not usable ({redact(str(exc))}); checking the app folder {app_dir} instead")
+            print(f"strapi: {url} not usable ({_error_text(exc)}); checking the app folder {app_dir} instead")
         finally:
             client.close()
     if (app_dir / "src" / "api").is_dir():
@@ -298,6 +300,8 @@ def cmd_health(args: argparse.Namespace) -> int:
         checks = [*health.strapi_checks(client, mappings), *health.medusa_checks(source, mappings),
                   *health.medusa_admin_checks(admin, mappings), *health.media_checks(settings.media, mappings)]
         for check in checks:
+            if isinstance(check.error, StrapiAuthError) and check.error.refused:
+                check = replace(check, detail=_error_text(check.error))
             print(check.line(), flush=True)
             failed += not check.ok
     finally:
@@ -398,6 +402,17 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         return EXIT_FAILED if failed or left else EXIT_OK
 
 
+def _error_text(exc: Exception) -> str:
+    """An error's message, redacted; credentials Strapi refused are named by their variables, before its answer."""
+    text = str(exc)
+    if isinstance(exc, StrapiAuthError) and exc.refused and exc.credentials and exc.base_url:
+        variables = strapi_credential_variables(exc.credentials)
+        whose = (variables if exc.credentials == API_TOKEN
+                 else f"the login of {variables}" if exc.path == LOGIN_PATH else f"the service account of {variables}")
+        text = f"{whose} was refused by Strapi at {exc.base_url}: {text}"
+    return redact(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `medusa-strapi` console script."""
     tune_malloc()  # before any thread has an arena of its own
@@ -419,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {redact(str(exc.args[0] if exc.args else exc))}", file=sys.stderr)
         return EXIT_USAGE
     except (SourceError, StrapiUnavailable, StrapiError, SchemaError, LockTimeout, BulkUnavailable, MedusaAdminError) as exc:
-        print(f"error: {redact(str(exc))}", file=sys.stderr)
+        print(f"error: {_error_text(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 - a library's message may quote a secret: never show it raw
         print(f"error: unexpected {describe_error(exc)}", file=sys.stderr)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from .media.fetch import FetchPolicy, Network
 from .medusa.admin import AdminAccount
 from .secrets import SecretError, clean_secret
-from .strapi.auth import ServiceAccount
+from .strapi.auth import API_TOKEN, SERVICE_ACCOUNT, ServiceAccount
 from .strapi.bulk import WriteMode
 
 REPO_MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
@@ -247,6 +247,15 @@ def max_writers(environ: dict[str, str] | None = None) -> int:
     """STRAPI_MAX_WRITERS: how many runs may write to one Strapi at once, across processes and hosts."""
     env = os.environ if environ is None else environ
     return _whole(env, "STRAPI_MAX_WRITERS", DEFAULT_MAX_WRITERS, minimum=1)
+
+
+STRAPI_CREDENTIAL_VARIABLES = {API_TOKEN: ("STRAPI_API_TOKEN",), SERVICE_ACCOUNT: ("STRAPI_IDENTIFIER", "STRAPI_PASSWORD")}
+
+
+def strapi_credential_variables(kind: str) -> str:
+    """The variable(s) that hold Strapi credentials of `kind` (StrapiClient.credentials): `STRAPI_API_TOKEN`, or
+    `STRAPI_IDENTIFIER/STRAPI_PASSWORD` for a service account."""
+    return "/".join(STRAPI_CREDENTIAL_VARIABLES[kind])
 
 
 def strapi_credentials(environ: dict[str, str] | None = None) -> str | ServiceAccount | None:

@@ -128,3 +128,80 @@ def test_validate_and_strapi_schema_name_a_database_url_that_is_not_one(environm
     assert "strapi: STRAPI_URL must be an http:// or https:// URL" in output and PASSWORD not in output
     code, output = _run(capsys, "strapi-schema", "--check")
     assert code == EXIT_USAGE and "MEDUSA_DATABASE_URL must be a Postgres URL" in output and PASSWORD not in output
+
+
+# --- credentials Strapi refuses: named by their variables, on every command that talks to Strapi ---
+
+from pipelines import validate  # noqa: E402
+
+from .fake_http import ScriptedServer  # noqa: E402
+
+TOKEN = GOOD["STRAPI_API_TOKEN"]
+UNAUTHORIZED = (401, {}, {"data": None, "error": {"status": 401, "name": "UnauthorizedError",
+                                                   "message": "Missing or invalid credentials"}})
+
+
+def _strapi_refusing_credentials(method: str, path: str):
+    """A Strapi that is up and refuses every credential; beside it, a Medusa Admin API that lets its admin in."""
+    if path == "/_health":
+        return 204, {}, None
+    if path == "/auth/user/emailpass":
+        return 200, {}, {"token": "medusa-admin-jwt-" + "8k" * 10}
+    if path == "/api/auth/local":
+        return 400, {}, {"data": None, "error": {"status": 400, "name": "ValidationError",
+                                                 "message": "Invalid identifier or password"}}
+    return UNAUTHORIZED
+
+
+@pytest.fixture
+def refusing_strapi(environment, monkeypatch):
+    """The settings of a Strapi that refuses the credentials; Medusa's database taken as matching the mappings
+    (no database here: the runs' checks meet Strapi's refusal first)."""
+    monkeypatch.setattr(validate, "check_database", lambda *args, **kwargs: [])
+    with ScriptedServer(_strapi_refusing_credentials) as server:
+        environment({**GOOD, "MEDUSA_DATABASE_URL": f"postgresql://medusa:{PASSWORD}@127.0.0.1:9/medusa",
+                     "STRAPI_URL": server.url, **ADMIN, "MEDUSA_ADMIN_URL": server.url})
+        yield server
+
+
+@pytest.mark.parametrize("argv", [["sync"], ["sync", "--changes"], ["reconcile"], ["plan"], ["quarantine"],
+                                  ["quarantine", "retry"], ["write-back"], ["write-back", "--dry-run"],
+                                  ["backfill", "--only", "product", "--from", "2024-01-01", "--to", "2024-02-01"]])
+def test_a_refused_token_is_named_as_the_setting(refusing_strapi, capsys, argv):
+    code, output = _run(capsys, *argv)
+    assert code == 1
+    assert f"error: STRAPI_API_TOKEN was refused by Strapi at {refusing_strapi.url}: GET /api/" in output, output
+    assert output.rstrip().endswith("-> 401: Missing or invalid credentials"), output
+    assert TOKEN not in output and PASSWORD not in output
+
+
+def test_a_refused_service_account_login_is_named_as_its_settings(refusing_strapi, monkeypatch, capsys):
+    monkeypatch.delenv("STRAPI_API_TOKEN")
+    monkeypatch.setenv("STRAPI_IDENTIFIER", "sync@shop.test")
+    monkeypatch.setenv("STRAPI_PASSWORD", PASSWORD)
+    code, output = _run(capsys, "sync")
+    assert code == 1
+    assert (f"error: the login of STRAPI_IDENTIFIER/STRAPI_PASSWORD was refused by Strapi at {refusing_strapi.url}: "
+            "POST /api/auth/local -> 401: Strapi refused the login of STRAPI_IDENTIFIER 'sync@shop.test' "
+            "(Invalid identifier or password)") in output, output
+    assert PASSWORD not in output
+
+
+def test_health_and_validate_name_the_refused_token(refusing_strapi, capsys):
+    code, output = _run(capsys, "health")
+    assert code == 1
+    assert (f"FAIL strapi credentials: STRAPI_API_TOKEN was refused by Strapi at {refusing_strapi.url}: "
+            "GET /api/sync-states -> 401: Missing or invalid credentials") in output, output
+    code, output = _run(capsys, "validate")
+    assert (f"strapi: {refusing_strapi.url} not usable (STRAPI_API_TOKEN was refused by Strapi at {refusing_strapi.url}: "
+            "GET /api/content-type-builder/content-types -> 401: Missing or invalid credentials)") in output, output
+    assert TOKEN not in output and PASSWORD not in output
+
+
+def test_a_missing_permission_is_not_taken_for_refused_credentials(capsys):
+    from pipelines.cli import _error_text
+    from pipelines.strapi.client import StrapiAuthError
+
+    lacking = StrapiAuthError("GET", "/api/products", 403, "the API token lacks the permission(s) delete on products",
+                              credentials="API token", base_url="http://127.0.0.1:1337")
+    assert _error_text(lacking) == "GET /api/products -> 403: the API token lacks the permission(s) delete on products"
