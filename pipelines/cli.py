@@ -45,7 +45,13 @@ ENVIRONMENT = """environment:
   WRITE_PATH_CHANGES   how `sync --changes` (and the sensors) write: rest (the default), auto or bulk
   MEDUSA_ADMIN_URL     Medusa's server, its Admin API for `write-back` (with MEDUSA_ADMIN_EMAIL and
                        MEDUSA_ADMIN_PASSWORD, an admin user); only needed where a mapping declares write_back
-  local stack:         eval "$(scripts/stack env)" sets all four"""
+  MEDIA_ALLOWED_HOSTS  the hosts `media` attributes' files may be fetched from (optional; off when empty), and
+  MEDIA_ALLOW_NETWORKS the private networks among them (CIDRs, e.g. 127.0.0.1/32)
+  local stack:         eval "$(scripts/stack env)" sets MEDUSA_DATABASE_URL, STRAPI_URL, STRAPI_API_TOKEN (with
+                       --login: STRAPI_IDENTIFIER and STRAPI_PASSWORD instead), MAPPINGS_DIR, MEDUSA_ADMIN_URL,
+                       MEDUSA_ADMIN_EMAIL, MEDUSA_ADMIN_PASSWORD, MEDIA_ALLOWED_HOSTS and MEDIA_ALLOW_NETWORKS (for
+                       the demo's images), and for the tests STRAPI_DATABASE_URL (and MEDUSA_SERVER_DATABASE_URL
+                       where the Medusa server has a database of its own)"""
 
 CONNECTIONS = "MEDUSA_DATABASE_URL, STRAPI_URL, STRAPI_API_TOKEN"
 

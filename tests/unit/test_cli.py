@@ -205,3 +205,20 @@ def test_a_missing_permission_is_not_taken_for_refused_credentials(capsys):
     lacking = StrapiAuthError("GET", "/api/products", 403, "the API token lacks the permission(s) delete on products",
                               credentials="API token", base_url="http://127.0.0.1:1337")
     assert _error_text(lacking) == "GET /api/products -> 403: the API token lacks the permission(s) delete on products"
+
+
+def test_the_help_says_what_scripts_stack_env_sets():
+    import re
+    from pathlib import Path
+
+    from pipelines.cli import ENVIRONMENT
+
+    stack = (Path(__file__).resolve().parents[2] / "scripts" / "stack").read_text()
+    cmd_env = stack[stack.index("\ncmd_env() {"):]
+    cmd_env = cmd_env[:cmd_env.index("\n}\n")]
+    exported = set(re.findall(r"\$\{prefix\}([A-Z_]+)=", cmd_env))
+    assert {"MEDUSA_DATABASE_URL", "STRAPI_URL", "STRAPI_API_TOKEN", "MAPPINGS_DIR"} <= exported
+    local_stack = ENVIRONMENT[ENVIRONMENT.index("local stack:"):]
+    for name in exported | {"MEDIA_ALLOWED_HOSTS", "MEDIA_ALLOW_NETWORKS"}:  # MEDIA_*: the demo's, exported by another change
+        assert name in local_stack, name
+    assert "all four" not in ENVIRONMENT
