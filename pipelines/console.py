@@ -69,9 +69,6 @@ class Display:
         self.err = plain_console(stderr=True)
         self.out = plain_console()
         self.enabled = not quiet and self.err.is_terminal
-        # With the bars on and stdout the terminal too, result lines go through the bars' console (to print
-        # above them); to a pipe or a file they go to stdout itself, untouched by the bars.
-        self._results = self.err if self.enabled and self.out.is_terminal else self.out
         self.progress = Progress(
             SpinnerColumn(), TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(),
             TextColumn("rows"), TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
@@ -87,6 +84,12 @@ class Display:
             return
         with self.progress:
             yield self
+
+    @property
+    def _results(self) -> Console:
+        """Where result lines go: stdout, except while the bars are shown and stdout is the terminal too; then
+        through the bars' console, which prints them above the bars."""
+        return self.err if self.progress.live.is_started and self.out.is_terminal else self.out
 
     def start(self, spec: MappingSpec) -> dict[str, Any]:
         """Per-type options for the engine: a progress callback feeding this type's bar."""
