@@ -62,7 +62,8 @@ def configure_logging(verbose: bool = False) -> None:
 
 
 class Display:
-    """Progress bars on stderr (only on a terminal, and not with --quiet), results on stdout."""
+    """Progress bars on stderr (only on a terminal, and not with --quiet), results on stdout (printed above the
+    bars while both are the terminal)."""
 
     def __init__(self, *, quiet: bool = False, dry_run: bool = False):
         self.dry_run = dry_run
