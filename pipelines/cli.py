@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import sys
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Iterator
 
 from . import health
-from .console import Display
+from .console import Display, configure_logging
 from .mapping import MappingErrors, MappingSet, UnknownContentType, load_mappings
 from .medusa.admin import MedusaAdmin, MedusaAdminError
 from .medusa.locks import LockTimeout
 from .medusa.source import DEFAULT_CHUNK_SIZE, FULL, MedusaSource, SourceError, Window
 from .recorders import Recording, recorders
-from .secrets import RedactingFilter, SecretError, describe_error, redact
-from .settings import REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir, strapi_credentials
+from .secrets import SecretError, describe_error, redact
+from .settings import (REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir, medusa_database_url,
+                       strapi_credential_variables, strapi_credentials, strapi_url)
 from .strapi.bulk import BulkUnavailable
-from .strapi.client import StrapiClient, StrapiError, StrapiUnavailable
+from .strapi.auth import API_TOKEN, LOGIN_PATH
+from .strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable
 from .strapi.content_types import SchemaError, generate_app, read_app_schemas
 from .sync.collector import tune_malloc
 from .sync.run import BULK_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_TYPES_AT_ONCE, ContentTypeSync, sync_all
@@ -45,7 +46,13 @@ ENVIRONMENT = """environment:
   WRITE_PATH_CHANGES   how `sync --changes` (and the sensors) write: rest (the default), auto or bulk
   MEDUSA_ADMIN_URL     Medusa's server, its Admin API for `write-back` (with MEDUSA_ADMIN_EMAIL and
                        MEDUSA_ADMIN_PASSWORD, an admin user); only needed where a mapping declares write_back
-  local stack:         eval "$(scripts/stack env)" sets all four"""
+  MEDIA_ALLOWED_HOSTS  the hosts `media` attributes' files may be fetched from (optional; off when empty), and
+  MEDIA_ALLOW_NETWORKS the private networks among them (CIDRs, e.g. 127.0.0.1/32)
+  local stack:         eval "$(scripts/stack env)" sets MEDUSA_DATABASE_URL, STRAPI_URL, STRAPI_API_TOKEN (with
+                       --login: STRAPI_IDENTIFIER and STRAPI_PASSWORD instead), MAPPINGS_DIR, MEDUSA_ADMIN_URL,
+                       MEDUSA_ADMIN_EMAIL, MEDUSA_ADMIN_PASSWORD, MEDIA_ALLOWED_HOSTS and MEDIA_ALLOW_NETWORKS (for
+                       the demo's images), and for the tests STRAPI_DATABASE_URL (and MEDUSA_SERVER_DATABASE_URL
+                       where the Medusa server has a database of its own)"""
 
 CONNECTIONS = "MEDUSA_DATABASE_URL, STRAPI_URL, STRAPI_API_TOKEN"
 
@@ -54,13 +61,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="medusa-strapi", description=__doc__, epilog=ENVIRONMENT,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars: the result lines and errors only")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log what each step does")
+    _output_options(parser, default=False)
     sub = parser.add_subparsers(dest="command", required=True)
 
     def command(name: str, text: str, needs: str = CONNECTIONS, *, writes: bool = True) -> argparse.ArgumentParser:
         found = sub.add_parser(name, help=text, description=text,
                                epilog=f"needs: {needs}; optional: MAPPINGS_DIR" + ("" if writes else ". Writes nothing."))
+        _output_options(found, default=argparse.SUPPRESS)
         found.add_argument("--mappings", type=Path, help="mappings folder (default: $MAPPINGS_DIR or the repo's mappings/)")
         return found
 
@@ -126,6 +133,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _output_options(parser: argparse.ArgumentParser, *, default: object) -> None:
+    """-q and -v, on the top-level parser (`medusa-strapi -q sync`) and on each command's (`medusa-strapi sync -q`).
+
+    A command's parser leaves them out of the result unless given (SUPPRESS), so the top-level ones stay."""
+    parser.add_argument("-q", "--quiet", action="store_true", default=default,
+                        help="no progress bars: the result lines and errors only")
+    parser.add_argument("-v", "--verbose", action="store_true", default=default, help="log what each step does")
+
+
 def _version() -> str:
     try:
         return metadata.version("medusa-strapi-sync")
@@ -148,10 +164,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """
     mappings = load_mappings(args.mappings or mappings_dir())
     print(f"files: ok, {len(mappings)} mappings ({', '.join(mappings.content_types)})")
-    url = os.environ.get("MEDUSA_DATABASE_URL", "").strip()
+    try:
+        url, unusable = medusa_database_url(), "MEDUSA_DATABASE_URL is not set"
+    except SettingsError as exc:
+        url, unusable = None, str(exc)
     source = MedusaSource(url) if url else None
     try:
-        errors, types = _database_errors(mappings, source)
+        errors, types = _database_errors(mappings, source, unusable)
         errors += _strapi_errors(mappings, args.strapi_app, types)
         errors += check_write_back(mappings)
     finally:
@@ -163,9 +182,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _database_errors(mappings: MappingSet, source: MedusaSource | None) -> tuple[list, dict | None]:
+def _database_errors(mappings: MappingSet, source: MedusaSource | None, unusable: str) -> tuple[list, dict | None]:
     if source is None:
-        print("medusa: SKIPPED the check of tables, columns and paths, and of attribute types (MEDUSA_DATABASE_URL is not set)")
+        print(f"medusa: SKIPPED the check of tables, columns and paths, and of attribute types ({unusable})")
         return [], None
     try:
         errors = check_database(mappings, source)
@@ -178,12 +197,12 @@ def _database_errors(mappings: MappingSet, source: MedusaSource | None) -> tuple
 
 
 def _strapi_errors(mappings: MappingSet, app_dir: Path, types: dict | None) -> list:
-    url = os.environ.get("STRAPI_URL", "").strip()
     try:
+        url = strapi_url()
         credentials = strapi_credentials()
     except SettingsError as exc:
-        print(f"strapi: the credentials are not usable ({exc}); checking the app folder {app_dir} instead")
-        credentials = None
+        print(f"strapi: {exc}; checking the app folder {app_dir} instead")
+        url = credentials = None
     if url and credentials:
         client = StrapiClient(url, credentials, retries=1)
         try:
@@ -191,7 +210,7 @@ def _strapi_errors(mappings: MappingSet, app_dir: Path, types: dict | None) -> l
             print(f"strapi: {'ok' if not errors else f'{len(errors)} error(s)'}, content types of {url} checked")
             return errors
         except (StrapiUnavailable, StrapiError) as exc:
-            print(f"strapi: {url} not usable ({redact(str(exc))}); checking the app folder {app_dir} instead")
+            print(f"strapi: {url} not usable ({_error_text(exc)}); checking the app folder {app_dir} instead")
         finally:
             client.close()
     if (app_dir / "src" / "api").is_dir():
@@ -204,7 +223,7 @@ def _strapi_errors(mappings: MappingSet, app_dir: Path, types: dict | None) -> l
 
 def cmd_strapi_schema(args: argparse.Namespace) -> int:
     """Write (or --check) the Strapi content types generated from the mappings."""
-    url = os.environ.get("MEDUSA_DATABASE_URL")
+    url = medusa_database_url()
     if not url:
         raise SettingsError("MEDUSA_DATABASE_URL is needed: column types are read from Medusa's database")
     mappings = load_mappings(args.mappings or mappings_dir())
@@ -315,6 +334,8 @@ def cmd_health(args: argparse.Namespace) -> int:
         checks = [*health.strapi_checks(client, mappings), *health.medusa_checks(source, mappings),
                   *health.medusa_admin_checks(admin, mappings), *health.media_checks(settings.media, mappings)]
         for check in checks:
+            if isinstance(check.error, StrapiAuthError) and check.error.refused:
+                check = replace(check, detail=_error_text(check.error))
             print(check.line(), flush=True)
             failed += not check.ok
     finally:
@@ -343,17 +364,14 @@ def cmd_write_back(args: argparse.Namespace) -> int:
 
 
 def _write_back(args: argparse.Namespace, *, dry_run: bool) -> int:
-    settings = Settings.from_env()
-    mappings = load_mappings(args.mappings or settings.mappings_dir, args.only)
+    mappings = load_mappings(args.mappings or mappings_dir(), args.only)
     specs = [mappings.get(name) for name in args.only] if args.only else list(mappings)
     specs = [spec for spec in specs if spec.write_back]
     if not specs:
         if args.command == "write-back":
             print("write-back: no mapping declares write_back; nothing to do")
         return EXIT_OK
-    if settings.medusa_admin is None and not dry_run:
-        raise SettingsError("write-back needs Medusa's Admin API: set MEDUSA_ADMIN_URL, MEDUSA_ADMIN_EMAIL and "
-                            "MEDUSA_ADMIN_PASSWORD (for the local stack: eval \"$(scripts/stack env)\")")
+    settings = Settings.from_env(medusa_admin=not dry_run)  # Medusa's Admin API only where a mapping writes back
     failed = 0
     with _connected(args, settings=settings) as (_, source, client):
         admin = MedusaAdmin(settings.medusa_admin) if settings.medusa_admin and not dry_run else None
@@ -418,20 +436,22 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         return EXIT_FAILED if failed or left else EXIT_OK
 
 
+def _error_text(exc: Exception) -> str:
+    """An error's message, redacted; credentials Strapi refused are named by their variables, before its answer."""
+    text = str(exc)
+    if isinstance(exc, StrapiAuthError) and exc.refused and exc.credentials and exc.base_url:
+        variables = strapi_credential_variables(exc.credentials)
+        whose = (variables if exc.credentials == API_TOKEN
+                 else f"the login of {variables}" if exc.path == LOGIN_PATH else f"the service account of {variables}")
+        text = f"{whose} was refused by Strapi at {exc.base_url}: {text}"
+    return redact(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `medusa-strapi` console script."""
     tune_malloc()  # before any thread has an arena of its own
     args = _parser().parse_args(argv)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.addFilter(RedactingFilter())
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(message)s",
-        handlers=[handler],
-        force=True,
-    )
-    if not args.verbose:
-        logging.getLogger("urllib3").setLevel(logging.ERROR)  # its retry notices: the outcome is what counts
+    configure_logging(args.verbose)
     commands = {
         "validate": cmd_validate, "sync": cmd_sync, "reconcile": cmd_reconcile, "plan": cmd_plan,
         "strapi-schema": cmd_strapi_schema, "backfill": cmd_backfill, "quarantine": cmd_quarantine, "health": cmd_health,
@@ -448,7 +468,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {redact(str(exc.args[0] if exc.args else exc))}", file=sys.stderr)
         return EXIT_USAGE
     except (SourceError, StrapiUnavailable, StrapiError, SchemaError, LockTimeout, BulkUnavailable, MedusaAdminError) as exc:
-        print(f"error: {redact(str(exc))}", file=sys.stderr)
+        print(f"error: {_error_text(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 - a library's message may quote a secret: never show it raw
         print(f"error: unexpected {describe_error(exc)}", file=sys.stderr)

@@ -7,7 +7,7 @@ The same checks serve `medusa-strapi health` and the Dagster asset checks (`asse
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import sqlalchemy as sa
@@ -29,6 +29,7 @@ class Check:
     name: str
     ok: bool
     detail: str
+    error: Exception | None = field(default=None, compare=False, repr=False)  # what failed it, for callers to explain
 
     def line(self) -> str:
         """`ok   name: detail` or `FAIL name: detail`."""
@@ -53,7 +54,7 @@ def strapi_credentials(client: StrapiClient) -> Check:
     except StrapiError as exc:
         if exc.status == 403:  # accepted, but may not read the sync's state: the type check says which
             return Check("strapi credentials", True, f"the {client.identity} is accepted")
-        return Check("strapi credentials", False, redact(exc.message))
+        return Check("strapi credentials", False, redact(exc.message), exc)
     except StrapiUnavailable as exc:
         return Check("strapi credentials", False, redact(str(exc)))
 

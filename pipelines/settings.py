@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from .media.fetch import FetchPolicy, Network
 from .medusa.admin import AdminAccount
 from .secrets import SecretError, clean_secret
-from .strapi.auth import ServiceAccount
+from .strapi.auth import API_TOKEN, SERVICE_ACCOUNT, ServiceAccount
 from .strapi.bulk import WriteMode
 
 REPO_MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
@@ -23,11 +26,20 @@ class SettingsError(Exception):
 
 
 class MissingSetting(SettingsError):
-    """A variable that goes with another one that is set is missing."""
+    """A variable that is needed (or that goes with another one that is set) is missing."""
 
-    def __init__(self, name: str, reason: str):
+    def __init__(self, name: str, reason: str = ""):
         self.name, self.reason = name, reason
-        super().__init__(f"{name} is missing ({reason})")
+        super().__init__(f"{name} is missing" + (f" ({reason})" if reason else ""))
+
+    @property
+    def entry(self) -> str:
+        """How a list of missing variables names this one: `NAME` or `NAME (reason)`."""
+        return f"{self.name} ({self.reason})" if self.reason else self.name
+
+
+LOCAL_STACK = 'for the local stack: eval "$(scripts/stack env)"'
+DATABASE_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")  # what MedusaSource's engine_url accepts
 
 
 WRITE_MODES = tuple(mode.value for mode in WriteMode)
@@ -119,44 +131,79 @@ class Settings:
         return self.strapi_account or self.strapi_api_token
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: dict[str, str] | None = None, *, medusa_admin: bool = False) -> "Settings":
         """Read MEDUSA_DATABASE_URL, STRAPI_URL, the Strapi credentials, and MAPPINGS_DIR, DAGSTER_HOME and the
         other optional settings.
 
         The credentials are STRAPI_API_TOKEN, or STRAPI_IDENTIFIER + STRAPI_PASSWORD (a Users & Permissions
         service account), not both. Surrounding whitespace (a pasted trailing newline) is stripped; a secret
-        with whitespace inside is refused without showing it.
+        with whitespace inside is refused without showing it. With `medusa_admin` (a command that writes to
+        Medusa's Admin API), MEDUSA_ADMIN_URL, _EMAIL and _PASSWORD are needed too.
+
+        One SettingsError names every variable that is missing and every value that is unusable.
         """
         env = os.environ if environ is None else environ
-        missing = [name for name in ("MEDUSA_DATABASE_URL", "STRAPI_URL") if not env.get(name, "").strip()]
+        problems = _Problems()
+        database_url = problems.read(_needed, env, "MEDUSA_DATABASE_URL", medusa_database_url)
+        url = problems.read(_needed, env, "STRAPI_URL", strapi_url)
+        credentials = problems.read(_needed_credentials, env)
+        admin = problems.read(medusa_admin_account, env)  # notes those missing when some are set
+        if medusa_admin and not any(env.get(name, "").strip() for name in ADMIN_VARIABLES):
+            problems.missing += ADMIN_VARIABLES
+        values = {
+            "mappings_dir": mappings_dir(env),
+            "strapi_ca_bundle": env.get("STRAPI_CA_BUNDLE", "").strip() or None,
+            "write_paths": problems.read(WritePaths.from_env, env),
+            "media": problems.read(MediaSettings.from_env, env),
+            "max_writers": problems.read(max_writers, env),
+            "dagster_home": Path(env["DAGSTER_HOME"].strip()) if env.get("DAGSTER_HOME", "").strip() else None,
+        }
+        problems.raise_any()
+        return cls(
+            medusa_database_url=database_url, strapi_url=url,
+            strapi_api_token=credentials if isinstance(credentials, str) else "",
+            strapi_account=credentials if isinstance(credentials, ServiceAccount) else None,
+            medusa_admin=admin, **values,
+        )
+
+
+class _Problems:
+    """The missing variables and unusable values met while reading the settings, to report them all at once."""
+
+    def __init__(self) -> None:
+        self.missing: list[str] = []
+        self.unusable: list[str] = []
+
+    def read(self, reader: Callable[..., Any], *args: Any) -> Any:
+        """`reader(*args)`, or None after noting what it found missing or unusable."""
         try:
-            credentials = strapi_credentials(env)
+            return reader(*args)
         except MissingSetting as exc:
-            credentials = None
-            missing.append(f"{exc.name} ({exc.reason})")
-        if credentials is None and not any(name.startswith("STRAPI_") for name in missing):
-            missing.append("STRAPI_API_TOKEN (or STRAPI_IDENTIFIER + STRAPI_PASSWORD)")
-        if missing:
-            raise SettingsError(
-                f"missing environment variable(s): {', '.join(missing)} "
-                "(for the local stack: eval \"$(scripts/stack env)\")"
-            )
-        try:
-            return cls(
-                medusa_database_url=clean_secret("MEDUSA_DATABASE_URL", env["MEDUSA_DATABASE_URL"]),
-                strapi_url=env["STRAPI_URL"].strip(),
-                strapi_api_token=credentials if isinstance(credentials, str) else "",
-                strapi_account=credentials if isinstance(credentials, ServiceAccount) else None,
-                mappings_dir=mappings_dir(env),
-                strapi_ca_bundle=env.get("STRAPI_CA_BUNDLE", "").strip() or None,
-                write_paths=WritePaths.from_env(env),
-                medusa_admin=medusa_admin_account(env),
-                media=MediaSettings.from_env(env),
-                max_writers=max_writers(env),
-                dagster_home=Path(env["DAGSTER_HOME"].strip()) if env.get("DAGSTER_HOME", "").strip() else None,
-            )
-        except SecretError as exc:
-            raise SettingsError(str(exc)) from None
+            self.missing.append(exc.entry)
+        except (SettingsError, SecretError) as exc:
+            self.unusable.append(str(exc))
+        return None
+
+    def raise_any(self) -> None:
+        """SettingsError naming everything noted, if anything was."""
+        parts = [f"missing environment variable(s): {', '.join(self.missing)} ({LOCAL_STACK})"] if self.missing else []
+        parts += self.unusable
+        if parts:
+            raise SettingsError("; ".join(parts))
+
+
+def _needed(env, name: str, reader: Callable[[Any], str | None]) -> str:
+    value = reader(env)
+    if value is None:
+        raise MissingSetting(name)
+    return value
+
+
+def _needed_credentials(env) -> str | ServiceAccount:
+    credentials = strapi_credentials(env)
+    if credentials is None:
+        raise MissingSetting("STRAPI_API_TOKEN", "or STRAPI_IDENTIFIER + STRAPI_PASSWORD")
+    return credentials
 
 
 @dataclass(frozen=True)
@@ -205,6 +252,15 @@ def max_writers(environ: dict[str, str] | None = None) -> int:
     return _whole(env, "STRAPI_MAX_WRITERS", DEFAULT_MAX_WRITERS, minimum=1)
 
 
+STRAPI_CREDENTIAL_VARIABLES = {API_TOKEN: ("STRAPI_API_TOKEN",), SERVICE_ACCOUNT: ("STRAPI_IDENTIFIER", "STRAPI_PASSWORD")}
+
+
+def strapi_credential_variables(kind: str) -> str:
+    """The variable(s) that hold Strapi credentials of `kind` (StrapiClient.credentials): `STRAPI_API_TOKEN`, or
+    `STRAPI_IDENTIFIER/STRAPI_PASSWORD` for a service account."""
+    return "/".join(STRAPI_CREDENTIAL_VARIABLES[kind])
+
+
 def strapi_credentials(environ: dict[str, str] | None = None) -> str | ServiceAccount | None:
     """STRAPI_API_TOKEN, or the service account of STRAPI_IDENTIFIER + STRAPI_PASSWORD; None when neither is set.
 
@@ -233,21 +289,62 @@ ADMIN_VARIABLES = ("MEDUSA_ADMIN_URL", "MEDUSA_ADMIN_EMAIL", "MEDUSA_ADMIN_PASSW
 def medusa_admin_account(environ: dict[str, str] | None = None) -> AdminAccount | None:
     """Medusa's Admin API and an admin user, for the write-back; None when none of the three is set.
 
-    SettingsError when only some are set, or the password has whitespace inside.
+    SettingsError when only some are set, MEDUSA_ADMIN_URL is not an http(s) URL, or the password has
+    whitespace inside.
     """
     env = os.environ if environ is None else environ
     given = [name for name in ADMIN_VARIABLES if env.get(name, "").strip()]
     if not given:
         return None
     if len(given) < len(ADMIN_VARIABLES):
-        missing = [name for name in ADMIN_VARIABLES if name not in given]
-        raise SettingsError(f"missing environment variable(s): {', '.join(missing)} (the write-back's Admin API needs all of "
-                            f"{', '.join(ADMIN_VARIABLES)})")
+        missing = " and ".join(name for name in ADMIN_VARIABLES if name not in given)
+        raise MissingSetting(missing, f"the write-back's Admin API needs all of {', '.join(ADMIN_VARIABLES)}")
     try:
-        return AdminAccount(env["MEDUSA_ADMIN_URL"].strip(), env["MEDUSA_ADMIN_EMAIL"].strip(),
-                            clean_secret("MEDUSA_ADMIN_PASSWORD", env["MEDUSA_ADMIN_PASSWORD"]))
+        return AdminAccount(http_url("MEDUSA_ADMIN_URL", env["MEDUSA_ADMIN_URL"], "http://127.0.0.1:9000"),
+                            env["MEDUSA_ADMIN_EMAIL"].strip(), clean_secret("MEDUSA_ADMIN_PASSWORD", env["MEDUSA_ADMIN_PASSWORD"]))
     except SecretError as exc:
         raise SettingsError(str(exc)) from None
+
+
+def strapi_url(environ: dict[str, str] | None = None) -> str | None:
+    """STRAPI_URL, an http:// or https:// URL (SettingsError otherwise); None when it is not set."""
+    env = os.environ if environ is None else environ
+    text = env.get("STRAPI_URL", "").strip()
+    return http_url("STRAPI_URL", text, "http://127.0.0.1:1337") if text else None
+
+
+def medusa_database_url(environ: dict[str, str] | None = None) -> str | None:
+    """MEDUSA_DATABASE_URL, a Postgres URL, kept secret (SettingsError otherwise, which never shows the value:
+    it may hold a password); None when it is not set."""
+    env = os.environ if environ is None else environ
+    text = env.get("MEDUSA_DATABASE_URL", "").strip()
+    if not text:
+        return None
+    try:
+        url = clean_secret("MEDUSA_DATABASE_URL", text)
+    except SecretError as exc:
+        raise SettingsError(str(exc)) from None
+    scheme, separator, _ = url.partition("://")
+    if not separator or scheme.lower() not in DATABASE_SCHEMES:
+        what = (f"it starts with {scheme + '://'!r}" if separator and re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*", scheme)
+                else "it has no scheme")
+        raise SettingsError(f"MEDUSA_DATABASE_URL must be a Postgres URL, postgresql://user:password@host:5432/database "
+                            f"(or postgres://, postgresql+psycopg://): {what} (its value is not shown)")
+    return url
+
+
+def http_url(name: str, value: str, example: str) -> str:
+    """`value` stripped, when it is an http:// or https:// URL with a host; SettingsError naming `name` otherwise."""
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        usable = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed [IPv6 address
+        usable = False
+    if not usable:
+        shown = "its value is not shown" if "@" in text else f"not {text!r}"  # user:password@host: not shown
+        raise SettingsError(f"{name} must be an http:// or https:// URL such as {example} ({shown})")
+    return text
 
 
 def _choice(env, name: str, default: str, allowed: tuple[str, ...]) -> str:

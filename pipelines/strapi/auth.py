@@ -19,9 +19,11 @@ from urllib3.util.retry import Retry
 from ..jwt_login import NO_AUTH, JwtLogin
 from ..secrets import clean_secret, remember
 
-__all__ = ["LOGIN_PATH", "NO_AUTH", "JwtLogin", "LoginRefused", "ServiceAccount", "service_account_login"]
+__all__ = ["API_TOKEN", "LOGIN_PATH", "NO_AUTH", "SERVICE_ACCOUNT", "JwtLogin", "LoginRefused", "ServiceAccount",
+           "service_account_login"]
 
 LOGIN_PATH = "/api/auth/local"
+API_TOKEN, SERVICE_ACCOUNT = "API token", "service account"  # the two kinds of credentials (StrapiAuthError.credentials)
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,12 @@ class ServiceAccount:
 
 
 class LoginRefused(Exception):
-    """Strapi refused the service account's login (wrong identifier or password, blocked user...)."""
+    """The service account's login failed: Strapi refused it (wrong identifier or password, blocked user...;
+    `refused`), or answered with an error or without a JWT (`refused` False)."""
+
+    def __init__(self, message: str, *, refused: bool = True):
+        super().__init__(message)
+        self.refused = refused
 
 
 LOGIN_RATE_LIMIT_WAIT = 330.0  # seconds a login answered 429 keeps trying: Strapi allows 5 logins per 5 minutes per address
@@ -67,10 +74,10 @@ def service_account_login(session: requests.Session, base_url: str, account: Ser
                                f"({_reason(response)}): check STRAPI_IDENTIFIER and STRAPI_PASSWORD")
         if response.status_code >= 400:
             raise LoginRefused(f"the login of {account.identifier!r} failed: {LOGIN_PATH} answered "
-                               f"{response.status_code} ({_reason(response)})")
+                               f"{response.status_code} ({_reason(response)})", refused=False)
         jwt = response.json().get("jwt")
         if not jwt:
-            raise LoginRefused(f"Strapi answered the login of {account.identifier!r} without a JWT")
+            raise LoginRefused(f"Strapi answered the login of {account.identifier!r} without a JWT", refused=False)
         return clean_secret("the service account's JWT", jwt)
 
     return JwtLogin(login)

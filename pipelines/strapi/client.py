@@ -13,7 +13,7 @@ from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
 from ..secrets import clean_secret
-from .auth import LOGIN_PATH, NO_AUTH, JwtLogin, LoginRefused, ServiceAccount, service_account_login
+from .auth import API_TOKEN, LOGIN_PATH, NO_AUTH, SERVICE_ACCOUNT, JwtLogin, LoginRefused, ServiceAccount, service_account_login
 
 PAGE_SIZE = 100  # Strapi's maxLimit in config/api.js
 MAX_QUERY_CHARS = 6000  # keeps `$in` lookups well under Node's 16 KiB header limit
@@ -40,7 +40,17 @@ CREATE_PAUSE = 0.5
 
 class StrapiAuthError(StrapiError):
     """The API token is missing (403) or wrong (401), the service account's login was refused, or the
-    token or user lacks a permission (403)."""
+    token or user lacks a permission (403).
+
+    `refused`: Strapi refused the credentials themselves (401, or the login), not a permission. `credentials`
+    (API_TOKEN or SERVICE_ACCOUNT) and `base_url` say whose and where, when the client knows.
+    """
+
+    def __init__(self, method: str, path: str, status: int, message: str, *, credentials: str | None = None,
+                 base_url: str | None = None, refused: bool | None = None):
+        super().__init__(method, path, status, message)
+        self.credentials, self.base_url = credentials, base_url
+        self.refused = status == 401 if refused is None else refused
 
 
 class StrapiUnavailable(Exception):
@@ -171,6 +181,7 @@ class StrapiClient:
                            HTTPAdapter(max_retries=build_retry(min(retries, FIRST_CONTACT_RETRIES), backoff_factor)))
         self.session.headers.update({"Accept": "application/json", "User-Agent": "medusa-strapi-sync"})
         self.login: JwtLogin | None = None
+        self.credentials = SERVICE_ACCOUNT if isinstance(api_token, ServiceAccount) else API_TOKEN
         self.identity = f"service account {api_token.identifier!r}" if isinstance(api_token, ServiceAccount) else "API token"
         if isinstance(api_token, ServiceAccount):
             self.login = service_account_login(self.session, self.base_url, api_token, timeout, self.verify)
@@ -232,15 +243,20 @@ class StrapiClient:
                 f"{method} {path}: Strapi at {self.base_url} is unreachable: {_root_cause(exc)}"
             ) from None
         except LoginRefused as exc:
-            raise StrapiAuthError("POST", LOGIN_PATH, 401, str(exc)) from None
+            raise self._auth_error("POST", LOGIN_PATH, 401, str(exc), refused=exc.refused) from None
         if response.status_code == 403:
-            raise StrapiAuthError(method, path, 403, f"{_error_message(response)}: {self._lacks(method, path)}")
+            raise self._auth_error(method, path, 403, f"{_error_message(response)}: {self._lacks(method, path)}")
+        if response.status_code == 401:
+            raise self._auth_error(method, path, 401, _error_message(response))
         if response.status_code >= 400:
-            error_type = StrapiAuthError if response.status_code == 401 else StrapiError
-            raise error_type(method, path, response.status_code, _error_message(response))
+            raise StrapiError(method, path, response.status_code, _error_message(response))
         if not response.content:
             return None
         return response.json()
+
+    def _auth_error(self, method: str, path: str, status: int, message: str, refused: bool | None = None) -> StrapiAuthError:
+        return StrapiAuthError(method, path, status, message, credentials=self.credentials, base_url=self.base_url,
+                               refused=refused)
 
     def _lacks(self, method: str, path: str) -> str:
         """Which permission a 403 says is missing, in words: the credentials, the action, the content type."""
@@ -262,8 +278,8 @@ class StrapiClient:
 
         missing = missing_actions(self, plural, ACTIONS if writes else ("find",))
         if missing:
-            raise StrapiAuthError("GET", f"/api/{plural}", 403,
-                                  f"the {self.identity} lacks the permission(s) {', '.join(missing)} on {plural}")
+            raise self._auth_error("GET", f"/api/{plural}", 403,
+                                   f"the {self.identity} lacks the permission(s) {', '.join(missing)} on {plural}")
 
     def content_types(self) -> dict[str, dict[str, Any]]:
         """Content-type UID -> {"pluralName", "attributes"}, as the running Strapi has them (content-type-builder API)."""

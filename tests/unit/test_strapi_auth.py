@@ -118,3 +118,21 @@ def test_a_403_names_the_credentials_the_action_and_the_type():
         with pytest.raises(StrapiAuthError) as error:
             client.delete("products", "abc")
     assert "the API token lacks the permission delete on products" in str(error.value)
+
+
+def test_auth_errors_say_whose_credentials_where_and_whether_strapi_refused_them():
+    unauthorized = (401, {}, {"error": {"status": 401, "name": "UnauthorizedError", "message": "Missing or invalid credentials"}})
+    forbidden = (403, {}, {"error": {"status": 403, "name": "ForbiddenError", "message": "Forbidden"}})
+    broken_login = (500, {}, {"error": {"status": 500, "name": "InternalServerError", "message": "Internal Server Error"}})
+    with ScriptedServer([unauthorized, forbidden, broken_login]) as server:
+        token = StrapiClient(server.url, "t" * 40)
+        with pytest.raises(StrapiAuthError) as wrong:
+            token.request("GET", "/api/products")
+        with pytest.raises(StrapiAuthError) as lacking:
+            token.request("DELETE", "/api/products/abc")
+        with pytest.raises(StrapiAuthError) as failed_login:
+            StrapiClient(server.url, ServiceAccount("sync@shop.test", PASSWORD)).request("GET", "/api/products")
+    assert (wrong.value.credentials, wrong.value.base_url, wrong.value.refused) == (auth.API_TOKEN, server.url, True)
+    assert (lacking.value.status, lacking.value.refused) == (403, False)
+    assert (failed_login.value.credentials, failed_login.value.path, failed_login.value.refused) == (
+        auth.SERVICE_ACCOUNT, auth.LOGIN_PATH, False)  # Strapi failed; it did not refuse the account
