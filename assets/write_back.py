@@ -71,10 +71,13 @@ def build_write_back_job(spec: MappingSpec, settings: Orchestration) -> JobDefin
     return _job
 
 
-def build_write_back_sensor(spec: MappingSpec, settings: Orchestration, target: JobDefinition) -> SensorDefinition:
-    """Launches `target` when an entry of `spec` was edited after the last successful write-back."""
+def build_write_back_sensor(spec: MappingSpec, settings: Orchestration) -> SensorDefinition:
+    """Launches `spec`'s write-back job when an entry was edited after the last successful write-back."""
+    job_name = write_back_job(spec.content_type)
 
-    @sensor(name=write_back_sensor(spec.content_type), job=target, minimum_interval_seconds=settings.sensor_interval_seconds,
+    # The job by name, not the JobDefinition: Definitions binds the job's resources later and would then
+    # rebuild a sensor that holds the job object, which (Dagster 1.13) warns that `owners` is in beta.
+    @sensor(name=write_back_sensor(spec.content_type), job_name=job_name, minimum_interval_seconds=settings.sensor_interval_seconds,
             default_status=DefaultSensorStatus.RUNNING,
             description=f"Polls Strapi for {spec.content_type} entries edited after the recorded write-back watermark")
     def _sensor(context: SensorEvaluationContext, medusa: MedusaDatabase, strapi: StrapiResource,
@@ -89,7 +92,7 @@ def build_write_back_sensor(spec: MappingSpec, settings: Orchestration, target: 
             return SkipReason(f"cannot look for edits: {describe_error(exc)}")
         if not needs_write_back(latest, recorded):
             return SkipReason(f"no edit after {recorded.high if recorded else 'the first write-back'}")
-        runs = context.instance.get_runs(filters=RunsFilter(job_name=target.name, tags={TAG_WRITE_BACK_UNTIL: latest}), limit=1)
+        runs = context.instance.get_runs(filters=RunsFilter(job_name=job_name, tags={TAG_WRITE_BACK_UNTIL: latest}), limit=1)
         if runs and runs[0].status not in FINISHED:
             return SkipReason(f"a write-back of the edits up to {latest} is running")
         if runs and runs[0].status != DagsterRunStatus.SUCCESS:
@@ -106,7 +109,6 @@ def write_back_definitions(mappings: MappingSet, settings: Orchestration) -> Def
     jobs, sensors = [], []
     for spec in mappings:
         if spec.write_back:
-            target = build_write_back_job(spec, settings)
-            jobs.append(target)
-            sensors.append(build_write_back_sensor(spec, settings, target))
+            jobs.append(build_write_back_job(spec, settings))
+            sensors.append(build_write_back_sensor(spec, settings))
     return Definitions(jobs=jobs, sensors=sensors)
