@@ -14,13 +14,12 @@ from dagster import (
     Definitions,
     MetadataValue,
     SensorDefinition,
+    SupersessionWarning,
     asset_check,
     build_last_update_freshness_checks,
     build_sensor_for_freshness_checks,
     multi_asset_check,
 )
-
-from dagster._utils.warnings import SupersessionWarning
 
 from pipelines import health
 from pipelines.mapping import MappingSet, MappingSpec
