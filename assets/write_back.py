@@ -8,7 +8,6 @@ from dagster import (
     DagsterRunStatus,
     DefaultSensorStatus,
     Definitions,
-    Failure,
     JobDefinition,
     MetadataValue,
     OpExecutionContext,
@@ -24,11 +23,12 @@ from dagster import (
 )
 
 from pipelines.mapping import MappingSet, MappingSpec
-from pipelines.secrets import describe_error, redact
+from pipelines.secrets import describe_error
 from pipelines.settings import Orchestration
 from pipelines.sync.state import SyncState
 from pipelines.writeback.run import latest_edit, needs_write_back, state_name, write_back
 
+from .failures import ExpectedFailure, failure_for
 from .naming import TAG_CONTENT_TYPES, TAG_MODE, TAG_WRITE_BACK_UNTIL, write_back_job, write_back_op, write_back_sensor
 from .resources import MedusaAdminResource, MedusaDatabase, StrapiResource
 
@@ -45,21 +45,21 @@ def build_write_back_job(spec: MappingSpec, settings: Orchestration) -> JobDefin
     def _write_back(context: OpExecutionContext, medusa: MedusaDatabase, strapi: StrapiResource,
                     medusa_admin: MedusaAdminResource):
         if not medusa_admin.configured:
-            raise Failure(description="write-back needs MEDUSA_ADMIN_URL, MEDUSA_ADMIN_EMAIL and MEDUSA_ADMIN_PASSWORD")
+            raise ExpectedFailure("write-back needs MEDUSA_ADMIN_URL, MEDUSA_ADMIN_EMAIL and MEDUSA_ADMIN_PASSWORD")
         try:
             with medusa.source() as source, strapi.client() as client, medusa_admin.admin() as admin:
                 result = write_back(spec, source, client, admin, overlap=settings.overlap, log=context.log,
                                     recorded_by=f"dagster run {context.run.run_id}")
-            error = None
-        except Exception as exc:  # noqa: BLE001 - one redacted line, outside the except block (no chained text)
-            error = describe_error(exc)
-        if error is not None:
-            raise Failure(description=f"{spec.content_type}: {redact(error)}")
+            failure = None
+        except Exception as exc:  # noqa: BLE001 - raised outside the except block (no chained text)
+            failure = failure_for(exc, spec.content_type)
+        if failure is not None:
+            raise failure
         metadata = {"read": result.read, "written": result.written, "failed": len(result.failures),
                     "since": result.since or "every synced entry"}
         if result.failures:
             metadata["first failures"] = MetadataValue.md("\n".join(f"- `{m}`: {r}" for m, r in result.failures[:20]))
-            raise Failure(description=f"{len(result.failures)} write-back(s) of {spec.content_type} failed", metadata=metadata)
+            raise ExpectedFailure(f"{len(result.failures)} write-back(s) of {spec.content_type} failed", metadata=metadata)
         context.log.info(result.summary())
         yield Output(None, metadata=metadata)
 
