@@ -31,6 +31,7 @@ from pipelines.writeback.run import latest_edit, needs_write_back, state_name, w
 from .failures import ExpectedFailure, failure_for
 from .naming import TAG_CONTENT_TYPES, TAG_MODE, TAG_WRITE_BACK_UNTIL, write_back_job, write_back_op, write_back_sensor
 from .resources import MedusaAdminResource, MedusaDatabase, StrapiResource
+from .tags import content_types_tag
 
 RETRY_AFTER = timedelta(minutes=1)  # a failed write-back is launched again this long after it ended
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
@@ -63,7 +64,7 @@ def build_write_back_job(spec: MappingSpec, settings: Orchestration) -> JobDefin
         context.log.info(result.summary())
         yield Output(None, metadata=metadata)
 
-    @job(name=name, tags={TAG_MODE: "write-back", TAG_CONTENT_TYPES: spec.content_type},
+    @job(name=name, tags={TAG_MODE: "write-back", TAG_CONTENT_TYPES: content_types_tag([spec.content_type])},
          description=f"Write {', '.join(spec.write_back)} of {spec.content_type} back to Medusa")
     def _job():
         _write_back()
