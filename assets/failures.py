@@ -3,17 +3,18 @@ credentials refused, rows that failed transiently) shows its message and metadat
 shows its own stack.
 
 Why the trick below: Dagster (1.13) serializes a step's `Failure` with `traceback.TracebackException`, so the
-step failure carries the framework frames the Failure passed through, and the UI prints them under
-"Stack Trace:" whenever there are any. Nothing public turns that off (Failure has no such flag, and
-DAGSTER_REDACT_USER_CODE_ERRORS masks the message too). `TracebackException` reads `sys.tracebacklimit` when
-it extracts the frames, and calls `str()` on the exception right after. So an `ExpectedFailure` sets the
-limit to 0 when Dagster's own code reads its metadata while handling it (to build the step failure's user
-data, just before serializing the error), and puts the limit back in its `__str__`. In between run only
-Dagster's code and the standard library, in the step's thread: no other step and no user code runs before
-the limit is back, with the in-process executor (steps one after another in one thread) as with the
-multiprocess one (a process per step). Once formatted, a failure never sets the limit again, so a Dagster
-that read the metadata at another moment would show the stack again rather than leave the limit at 0.
-The limit is process-wide: it stays 0 while any failure holds it, and goes back when the last one lets go.
+step failure carries the framework frames the Failure passed through, and the UI prints them under "Stack
+Trace:" whenever there are any. Nothing public turns that off (Failure has no such flag, and
+DAGSTER_REDACT_USER_CODE_ERRORS, for every step, masks the messages of bugs). `TracebackException` reads
+`sys.tracebacklimit` when it extracts the frames, and calls `str()` on the exception right after. So an
+`ExpectedFailure` sets the limit to 0 when Dagster's own code reads its metadata while handling it (to build
+the step failure's user data, just before serializing the error), and puts the limit back in its `__str__`. In
+between run only Dagster's code and the standard library, in the step's thread: no other step and no user code
+runs before the limit is back, with the in-process executor (steps one after another in one thread) as with
+the multiprocess one (a process per step). Only a read by Dagster's code while it handles this very failure
+sets the limit, and never once the failure was formatted: a Dagster that read the metadata at another moment
+would show the stack again rather than leave the limit at 0. The limit is process-wide: it stays 0 while any
+failure holds it, and goes back to what it was when the last one lets go.
 """
 
 from __future__ import annotations
