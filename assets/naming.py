@@ -25,8 +25,8 @@ FRESHNESS_SENSOR = "freshness_checks"  # evaluates the freshness checks without 
 STRAPI_POOL = "strapi"
 
 TAG_WRITE_BACK_UNTIL = "medusa-strapi/write-back-until"  # the latest Strapi updatedAt a write-back run was launched for
-TAG_CONTENT_TYPES = "medusa-strapi/content-types"  # shown in the runs list
-TAG_LAUNCH = "medusa-strapi/launch"  # the sensor's own id of a run it launched
+TAG_CONTENT_TYPES = "medusa-strapi/content-types"  # shown in the runs list: tags.content_types_tag
+TAG_LAUNCH = "medusa-strapi/launch"  # the sensor's own id of a run it launched: tags.new_launch_id
 TAG_MODE = "medusa-strapi/mode"
 
 

@@ -23,6 +23,7 @@ from pipelines.settings import Orchestration
 from .naming import STRAPI_POOL, TAG_CONTENT_TYPES, TAG_MODE, backfill_job, strapi_key
 from .resources import MedusaDatabase, StrapiResource
 from .sync import run_sync
+from .tags import content_types_tag
 
 
 def partitions_for(spec: MappingSpec) -> TimeWindowPartitionsDefinition:
@@ -52,7 +53,7 @@ def build_backfill_job(spec: MappingSpec, mappings: MappingSet, settings: Orches
         name=name,
         partitions_def=partitions_for(spec),
         description=f"Backfill {spec.content_type} from Medusa by {spec.partition.granularity} windows of {column}.",
-        tags={TAG_CONTENT_TYPES: spec.content_type, TAG_MODE: "backfill"},
+        tags={TAG_CONTENT_TYPES: content_types_tag([spec.content_type]), TAG_MODE: "backfill"},
     )
     def _job():
         _backfill()

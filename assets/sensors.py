@@ -8,7 +8,6 @@ any file changes and every few minutes besides, and reports the `mapping_is_vali
 shows without a run and stops only its types, and its fix shows as soon.
 """
 
-import uuid
 from datetime import datetime, timezone
 from typing import Iterable
 
@@ -39,6 +38,7 @@ from pipelines.validate import problems_on_disk
 from .naming import CHANGES_SENSOR, CHECK_MAPPING, CHECK_QUARANTINE, TAG_CONTENT_TYPES, TAG_LAUNCH, TAG_MODE, op_name, strapi_key
 from .resources import MedusaDatabase, StrapiResource
 from .sync import SyncConfig, changes_job
+from .tags import content_types_tag, new_launch_id
 
 FINISHED = {DagsterRunStatus.SUCCESS: True, DagsterRunStatus.FAILURE: False, DagsterRunStatus.CANCELED: False}
 
@@ -117,7 +117,7 @@ def build_change_sensor(mappings: MappingSet, settings: Orchestration, placehold
             waiting = state.describe(moment)
             return SensorResult(skip_reason=f"no change in {len(candidates)} content type(s)" + (f"; {waiting}" if waiting else ""),
                                 cursor=state.to_json(), asset_events=events)
-        launch_id = uuid.uuid4().hex
+        launch_id = new_launch_id(moment)
         state = state.launch(launch_id, changed, moment)
         context.log.info("; ".join(f"{name}: {what}" for name, what in changed.items()))
         request = RunRequest(
@@ -125,7 +125,7 @@ def build_change_sensor(mappings: MappingSet, settings: Orchestration, placehold
             asset_selection=[strapi_key(name) for name in changed],
             asset_check_keys=[AssetCheckKey(strapi_key(name), CHECK_QUARANTINE) for name in changed],
             run_config=RunConfig(ops={op_name(name): SyncConfig(mode="changes") for name in changed}),
-            tags={TAG_LAUNCH: launch_id, TAG_CONTENT_TYPES: ", ".join(changed), TAG_MODE: "changes"},
+            tags={TAG_LAUNCH: launch_id, TAG_CONTENT_TYPES: content_types_tag(changed), TAG_MODE: "changes"},
         )
         return SensorResult(run_requests=[request], cursor=state.to_json(), asset_events=events)
 

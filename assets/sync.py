@@ -15,7 +15,6 @@ from dagster import (
     AssetsDefinition,
     Config,
     Definitions,
-    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -25,13 +24,14 @@ from pydantic import Field
 
 from pipelines.mapping import MappingErrors, MappingSet, MappingSpec
 from pipelines.medusa.source import FULL, Window
-from pipelines.secrets import describe_error, redact
+from pipelines.secrets import redact
 from pipelines.settings import Orchestration
 from pipelines.sync.result import SyncResult
 from pipelines.sync.run import ContentTypeSync
 from pipelines.validate import preflight
 from pipelines.writeback.run import settle_write_backs
 
+from .failures import ExpectedFailure, failure_for
 from .naming import CHANGES_JOB, RECONCILE_JOB, SOURCE_GROUP, STRAPI_POOL, TAG_MODE, TARGET_GROUP, source_key, strapi_key
 from .resources import MedusaDatabase, StrapiResource
 
@@ -68,10 +68,12 @@ def result_metadata(result: SyncResult, window: str, mode: str) -> dict[str, obj
 def run_sync(context, spec: MappingSpec, mappings: MappingSet, medusa: MedusaDatabase, strapi: StrapiResource,
              settings: Orchestration, window: Window | None, *, mode: str, delete_missing: bool = False) -> dict[str, object]:
     """Check the mapping, then run the engine over `window` (None: what changed since the recorded
-    watermark); the run's metadata, or Failure (with the same metadata) if rows failed transiently.
+    watermark); the run's metadata, or an ExpectedFailure (with the same metadata) if rows failed transiently.
 
-    Errors become a Failure with a redacted one-line message, raised outside the `except` block so that
-    no library's original text (which may quote a secret) is chained into Dagster's storage.
+    A mismatched mapping, a system down or credentials refused fail the step with one redacted line and no
+    stack trace; any other exception is a bug and keeps its stack (`failures.failure_for`). Either is
+    raised outside the `except` block, so that no library's original text (which may quote a secret) is
+    chained into Dagster's storage.
     """
     described = window.describe() if window else "changes since the recorded watermark"
     context.log.info(f"{spec.content_type}: {mode} over {described}")
@@ -85,17 +87,18 @@ def run_sync(context, spec: MappingSpec, mappings: MappingSet, medusa: MedusaDat
             if result.ok:
                 settle_write_backs(mappings, [result], source, client, overlap=settings.overlap,
                                    recorded_by=f"dagster run {context.run.run_id}")
-        error = None
+        failure = None
     except MappingErrors as exc:
-        error = "the mapping does not match Medusa or Strapi; nothing was written:\n" + "\n".join(map(str, exc.errors))
+        failure = ExpectedFailure(f"{spec.content_type}: the mapping does not match Medusa or Strapi; nothing was written:\n"
+                                  + redact("\n".join(map(str, exc.errors))))
     except Exception as exc:  # noqa: BLE001 - reported as one redacted line; nothing is retried silently
-        error = describe_error(exc)
-    if error is not None:
-        raise Failure(description=f"{spec.content_type}: {redact(error)}")
+        failure = failure_for(exc, spec.content_type)
+    if failure is not None:
+        raise failure
     context.log.info(f"{result.summary()}; {result.window}")
     metadata = result_metadata(result, result.window or described, mode)
     if not result.ok:
-        raise Failure(description=f"{result.failed} row(s) of {spec.content_type} failed: {result.summary()}", metadata=metadata)
+        raise ExpectedFailure(f"{result.failed} row(s) of {spec.content_type} failed: {result.summary()}", metadata=metadata)
     return metadata
 
 

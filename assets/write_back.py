@@ -8,7 +8,6 @@ from dagster import (
     DagsterRunStatus,
     DefaultSensorStatus,
     Definitions,
-    Failure,
     JobDefinition,
     MetadataValue,
     OpExecutionContext,
@@ -24,13 +23,15 @@ from dagster import (
 )
 
 from pipelines.mapping import MappingSet, MappingSpec
-from pipelines.secrets import describe_error, redact
+from pipelines.secrets import describe_error
 from pipelines.settings import Orchestration
 from pipelines.sync.state import SyncState
 from pipelines.writeback.run import latest_edit, needs_write_back, state_name, write_back
 
+from .failures import ExpectedFailure, failure_for
 from .naming import TAG_CONTENT_TYPES, TAG_MODE, TAG_WRITE_BACK_UNTIL, write_back_job, write_back_op, write_back_sensor
 from .resources import MedusaAdminResource, MedusaDatabase, StrapiResource
+from .tags import content_types_tag
 
 RETRY_AFTER = timedelta(minutes=1)  # a failed write-back is launched again this long after it ended
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
@@ -45,25 +46,25 @@ def build_write_back_job(spec: MappingSpec, settings: Orchestration) -> JobDefin
     def _write_back(context: OpExecutionContext, medusa: MedusaDatabase, strapi: StrapiResource,
                     medusa_admin: MedusaAdminResource):
         if not medusa_admin.configured:
-            raise Failure(description="write-back needs MEDUSA_ADMIN_URL, MEDUSA_ADMIN_EMAIL and MEDUSA_ADMIN_PASSWORD")
+            raise ExpectedFailure("write-back needs MEDUSA_ADMIN_URL, MEDUSA_ADMIN_EMAIL and MEDUSA_ADMIN_PASSWORD")
         try:
             with medusa.source() as source, strapi.client() as client, medusa_admin.admin() as admin:
                 result = write_back(spec, source, client, admin, overlap=settings.overlap, log=context.log,
                                     recorded_by=f"dagster run {context.run.run_id}")
-            error = None
-        except Exception as exc:  # noqa: BLE001 - one redacted line, outside the except block (no chained text)
-            error = describe_error(exc)
-        if error is not None:
-            raise Failure(description=f"{spec.content_type}: {redact(error)}")
+            failure = None
+        except Exception as exc:  # noqa: BLE001 - raised outside the except block (no chained text)
+            failure = failure_for(exc, spec.content_type)
+        if failure is not None:
+            raise failure
         metadata = {"read": result.read, "written": result.written, "failed": len(result.failures),
                     "since": result.since or "every synced entry"}
         if result.failures:
             metadata["first failures"] = MetadataValue.md("\n".join(f"- `{m}`: {r}" for m, r in result.failures[:20]))
-            raise Failure(description=f"{len(result.failures)} write-back(s) of {spec.content_type} failed", metadata=metadata)
+            raise ExpectedFailure(f"{len(result.failures)} write-back(s) of {spec.content_type} failed", metadata=metadata)
         context.log.info(result.summary())
         yield Output(None, metadata=metadata)
 
-    @job(name=name, tags={TAG_MODE: "write-back", TAG_CONTENT_TYPES: spec.content_type},
+    @job(name=name, tags={TAG_MODE: "write-back", TAG_CONTENT_TYPES: content_types_tag([spec.content_type])},
          description=f"Write {', '.join(spec.write_back)} of {spec.content_type} back to Medusa")
     def _job():
         _write_back()
@@ -71,10 +72,13 @@ def build_write_back_job(spec: MappingSpec, settings: Orchestration) -> JobDefin
     return _job
 
 
-def build_write_back_sensor(spec: MappingSpec, settings: Orchestration, target: JobDefinition) -> SensorDefinition:
-    """Launches `target` when an entry of `spec` was edited after the last successful write-back."""
+def build_write_back_sensor(spec: MappingSpec, settings: Orchestration) -> SensorDefinition:
+    """Launches `spec`'s write-back job when an entry was edited after the last successful write-back."""
+    job_name = write_back_job(spec.content_type)
 
-    @sensor(name=write_back_sensor(spec.content_type), job=target, minimum_interval_seconds=settings.sensor_interval_seconds,
+    # The job by name, not the JobDefinition: Definitions binds the job's resources later and would then
+    # rebuild a sensor that holds the job object, which (Dagster 1.13) warns that `owners` is in beta.
+    @sensor(name=write_back_sensor(spec.content_type), job_name=job_name, minimum_interval_seconds=settings.sensor_interval_seconds,
             default_status=DefaultSensorStatus.RUNNING,
             description=f"Polls Strapi for {spec.content_type} entries edited after the recorded write-back watermark")
     def _sensor(context: SensorEvaluationContext, medusa: MedusaDatabase, strapi: StrapiResource,
@@ -89,7 +93,7 @@ def build_write_back_sensor(spec: MappingSpec, settings: Orchestration, target: 
             return SkipReason(f"cannot look for edits: {describe_error(exc)}")
         if not needs_write_back(latest, recorded):
             return SkipReason(f"no edit after {recorded.high if recorded else 'the first write-back'}")
-        runs = context.instance.get_runs(filters=RunsFilter(job_name=target.name, tags={TAG_WRITE_BACK_UNTIL: latest}), limit=1)
+        runs = context.instance.get_runs(filters=RunsFilter(job_name=job_name, tags={TAG_WRITE_BACK_UNTIL: latest}), limit=1)
         if runs and runs[0].status not in FINISHED:
             return SkipReason(f"a write-back of the edits up to {latest} is running")
         if runs and runs[0].status != DagsterRunStatus.SUCCESS:
@@ -106,7 +110,6 @@ def write_back_definitions(mappings: MappingSet, settings: Orchestration) -> Def
     jobs, sensors = [], []
     for spec in mappings:
         if spec.write_back:
-            target = build_write_back_job(spec, settings)
-            jobs.append(target)
-            sensors.append(build_write_back_sensor(spec, settings, target))
+            jobs.append(build_write_back_job(spec, settings))
+            sensors.append(build_write_back_sensor(spec, settings))
     return Definitions(jobs=jobs, sensors=sensors)

@@ -13,18 +13,17 @@ from typing import Iterator
 
 from . import health
 from .console import Display, configure_logging
-from .mapping import MappingErrors, MappingSet, UnknownContentType, load_mappings
-from .medusa.admin import MedusaAdmin, MedusaAdminError
-from .medusa.locks import LockTimeout
+from .errors import RUN_ERRORS, USAGE_ERRORS
+from .mapping import MappingErrors, MappingSet, load_mappings
+from .medusa.admin import MedusaAdmin
 from .medusa.source import DEFAULT_CHUNK_SIZE, FULL, MedusaSource, SourceError, Window
 from .recorders import Recording, recorders
-from .secrets import SecretError, describe_error, redact
+from .secrets import describe_error, redact
 from .settings import (REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir, medusa_database_url,
                        strapi_credential_variables, strapi_credentials, strapi_url)
-from .strapi.bulk import BulkUnavailable
 from .strapi.auth import API_TOKEN, LOGIN_PATH
 from .strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable
-from .strapi.content_types import SchemaError, generate_app, read_app_schemas
+from .strapi.content_types import generate_app, read_app_schemas
 from .sync.collector import tune_malloc
 from .sync.run import BULK_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_TYPES_AT_ONCE, ContentTypeSync, sync_all
 from .sync.state import Quarantine
@@ -464,10 +463,10 @@ def main(argv: list[str] | None = None) -> int:
             print(error, file=sys.stderr)
         print(f"{len(exc.errors)} mapping error(s); nothing was written", file=sys.stderr)
         return EXIT_FAILED
-    except (SettingsError, SecretError, UnknownContentType) as exc:
+    except USAGE_ERRORS as exc:
         print(f"error: {redact(str(exc.args[0] if exc.args else exc))}", file=sys.stderr)
         return EXIT_USAGE
-    except (SourceError, StrapiUnavailable, StrapiError, SchemaError, LockTimeout, BulkUnavailable, MedusaAdminError) as exc:
+    except RUN_ERRORS as exc:
         print(f"error: {_error_text(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 - a library's message may quote a secret: never show it raw

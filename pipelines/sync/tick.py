@@ -117,7 +117,7 @@ class TickState:
         """The state in words, for the tick's log in the UI."""
         parts = []
         for launch_id, launch in self.in_flight.items():
-            parts.append(f"in flight since {_at(launch.at):%H:%M:%S} UTC: {', '.join(launch.types)} (launch {launch_id[:8]})")
+            parts.append(f"in flight since {_at(launch.at):%H:%M:%S} UTC: {', '.join(launch.types)} (launch {launch_id})")
         for name, back in self.backoff.items():
             if _at(back.until) > now:
                 parts.append(f"{name}: {back.failures} failed run(s) in a row, next try after {_at(back.until):%H:%M:%S} UTC")

@@ -222,7 +222,7 @@ def test_the_sensor_launches_a_write_back_after_an_edit_and_then_rests(synced_v1
     spec, account = side.mappings.get("product"), side.admin_account
     settings = Orchestration(medusa_admin_configured=True)
     target = build_write_back_job(spec, settings)
-    sensor = build_write_back_sensor(spec, settings, target)
+    sensor = build_write_back_sensor(spec, settings)
     resources = {"medusa": MedusaDatabase(url=side.server_url),
                  "strapi": StrapiResource(url=side.stack["STRAPI_URL"], api_token=side.stack["STRAPI_API_TOKEN"]),
                  "medusa_admin": MedusaAdminResource(url=account.url, email=account.email, password=account.password)}

@@ -1,9 +1,15 @@
 """The Dagster definitions load from the mapping files alone and wire one asset per mapping."""
 
+import os
 import shutil
+import subprocess
+import sys
+import warnings
 from datetime import timedelta
+from pathlib import Path
 
-from dagster import AssetKey, DefaultScheduleStatus, DefaultSensorStatus
+import pytest
+from dagster import AssetKey, BetaWarning, DefaultScheduleStatus, DefaultSensorStatus, PreviewWarning
 
 from assets.definitions import build_definitions, defs
 from assets.naming import CHECK_COUNT, CHECK_HEALTH, CHECK_KEYS, CHECK_MAPPING, CHECK_QUARANTINE, FRESHNESS_SENSOR, strapi_key
@@ -104,3 +110,30 @@ def test_a_write_back_mapping_gets_its_job_and_sensor(tmp_path):
     admin = owned.resources["medusa_admin"]
     assert "MEDUSA_ADMIN_PASSWORD" in repr(admin.password) or "EnvVar" in repr(admin.password)
     assert build_definitions(Orchestration()).resources["medusa_admin"].configured is False
+
+
+MAPPING_SETS = [REPO_MAPPINGS_DIR, REPO_MAPPINGS_DIR / "medusa-v2"]
+
+
+@pytest.mark.parametrize("folder", MAPPING_SETS, ids=lambda f: f.name)
+def test_building_and_resolving_the_definitions_warns_nothing(folder):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warnings.simplefilter("error", BetaWarning)  # fails where it is raised, with its stack
+        warnings.simplefilter("error", PreviewWarning)
+        for admin in (False, True):
+            build_definitions(Orchestration(mappings_dir=folder, medusa_admin_configured=admin)).get_repository_def()
+    assert [f"{w.category.__name__}: {w.message} ({w.filename}:{w.lineno})" for w in caught] == []
+
+
+@pytest.mark.parametrize("folder", MAPPING_SETS, ids=lambda f: f.name)
+def test_the_code_location_loads_without_a_warning(folder):
+    """What `dagster dev`'s code server does (workspace.yaml), in a fresh interpreter where any warning is an error."""
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "MAPPINGS_DIR": str(folder), "PYTHONPATH": str(root)}
+    loaded = subprocess.run(
+        [sys.executable, "-W", "error", "-c", "import assets.definitions as d; d.defs.get_repository_def(); print(d.__file__)"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == str(root / "assets" / "definitions.py") and loaded.stderr == ""
