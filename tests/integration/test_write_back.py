@@ -250,3 +250,26 @@ def test_the_sensor_launches_a_write_back_after_an_edit_and_then_rests(synced_v1
     assert run(request)["written"] == 1
     assert medusa_product(side.server_source, product_id)["title"] == title
     assert isinstance(tick(), SkipReason)
+
+
+@pytest.mark.parametrize("edited", [False, True], ids=["nobody edited", "an editor edited"])
+def test_a_forward_sync_leaves_the_write_back_sensor_nothing_unless_an_editor_edited(synced, edited):
+    """The forward sync's own writes move `updatedAt`; the write-back sensor took them for edits and launched a
+    run that wrote nothing after every forward run. The sync now settles the write-back's watermark when nothing
+    it finds differs from Medusa, and leaves it when an editor's edit does."""
+    from pipelines.sync.state import SyncState
+    from pipelines.writeback.run import latest_edit, needs_write_back, state_name
+
+    spec = synced.mappings.get("product")
+    product_id = a_product(synced.server_source)
+    if edited:
+        synced.edit_in_strapi(product_id, title=f"Edited meanwhile {uuid.uuid4().hex[:6]}")
+    set_in_medusa(synced.server_source, product_id, description=f"Changed in Medusa {uuid.uuid4().hex[:6]}")
+    env = {**synced.stack, "MEDUSA_DATABASE_URL": synced.server_url, "MAPPINGS_DIR": str(spec_dir(synced.mappings))}
+    forward = run_cli("sync", "--changes", "--only", "product", env=env)  # what the sensor's run does
+    assert forward.returncode == 0 and "product: read=" in forward.stdout and "updated=1" in forward.stdout, forward.stdout
+
+    recorded = SyncState(synced.strapi, synced.server_source.identity).get(state_name("product"))
+    assert needs_write_back(latest_edit(synced.strapi, spec), recorded) is edited
+    if edited:
+        assert synced.back().written == 1  # the editor's title still goes to Medusa
