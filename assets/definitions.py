@@ -11,7 +11,7 @@ from pipelines.mapping import load_mapping_set
 from pipelines.settings import Orchestration
 
 from .checks import check_definitions
-from .partitions import backfill_definitions
+from .backfills import backfill_definitions
 from .placeholders import broken_mapping_definitions
 from .resources import resources_from_env
 from .schedules import schedule_definitions

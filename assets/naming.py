@@ -5,6 +5,7 @@ from dagster import AssetKey
 
 SOURCE_GROUP = "medusa"  # external assets: the Medusa tables the sync reads
 TARGET_GROUP = "strapi"  # the Strapi content types kept in sync
+HISTORY_GROUP = "strapi_history"  # the partitioned types' history, window by window: what backfills materialize
 
 RECONCILE_JOB = "reconcile"
 CHANGES_JOB = "sync_changes"
@@ -38,6 +39,12 @@ def source_key(table: str) -> AssetKey:
 def strapi_key(content_type: str) -> AssetKey:
     """Asset key of a Strapi content type kept in sync."""
     return AssetKey([TARGET_GROUP, content_type.replace("-", "_")])
+
+
+def history_key(content_type: str) -> AssetKey:
+    """Asset key of a partitioned content type's history: its entries by window of the partition column (the
+    same entries as its `strapi_key` asset, which backfills materialize partition by partition)."""
+    return AssetKey([HISTORY_GROUP, content_type.replace("-", "_")])
 
 
 def op_name(content_type: str) -> str:

@@ -1,71 +1,49 @@
-"""Backfills: a time-partitioned job per mapping that declares `partition`, one window per partition.
-
-Backfill runs use the same upsert path as every other run, never touch the sensors' watermarks, and
-can overlap with sensor runs (the unique medusa_id index turns any race into an update).
-"""
+"""The time partitions of a mapping that declares `partition` (monthly or daily UTC windows of its partition
+column), which of them a run over a window synced whole, and the record of those in the history asset
+(`assets.backfills`)."""
 
 from dagster import (
-    AssetObservation,
+    AssetMaterialization,
+    DagsterInstance,
     DailyPartitionsDefinition,
-    Definitions,
-    JobDefinition,
     MonthlyPartitionsDefinition,
-    OpExecutionContext,
     TimeWindowPartitionsDefinition,
-    job,
-    op,
 )
 
-from pipelines.mapping import MappingSet, MappingSpec
+from pipelines.mapping import MappingSpec
 from pipelines.medusa.source import Window
-from pipelines.settings import Orchestration
 
-from .naming import STRAPI_POOL, TAG_CONTENT_TYPES, TAG_MODE, backfill_job, strapi_key
-from .resources import MedusaDatabase, StrapiResource
-from .sync import run_sync
-from .tags import content_types_tag
+from .naming import history_key
 
 
-def partitions_for(spec: MappingSpec) -> TimeWindowPartitionsDefinition:
-    """Monthly or daily UTC partitions from the mapping's start; the current period is one too."""
+def partitions_for(spec: MappingSpec) -> TimeWindowPartitionsDefinition | None:
+    """Monthly or daily UTC partitions from the mapping's start, the current period included; None when the
+    mapping declares no `partition`."""
+    if not spec.partition:
+        return None
     kind = MonthlyPartitionsDefinition if spec.partition.granularity == "monthly" else DailyPartitionsDefinition
     return kind(start_date=spec.partition.start, end_offset=1, timezone="UTC")
 
 
-def build_backfill_job(spec: MappingSpec, mappings: MappingSet, settings: Orchestration | None = None) -> JobDefinition:
-    """`backfill_<type>`: each partition syncs the rows whose partition column falls in its window."""
-    settings = settings or Orchestration()
-    key = strapi_key(spec.content_type)
-    name = backfill_job(spec.content_type)
-    column = spec.partition.column
-
-    @op(name=f"{name}_window", description=f"Sync {spec.content_type} rows with {column} in the partition's window.",
-        pool=STRAPI_POOL)
-    def _backfill(context: OpExecutionContext, medusa: MedusaDatabase, strapi: StrapiResource) -> None:
-        window = context.partition_time_window
-        metadata = run_sync(
-            context, spec, mappings, medusa, strapi, settings, Window.between(column, window.start, window.end), mode="backfill"
-        )
-        context.add_output_metadata(metadata)
-        context.log_event(AssetObservation(asset_key=key, metadata={"backfill partition": context.partition_key, **metadata}))
-
-    @job(
-        name=name,
-        partitions_def=partitions_for(spec),
-        description=f"Backfill {spec.content_type} from Medusa by {spec.partition.granularity} windows of {column}.",
-        tags={TAG_CONTENT_TYPES: content_types_tag([spec.content_type]), TAG_MODE: "backfill"},
-    )
-    def _job():
-        _backfill()
-
-    return _job
+def covered_partitions(spec: MappingSpec, window: Window) -> list[str]:
+    """The partitions of `spec` a run over `window` synced whole: every one for the full window, those inside
+    a window of the partition column, none for any other window (or an unpartitioned mapping)."""
+    partitions = partitions_for(spec)
+    if partitions is None:
+        return []
+    if window.is_full:
+        return partitions.get_partition_keys()
+    if window.keys is not None or window.column != spec.partition.column or window.start is None or window.end is None:
+        return []
+    spans = ((key, partitions.time_window_for_partition_key(key)) for key in partitions.get_partition_keys())
+    return [key for key, span in spans if window.start <= span.start and span.end <= window.end]
 
 
-def build_backfill_jobs(mappings: MappingSet, settings: Orchestration | None = None) -> list[JobDefinition]:
-    """One backfill job per partitioned mapping."""
-    return [build_backfill_job(spec, mappings, settings) for spec in mappings if spec.partition]
-
-
-def backfill_definitions(mappings: MappingSet, settings: Orchestration) -> Definitions:
-    """The partitioned backfill jobs."""
-    return Definitions(jobs=build_backfill_jobs(mappings, settings))
+def record_history(instance: DagsterInstance, spec: MappingSpec, window: Window, by: str) -> int:
+    """Record the partitions of `spec`'s history that a run over `window` synced whole as materialized (events
+    outside the run, so its own materialization keeps the type's figures alone); how many."""
+    covered = covered_partitions(spec, window)
+    for partition in covered:
+        instance.report_runless_asset_event(AssetMaterialization(asset_key=history_key(spec.content_type),
+                                                                 partition=partition, metadata={"synced by": by}))
+    return len(covered)

@@ -2,7 +2,8 @@
 `medusa-strapi` with DAGSTER_HOME set reports a materialization of each asset it synced, with the metadata a
 Dagster run of that asset records, through Dagster's API for events that happened outside a run
 (`report_runless_asset_event`). The UI then shows the CLI's sync as the asset's latest materialization, and the
-freshness checks count it.
+freshness checks count it. A partitioned type's run also records the partitions of its history asset whose whole window
+it synced (every one for a full sync), so the backfill page shows the history as synced.
 
 Registered as the `dagster` recorder of `pipelines.recorders`; Dagster is imported only when it records.
 """
@@ -31,17 +32,22 @@ class DagsterRecorder:
         from dagster import AssetMaterialization, DagsterInstance
 
         from .naming import strapi_key
+        from .partitions import record_history
         from .sync import result_metadata
 
         synced = [result for result in results if result.ok]
+        partitions = 0
         with DagsterInstance.from_config(str(self.home)) as instance:
             for result in synced:
-                metadata = {**result_metadata(result, result.window or recording.window, recording.mode),
+                key = strapi_key(result.content_type)
+                metadata = {**result_metadata(result, result.window or recording.window.describe(), recording.mode),
                             "recorded by": recording.by}
-                instance.report_runless_asset_event(AssetMaterialization(asset_key=strapi_key(result.content_type),
-                                                                         metadata=metadata))
+                partitions += record_history(instance, recording.mappings.get(result.content_type), recording.window,
+                                             f"{recording.by} ({recording.mode})")
+                instance.report_runless_asset_event(AssetMaterialization(asset_key=key, metadata=metadata))
         left = len(results) - len(synced)
         return (f"recorded {len(synced)} materialization(s) in the Dagster instance at {self.home}"
+                + (f" (and {partitions} partition(s) of the partitioned types' history)" if partitions else "")
                 + (f"; {left} type(s) with failed rows left out" if left else ""))
 
 

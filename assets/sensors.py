@@ -14,6 +14,7 @@ from typing import Iterable
 from dagster import (
     AssetCheckEvaluation,
     AssetCheckKey,
+    AssetCheckSeverity,
     DagsterRunStatus,
     DefaultSensorStatus,
     Definitions,
@@ -31,10 +32,11 @@ from pipelines.mapping import LoadedMappings, MappingSet, mappings_digest
 from pipelines.medusa.changes import changes_since
 from pipelines.secrets import describe_error
 from pipelines.settings import Orchestration
-from pipelines.sync.state import SyncState
+from pipelines.sync.state import Quarantine, QuarantinedRow, SyncState
 from pipelines.sync.tick import TickState
 from pipelines.validate import problems_on_disk
 
+from .checks import quarantine_metadata
 from .naming import CHANGES_SENSOR, CHECK_MAPPING, CHECK_QUARANTINE, TAG_CONTENT_TYPES, TAG_LAUNCH, TAG_MODE, op_name, strapi_key
 from .resources import MedusaDatabase, StrapiResource
 from .sync import SyncConfig, changes_job
@@ -64,10 +66,10 @@ RELOAD = "fixed on disk: reload the code location (Deployment > Reload) to sync 
 def _mapping_evaluations(loaded: Iterable[str], placeholders: Iterable[str], problems: dict[str, str]) -> list[AssetCheckEvaluation]:
     """`mapping_is_valid` of every content type of the code location, from the files as they are now: the
     loaded types, and the placeholders of those whose file was broken when it loaded."""
-    folder = problems.get("*")
+    whole_folder = problems.get("*")
     evaluations = []
     for name in [*loaded, *placeholders]:
-        problem = folder or problems.get(name)
+        problem = whole_folder or problems.get(name)
         note = RELOAD if name in placeholders and not problem else "none"
         evaluations.append(AssetCheckEvaluation(
             asset_key=strapi_key(name), check_name=CHECK_MAPPING, passed=not problem,
@@ -76,10 +78,23 @@ def _mapping_evaluations(loaded: Iterable[str], placeholders: Iterable[str], pro
     return evaluations
 
 
+def _quarantine_evaluations(names: Iterable[str], rows: list[QuarantinedRow]) -> list[AssetCheckEvaluation]:
+    """`no_quarantined_rows` of every loaded type, from one read of the quarantine (with each validation, so
+    the check has a verdict before the first run)."""
+    return [
+        AssetCheckEvaluation(asset_key=strapi_key(name), check_name=CHECK_QUARANTINE, passed=not held,
+                             severity=AssetCheckSeverity.WARN, metadata=quarantine_metadata(held))
+        for name in names for held in [[row for row in rows if row.content_type == name]]
+    ]
+
+
 def build_change_sensor(mappings: MappingSet, settings: Orchestration, placeholders: Iterable[str] = ()) -> SensorDefinition:
     """The sensor that keeps every mapped content type current (`placeholders`: the types whose file was broken
     when the code location loaded, whose `mapping_is_valid` it reports too)."""
     placeholders = tuple(placeholders)
+    # The folder the set was loaded from (its files say), so the sensor re-reads the files the code location has.
+    folders = {spec.path.parent for spec in mappings if spec.path}
+    folder = folders.pop() if len(folders) == 1 else settings.mappings_dir
 
     @sensor(
         name=CHANGES_SENSOR,
@@ -94,15 +109,16 @@ def build_change_sensor(mappings: MappingSet, settings: Orchestration, placehold
         stored = TickState.from_json(context.cursor)
         state = stored.settle(_outcomes(context, stored), moment)
         events = []
-        digest = mappings_digest(settings.mappings_dir)
+        digest = mappings_digest(folder)
         try:
             with medusa.source() as source, strapi.client() as client:
                 if state.validation_due(moment, digest):
-                    problems = problems_on_disk(settings.mappings_dir, source, client)
+                    problems = problems_on_disk(folder, source, client)
                     why_not = {name: (problems.get(name) or problems.get("*") or "").split("\n")[0]
                                for name in mappings.content_types}
                     state = state.validated({name: why for name, why in why_not.items() if why}, moment, digest)
                     events = _mapping_evaluations(mappings.content_types, placeholders, problems)
+                    events += _quarantine_evaluations(mappings.content_types, Quarantine(client, source.identity).rows())
                 candidates = state.launchable(mappings.content_types, moment)
                 recorded = SyncState(client, source.identity).get_all(candidates)
                 changed = {}

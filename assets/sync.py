@@ -33,6 +33,7 @@ from pipelines.writeback.run import settle_write_backs
 
 from .failures import ExpectedFailure, failure_for
 from .naming import CHANGES_JOB, RECONCILE_JOB, SOURCE_GROUP, STRAPI_POOL, TAG_MODE, TARGET_GROUP, source_key, strapi_key
+from .partitions import record_history
 from .resources import MedusaDatabase, StrapiResource
 
 
@@ -107,8 +108,10 @@ def build_sync_asset(spec: MappingSpec, mappings: MappingSet, settings: Orchestr
     deps = [source_key(spec.table), *(strapi_key(t) for t in mappings.dependencies(spec.content_type))]
     mapping_file = spec.path.name if spec.path else f"{spec.content_type}.yaml"
 
+    key = strapi_key(spec.content_type)
+
     @asset(
-        key=strapi_key(spec.content_type),
+        key=key,
         deps=deps,
         group_name=TARGET_GROUP,
         kinds={"strapi"},
@@ -119,9 +122,9 @@ def build_sync_asset(spec: MappingSpec, mappings: MappingSet, settings: Orchestr
     )
     def _sync(context: AssetExecutionContext, config: SyncConfig, medusa: MedusaDatabase, strapi: StrapiResource) -> MaterializeResult:
         if config.mode == "changes":
-            metadata = run_sync(context, spec, mappings, medusa, strapi, settings, None, mode="changes")
-        else:
-            metadata = run_sync(context, spec, mappings, medusa, strapi, settings, FULL, mode="reconcile", delete_missing=True)
+            return MaterializeResult(metadata=run_sync(context, spec, mappings, medusa, strapi, settings, None, mode="changes"))
+        metadata = run_sync(context, spec, mappings, medusa, strapi, settings, FULL, mode="reconcile", delete_missing=True)
+        record_history(context.instance, spec, FULL, f"dagster run {context.run.run_id} (reconcile)")
         return MaterializeResult(metadata=metadata)
 
     return _sync

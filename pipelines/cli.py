@@ -290,8 +290,7 @@ def cmd_sync(args: argparse.Namespace, *, delete_missing: bool = False, dry_run:
         print(f"plan: {writes} write(s) across {len(results)} content types ({total} rows read); nothing was written")
         return EXIT_OK
     print(f"done: {len(results)} content types, {total} rows read, {failed} failed, {quarantined} quarantined")
-    _record(results, settings, Recording(f"medusa-strapi {args.command}", _mode(args, delete_missing, window),
-                                         window.describe()))
+    _record(results, settings, Recording(f"medusa-strapi {args.command}", _mode(args, delete_missing, window), window, mappings))
     if quarantined:
         print(f"{quarantined} row(s) quarantined: see `medusa-strapi quarantine`; they are retried when they change "
               "and at every reconcile", file=sys.stderr)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Callable, Protocol, Sequence
 
+from .mapping import MappingSet
+from .medusa.query import Window
 from .sync.result import SyncResult
 
 if TYPE_CHECKING:
@@ -24,11 +26,12 @@ ENTRY_POINT_GROUP = "medusa_strapi.recorders"
 @dataclass(frozen=True)
 class Recording:
     """What the command did, for the record: who (`by`, e.g. `medusa-strapi sync`), how (`mode`: sync,
-    reconcile, changes or backfill) and over which rows (`window`, in words)."""
+    reconcile, changes or backfill), over which rows (`window`) and with which mappings."""
 
     by: str
     mode: str
-    window: str
+    window: Window
+    mappings: MappingSet
 
 
 class Recorder(Protocol):

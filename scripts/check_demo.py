@@ -3,6 +3,8 @@
 
 - the code location loaded, with every mapping of the set as an asset;
 - every synced asset's latest materialization is the demo's sync (recorded by `medusa-strapi sync`);
+- every partition of the partitioned types' history (what their backfill jobs' Partitions page shows) is
+  materialized;
 - every freshness check has run and passed (the freshness sensor's first tick);
 - no run failed, and no write-back run was launched (nobody edited anything in Strapi).
 
@@ -22,7 +24,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assets.naming import TARGET_GROUP, strapi_key  # noqa: E402
+from assets.naming import HISTORY_GROUP, TARGET_GROUP, history_key, strapi_key  # noqa: E402
 from pipelines.mapping import load_mappings  # noqa: E402
 
 FRESHNESS_CHECK = "freshness_check"  # the name Dagster's build_last_update_freshness_checks gives its checks
@@ -38,6 +40,9 @@ ASSET = """query ($path: [String!]!) {
   }
 }"""
 RUNS = "{ runsOrError(limit: 100) { ... on Runs { results { runId jobName status } } } }"
+PARTITIONS = """query ($path: [String!]!) {
+  assetNodeOrError(assetKey: {path: $path}) { ... on AssetNode { partitionStats { numMaterialized numPartitions } } }
+}"""
 
 
 def query(url: str, text: str, **variables) -> dict:
@@ -75,7 +80,16 @@ def asset_state(url: str, content_type: str) -> tuple[str | None, str | None]:
     return synced, fresh
 
 
-def check(url: str, content_types: list[str]) -> list[str]:
+def missing_partitions(url: str, content_type: str) -> str | None:
+    """What is missing of a partitioned type's history (None when every partition is materialized)."""
+    stats = query(url, PARTITIONS, path=list(history_key(content_type).path))["assetNodeOrError"].get("partitionStats")
+    if not stats:
+        return "no partitioned history asset"
+    missing = stats["numPartitions"] - stats["numMaterialized"]
+    return f"{missing} of its {stats['numPartitions']} partitions not materialized" if missing else None
+
+
+def check(url: str, content_types: list[str], partitioned: list[str]) -> list[str]:
     """What does not hold yet (empty when the UI shows the demo's sync)."""
     problems = []
     entries = query(url, LOCATIONS)["workspaceOrError"].get("locationEntries", [])
@@ -84,6 +98,9 @@ def check(url: str, content_types: list[str]) -> list[str]:
     for name in content_types:
         synced, fresh = asset_state(url, name)
         problems += [f"{TARGET_GROUP}/{name}: {what}" for what in (synced, fresh) if what]
+    for name in partitioned:
+        missing = missing_partitions(url, name)
+        problems += [f"{HISTORY_GROUP}/{name}: {missing}"] if missing else []
     for run in query(url, RUNS)["runsOrError"]["results"]:
         if run["status"] == "FAILURE":
             problems.append(f"run {run['runId'][:8]} ({run['jobName']}) failed")
@@ -98,18 +115,21 @@ def main() -> int:
     parser.add_argument("--mappings", type=Path, required=True, help="the mapping set the demo synced")
     parser.add_argument("--timeout", type=float, default=240, help="seconds to wait for all of it (default %(default)s)")
     args = parser.parse_args()
-    content_types = load_mappings(args.mappings).content_types
+    mappings = load_mappings(args.mappings)
+    content_types = mappings.content_types
+    partitioned = [spec.content_type for spec in mappings if spec.partition]
     started = time.monotonic()
     problems = ["the webserver does not answer yet"]
     while time.monotonic() - started < args.timeout:
         try:
-            problems = check(args.url, content_types)
+            problems = check(args.url, content_types, partitioned)
         except (requests.RequestException, RuntimeError) as exc:
             problems = [f"the webserver does not answer yet ({type(exc).__name__})"]
         if not problems:
             print(f"[check] the Dagster UI at {args.url} shows the demo's sync after {time.monotonic() - started:.0f}s: "
                   f"{len(content_types)} assets materialized by medusa-strapi sync, {len(content_types)} freshness checks "
-                  "passed, no run failed, no write-back launched", flush=True)
+                  f"passed, every partition of {len(partitioned)} histories synced, no run failed, no write-back launched",
+                  flush=True)
             return 0
         time.sleep(2)
     print(f"[check] after {args.timeout:.0f}s the Dagster UI at {args.url} does not show the demo's sync:", file=sys.stderr)

@@ -17,8 +17,8 @@ from typing import Iterator
 import requests
 
 REPO = Path(__file__).resolve().parent.parent
-# `dagster dev` started in the background ignores SIGTERM and starts with SIGINT ignored: restore it.
-LAUNCHER = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])"
+# `dagster dev` started in the background inherits SIGINT ignored, and so ignores SIGTERM too: restore it.
+LAUNCHER = REPO / "scripts" / "lib" / "default_sigint.py"
 
 
 def wait_for(predicate, timeout: float, what: str, every: float = 0.25):
@@ -41,7 +41,7 @@ def dagster_dev(env: dict[str, str], port: int) -> Iterator[Path]:
     log = open(home / "dagster-dev.log", "w")
     dagster = str(Path(sys.executable).with_name("dagster"))
     process = subprocess.Popen(
-        [sys.executable, "-c", LAUNCHER, dagster, "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+        [sys.executable, str(LAUNCHER), dagster, "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
         cwd=REPO, env={**env, "DAGSTER_HOME": str(home)}, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:

@@ -1,6 +1,6 @@
 """The Quick start's `scripts/demo`, run on the suite's own v1 stack (its databases, ports and state folder;
 CI runs it as the README says, on the demo's): it reaches the Dagster UI, and Ctrl-C or SIGTERM stop the UI
-and the image host it started."""
+and the image host it started, also when it was started with SIGINT ignored (in the background)."""
 
 from __future__ import annotations
 
@@ -49,10 +49,15 @@ def demo_env(stack, tmp_path) -> dict[str, str]:
     return {**os.environ, **overrides, "DAGSTER_PORT": str(free_port()), "DAGSTER_HOME": str(tmp_path / "dagster")}
 
 
-@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm"])
+def ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a non-interactive shell starts a command in the background
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm", "sigterm, started in the background"])
 def test_the_demo_reaches_the_ui_and_stops_with_what_it_started(demo_env, stop):
     port = demo_env["DAGSTER_PORT"]
     demo = subprocess.Popen([str(REPO / "scripts" / "demo")], cwd=REPO, env=demo_env, start_new_session=True,
+                            preexec_fn=ignore_sigint if "background" in stop else None,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 300

@@ -6,9 +6,9 @@ import sys
 import pytest
 from dagster import AssetKey, asset, materialize
 
+from assets.backfills import build_history_asset
 from assets.failures import ExpectedFailure, UnexpectedError, _NoFrames, failure_for
 from assets.naming import strapi_key
-from assets.partitions import build_backfill_job
 from assets.resources import MedusaAdminResource, MedusaDatabase, StrapiResource
 from assets.sync import build_sync_assets
 from assets.write_back import build_write_back_job
@@ -101,8 +101,8 @@ def test_the_failure_metadata_is_kept_without_a_stack():
 def test_backfill_and_write_back_steps_fail_without_a_stack_too():
     spec = MAPPINGS.get("product")
     resources = {"medusa": MedusaDatabase(url=NO_MEDUSA), "strapi": StrapiResource(url=NO_STRAPI, api_token=TOKEN)}
-    backfill = build_backfill_job(spec, MAPPINGS)
-    result = backfill.execute_in_process(resources=resources, partition_key="2024-01-01", raise_on_error=False)
+    history = build_history_asset(spec, MAPPINGS, Orchestration())
+    result = materialize([history], partition_key="2024-01-01", resources=resources, raise_on_error=False)  # backfill_product
     (failed,) = failures(result).values()
     assert failed.error.stack == [] and "product: StrapiUnavailable" in failed.error.message
     job = build_write_back_job(spec, Orchestration())

@@ -238,3 +238,4 @@ def test_the_digest_of_a_mapping_folder_follows_every_edit(tmp_path):
     assert mappings_digest(tmp_path) == first  # a fix back to the same text is the same folder
     write(tmp_path, "content_type: gadget\n", "gadget.yaml")
     assert mappings_digest(tmp_path) != first
+

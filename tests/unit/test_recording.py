@@ -4,8 +4,10 @@ import shutil
 
 from dagster import DagsterInstance
 
-from assets.naming import strapi_key
+from assets.naming import history_key, strapi_key
 from assets.recording import DagsterRecorder
+from pipelines.mapping import load_mappings
+from pipelines.medusa.source import FULL, Window
 from pipelines.recorders import Recording, recorders
 from pipelines.settings import REPO_MAPPINGS_DIR, Settings
 from pipelines.sync.result import RowFailure, SyncResult
@@ -25,7 +27,8 @@ def test_each_type_synced_without_failures_is_a_materialization_with_the_runs_me
     currency = SyncResult("currency", read=120, created=120, seconds=0.4, write_path="bulk", window="every row")
     product = SyncResult("product", read=12, created=11)
     product.record_failure(RowFailure("prod_1", "create", "Strapi answered 503"))
-    line = DagsterRecorder(tmp_path).record([currency, product], Recording("medusa-strapi sync", "sync", "every row"))
+    mappings = load_mappings(REPO_MAPPINGS_DIR)
+    line = DagsterRecorder(tmp_path).record([currency, product], Recording("medusa-strapi sync", "sync", FULL, mappings))
     assert "recorded 1 materialization(s)" in line and "1 type(s) with failed rows left out" in line
     with DagsterInstance.from_config(str(tmp_path)) as instance:
         event = instance.get_latest_materialization_event(strapi_key("currency"))
@@ -34,3 +37,25 @@ def test_each_type_synced_without_failures_is_a_materialization_with_the_runs_me
         assert metadata["recorded by"] == "medusa-strapi sync" and event.run_id == ""
         assert instance.get_latest_materialization_event(strapi_key("product")) is None
         assert instance.get_runs() == []  # reported, not run
+
+
+def test_a_partitioned_types_full_sync_covers_every_partition_and_a_backfill_those_inside_it(tmp_path):
+    from datetime import datetime, timezone
+
+    shutil.copy(REPO_MAPPINGS_DIR.parent / "dagster.yaml", tmp_path / "dagster.yaml")
+    mappings = load_mappings(REPO_MAPPINGS_DIR)  # product: monthly by created_at from 2020-01-01
+    recorder = DagsterRecorder(tmp_path)
+    key = strapi_key("product")
+    spring = Window.between("created_at", datetime(2024, 3, 1, tzinfo=timezone.utc), datetime(2024, 5, 15, tzinfo=timezone.utc))
+    line = recorder.record([SyncResult("product", read=3)], Recording("medusa-strapi backfill", "backfill", spring, mappings))
+    assert "(and 2 partition(s) of the partitioned types' history)" in line  # March and April; May only in part
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        assert instance.get_materialized_partitions(history_key("product")) == {"2024-03-01", "2024-04-01"}
+    recorder.record([SyncResult("product", read=12), SyncResult("currency", read=120)],
+                    Recording("medusa-strapi sync", "sync", FULL, mappings))
+    with DagsterInstance.from_config(str(tmp_path)) as instance:
+        materialized = instance.get_materialized_partitions(history_key("product"))
+        assert "2020-01-01" in materialized and len(materialized) > 80  # monthly since 2020, this month included
+        latest = instance.get_latest_materialization_event(key).asset_materialization
+        assert latest.partition is None and latest.metadata["read"].value == 12
+        assert instance.get_latest_materialization_event(history_key("currency")) is None  # not partitioned

@@ -1,0 +1,80 @@
+"""Backfills: a mapping that declares `partition` gets a partitioned asset, `strapi_history/<type>`: the same
+Strapi entries as `strapi/<type>`, by window of the partition column. Materializing one of its partitions syncs
+the rows whose partition column falls in that window (soft-deleted ones are deleted); the job
+`backfill_<type>` selects it, so its Partitions page launches backfills and shows which windows are synced.
+
+The type's own asset stays unpartitioned (the reconcile, the sensor's runs, Materialize): its full runs, and a
+command line's full sync (`assets.recording`), also record every partition of the history as materialized, so
+the backfill page shows the history a sync covered. Backfill runs use the same upsert path as every other run,
+never touch the sensors' watermarks, and can overlap with sensor runs (the unique medusa_id index turns any
+race into an update).
+
+No `from __future__ import annotations` here: Dagster inspects the real annotation of `context`.
+"""
+
+from dagster import (
+    AssetExecutionContext,
+    AssetObservation,
+    AssetSelection,
+    AssetsDefinition,
+    Definitions,
+    MaterializeResult,
+    asset,
+    define_asset_job,
+)
+
+from pipelines.mapping import MappingSet, MappingSpec
+from pipelines.medusa.source import Window
+from pipelines.settings import Orchestration
+
+from .naming import HISTORY_GROUP, STRAPI_POOL, TAG_CONTENT_TYPES, TAG_MODE, backfill_job, history_key, source_key, strapi_key
+from .partitions import partitions_for
+from .resources import MedusaDatabase, StrapiResource
+from .sync import run_sync
+from .tags import content_types_tag
+
+
+def build_history_asset(spec: MappingSpec, mappings: MappingSet, settings: Orchestration) -> AssetsDefinition:
+    """`strapi_history/<type>`: one partition syncs the rows whose partition column falls in its window."""
+    column = spec.partition.column
+    deps = [source_key(spec.table), *(strapi_key(t) for t in mappings.dependencies(spec.content_type))]
+
+    @asset(
+        key=history_key(spec.content_type),
+        deps=deps,
+        group_name=HISTORY_GROUP,
+        kinds={"strapi"},
+        partitions_def=partitions_for(spec),
+        pool=STRAPI_POOL,
+        description=f"Strapi `{spec.content_type}` entries by {spec.partition.granularity} window of Medusa "
+                    f"`{spec.table}.{column}`: materializing a partition backfills its window (job "
+                    f"`{backfill_job(spec.content_type)}`); a full sync of `{spec.content_type}` covers them all",
+    )
+    def _history(context: AssetExecutionContext, medusa: MedusaDatabase, strapi: StrapiResource) -> MaterializeResult:
+        span = context.partition_time_window
+        metadata = run_sync(context, spec, mappings, medusa, strapi, settings, Window.between(column, span.start, span.end),
+                            mode="backfill")
+        context.log_event(AssetObservation(asset_key=strapi_key(spec.content_type),
+                                           metadata={"backfill partition": context.partition_key, **metadata}))
+        return MaterializeResult(metadata=metadata)
+
+    return _history
+
+
+def build_backfill_job(spec: MappingSpec):
+    """`backfill_<type>`: the type's history asset, partition by partition (an asset job, resolved by the
+    Definitions it is part of)."""
+    return define_asset_job(
+        backfill_job(spec.content_type),
+        selection=AssetSelection.assets(history_key(spec.content_type)),
+        description=f"Backfill {spec.content_type} from Medusa by {spec.partition.granularity} windows of "
+                    f"{spec.partition.column}.",
+        tags={TAG_CONTENT_TYPES: content_types_tag([spec.content_type]), TAG_MODE: "backfill"},
+    )
+
+
+def backfill_definitions(mappings: MappingSet, settings: Orchestration) -> Definitions:
+    """A history asset and a backfill job per partitioned mapping."""
+    partitioned = [spec for spec in mappings if spec.partition]
+    return Definitions(assets=[build_history_asset(spec, mappings, settings) for spec in partitioned],
+                       jobs=[build_backfill_job(spec) for spec in partitioned])
