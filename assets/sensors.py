@@ -14,7 +14,6 @@ from typing import Iterable
 from dagster import (
     AssetCheckEvaluation,
     AssetCheckKey,
-    AssetCheckSeverity,
     DagsterRunStatus,
     DefaultSensorStatus,
     Definitions,
@@ -32,11 +31,10 @@ from pipelines.mapping import LoadedMappings, MappingSet, mappings_digest
 from pipelines.medusa.changes import changes_since
 from pipelines.secrets import describe_error
 from pipelines.settings import Orchestration
-from pipelines.sync.state import Quarantine, QuarantinedRow, SyncState
+from pipelines.sync.state import SyncState
 from pipelines.sync.tick import TickState
 from pipelines.validate import problems_on_disk
 
-from .checks import quarantine_metadata
 from .naming import CHANGES_SENSOR, CHECK_MAPPING, CHECK_QUARANTINE, TAG_CONTENT_TYPES, TAG_LAUNCH, TAG_MODE, op_name, strapi_key
 from .resources import MedusaDatabase, StrapiResource
 from .sync import SyncConfig, changes_job
@@ -78,16 +76,6 @@ def _mapping_evaluations(loaded: Iterable[str], placeholders: Iterable[str], pro
     return evaluations
 
 
-def _quarantine_evaluations(names: Iterable[str], rows: list[QuarantinedRow]) -> list[AssetCheckEvaluation]:
-    """`no_quarantined_rows` of every loaded type, from one read of the quarantine (with each validation, so
-    the check has a verdict before the first run)."""
-    return [
-        AssetCheckEvaluation(asset_key=strapi_key(name), check_name=CHECK_QUARANTINE, passed=not held,
-                             severity=AssetCheckSeverity.WARN, metadata=quarantine_metadata(held))
-        for name in names for held in [[row for row in rows if row.content_type == name]]
-    ]
-
-
 def build_change_sensor(mappings: MappingSet, settings: Orchestration, placeholders: Iterable[str] = ()) -> SensorDefinition:
     """The sensor that keeps every mapped content type current (`placeholders`: the types whose file was broken
     when the code location loaded, whose `mapping_is_valid` it reports too)."""
@@ -118,7 +106,6 @@ def build_change_sensor(mappings: MappingSet, settings: Orchestration, placehold
                                for name in mappings.content_types}
                     state = state.validated({name: why for name, why in why_not.items() if why}, moment, digest)
                     events = _mapping_evaluations(mappings.content_types, placeholders, problems)
-                    events += _quarantine_evaluations(mappings.content_types, Quarantine(client, source.identity).rows())
                 candidates = state.launchable(mappings.content_types, moment)
                 recorded = SyncState(client, source.identity).get_all(candidates)
                 changed = {}

@@ -47,11 +47,13 @@ ENVIRONMENT = """environment:
                        MEDUSA_ADMIN_PASSWORD, an admin user); only needed where a mapping declares write_back
   MEDIA_ALLOWED_HOSTS  the hosts `media` attributes' files may be fetched from (optional; off when empty), and
   MEDIA_ALLOW_NETWORKS the private networks among them (CIDRs, e.g. 127.0.0.1/32)
+  DAGSTER_HOME         record sync, reconcile and backfill runs as materializations in this Dagster instance
   local stack:         eval "$(scripts/stack env)" sets MEDUSA_DATABASE_URL, STRAPI_URL, STRAPI_API_TOKEN (with
                        --login: STRAPI_IDENTIFIER and STRAPI_PASSWORD instead), MAPPINGS_DIR, MEDUSA_ADMIN_URL,
                        MEDUSA_ADMIN_EMAIL, MEDUSA_ADMIN_PASSWORD, MEDIA_ALLOWED_HOSTS and MEDIA_ALLOW_NETWORKS (for
-                       the demo's images), and for the tests STRAPI_DATABASE_URL (and MEDUSA_SERVER_DATABASE_URL
-                       where the Medusa server has a database of its own)"""
+                       the demo's images), DAGSTER_HOME once scripts/demo made its instance (this command's runs
+                       then show in the demo's Dagster UI), and for the tests STRAPI_DATABASE_URL (and
+                       MEDUSA_SERVER_DATABASE_URL where the Medusa server has a database of its own)"""
 
 CONNECTIONS = "MEDUSA_DATABASE_URL, STRAPI_URL, STRAPI_API_TOKEN"
 

@@ -53,7 +53,7 @@ def ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a non-interactive shell starts a command in the background
 
 
-@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm", "sigterm, started in the background"])
+@pytest.mark.parametrize("stop", ["ctrl-c", "sigterm, started in the background"])
 def test_the_demo_reaches_the_ui_and_stops_with_what_it_started(demo_env, stop):
     port = demo_env["DAGSTER_PORT"]
     demo = subprocess.Popen([str(REPO / "scripts" / "demo")], cwd=REPO, env=demo_env, start_new_session=True,
