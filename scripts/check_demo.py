@@ -2,13 +2,15 @@
 """What `scripts/demo --check` checks once the Dagster UI answers: the UI shows the demo's sync.
 
 - the code location loaded, with every mapping of the set as an asset;
-- every synced asset's latest materialization is the demo's sync (recorded by `medusa-strapi sync`);
+- every synced asset's latest materialization is the demo's sync (recorded by `medusa-strapi sync`), or a
+  later one (a Dagster run the instance launched since, such as the nightly reconcile catching up a tick it
+  missed while the demo was stopped);
 - every partition of the partitioned types' history (what their backfill jobs' Partitions page shows) is
   materialized;
 - every freshness check has run and passed (the freshness sensor's first tick);
 - no run failed, and no write-back run was launched (nobody edited anything in Strapi).
 
-    .venv/bin/python scripts/check_demo.py --url http://127.0.0.1:3000 --mappings mappings [--timeout 240]
+    .venv/bin/python scripts/check_demo.py --url http://127.0.0.1:3000 --mappings mappings [--since EPOCH] [--timeout 240]
 
 Exit 0 when all of it holds within the timeout, 1 otherwise (saying what is missing).
 """
@@ -55,8 +57,9 @@ def query(url: str, text: str, **variables) -> dict:
     return body["data"]
 
 
-def asset_state(url: str, content_type: str) -> tuple[str | None, str | None]:
-    """(what is missing of its materialization, what is missing of its freshness check), None when fine."""
+def asset_state(url: str, content_type: str, since: float) -> tuple[str | None, str | None]:
+    """(what is missing of its materialization, what is missing of its freshness check), None when fine;
+    `since`: when the demo's sync started (epoch seconds)."""
     node = query(url, ASSET, path=list(strapi_key(content_type).path))["assetNodeOrError"]
     if node["__typename"] != "AssetNode":
         return "no such asset", "no such asset"
@@ -64,9 +67,9 @@ def asset_state(url: str, content_type: str) -> tuple[str | None, str | None]:
     if not materializations:
         synced = "never materialized"
     else:
-        metadata = {e["label"]: e.get("text") for e in materializations[0]["metadataEntries"]}
-        by = metadata.get("recorded by") or f"run {materializations[0]['runId']}"
-        synced = None if by.startswith("medusa-strapi sync") else f"latest materialization by {by}, not the demo's sync"
+        latest = materializations[0]
+        by = {e["label"]: e.get("text") for e in latest["metadataEntries"]}.get("recorded by") or f"run {latest['runId']}"
+        synced = None if int(latest["timestamp"]) / 1000 >= since else f"latest materialization by {by}, before the demo's sync"
     checks = {c["name"]: c["executionForLatestMaterialization"] for c in node["assetChecksOrError"].get("checks", [])}
     execution = checks.get(FRESHNESS_CHECK)
     if FRESHNESS_CHECK not in checks:
@@ -89,14 +92,14 @@ def missing_partitions(url: str, content_type: str) -> str | None:
     return f"{missing} of its {stats['numPartitions']} partitions not materialized" if missing else None
 
 
-def check(url: str, content_types: list[str], partitioned: list[str]) -> list[str]:
+def check(url: str, content_types: list[str], partitioned: list[str], since: float) -> list[str]:
     """What does not hold yet (empty when the UI shows the demo's sync)."""
     problems = []
     entries = query(url, LOCATIONS)["workspaceOrError"].get("locationEntries", [])
     if not entries or any(e["loadStatus"] != "LOADED" for e in entries):
         return ["the code location is not loaded yet"]
     for name in content_types:
-        synced, fresh = asset_state(url, name)
+        synced, fresh = asset_state(url, name, since)
         problems += [f"{TARGET_GROUP}/{name}: {what}" for what in (synced, fresh) if what]
     for name in partitioned:
         missing = missing_partitions(url, name)
@@ -114,6 +117,8 @@ def main() -> int:
     parser.add_argument("--url", required=True, help="the Dagster webserver, e.g. http://127.0.0.1:3000")
     parser.add_argument("--mappings", type=Path, required=True, help="the mapping set the demo synced")
     parser.add_argument("--timeout", type=float, default=240, help="seconds to wait for all of it (default %(default)s)")
+    parser.add_argument("--since", type=float, default=0.0, help="when the demo's sync started (epoch seconds): "
+                        "materializations before it do not count")
     args = parser.parse_args()
     mappings = load_mappings(args.mappings)
     content_types = mappings.content_types
@@ -122,12 +127,12 @@ def main() -> int:
     problems = ["the webserver does not answer yet"]
     while time.monotonic() - started < args.timeout:
         try:
-            problems = check(args.url, content_types, partitioned)
+            problems = check(args.url, content_types, partitioned, args.since)
         except (requests.RequestException, RuntimeError) as exc:
             problems = [f"the webserver does not answer yet ({type(exc).__name__})"]
         if not problems:
             print(f"[check] the Dagster UI at {args.url} shows the demo's sync after {time.monotonic() - started:.0f}s: "
-                  f"{len(content_types)} assets materialized by medusa-strapi sync, {len(content_types)} freshness checks "
+                  f"{len(content_types)} assets materialized by the demo's sync, {len(content_types)} freshness checks "
                   f"passed, every partition of {len(partitioned)} histories synced, no run failed, no write-back launched",
                   flush=True)
             return 0
