@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Screenshots of a running Dagster UI for the docs: the asset graph of the `strapi` group, and one asset's
-page with its latest materialization and checks. Drives Debian's Chromium with Playwright (no browser
+"""Screenshots of a running Dagster UI for the docs: the asset graph and list of the `strapi` group, a backfill
+job's Partitions page, and one asset's page with its latest materialization and checks. Drives Debian's Chromium with Playwright (no browser
 download): `apt-get install chromium` and `pip install playwright` first.
 
     .venv/bin/python scripts/screenshot_ui.py --url http://127.0.0.1:3000 --out docs/images
@@ -26,6 +26,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
     parser.add_argument("--asset", default="strapi/product", help="the asset whose page is shot too")
     parser.add_argument("--location", default="assets.definitions", help="the code location (workspace.yaml's)")
+    parser.add_argument("--backfill-job", default="backfill_product", help="the job whose Partitions page is shot")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
@@ -45,11 +46,14 @@ def main() -> int:
         page.goto(f"{args.url}/locations/{args.location}/asset-groups/strapi/list", wait_until="networkidle")
         page.wait_for_timeout(3000)
         page.screenshot(path=args.out / "dagster-asset-list.png", full_page=True)
+        page.goto(f"{args.url}/locations/{args.location}/jobs/{args.backfill_job}/partitions", wait_until="networkidle")
+        page.wait_for_timeout(3000)
+        page.screenshot(path=args.out / "dagster-backfill-partitions.png")
         page.goto(f"{args.url}/assets/{args.asset}", wait_until="networkidle")
         page.wait_for_timeout(2000)
         page.screenshot(path=args.out / "dagster-asset-page.png", full_page=True)
         browser.close()
-    for name in ("dagster-asset-graph.png", "dagster-asset-list.png", "dagster-asset-page.png"):
+    for name in ("dagster-asset-graph.png", "dagster-asset-list.png", "dagster-backfill-partitions.png", "dagster-asset-page.png"):
         print(args.out / name)
     return 0
 
