@@ -26,7 +26,7 @@ from typing import Any
 
 from dagster import Failure
 
-from pipelines.errors import is_expected
+from pipelines.errors import is_expected, refused_setting
 from pipelines.secrets import describe_error
 
 _ABSENT = object()
@@ -100,5 +100,6 @@ def failure_for(exc: BaseException, what: str) -> Exception:
     library's original text is chained into Dagster's storage): an ExpectedFailure with `what: ` and one
     redacted line for the errors a run expects; otherwise an UnexpectedError carrying `exc`'s traceback."""
     if is_expected(exc):
-        return ExpectedFailure(f"{what}: {describe_error(exc)}")
+        refused = refused_setting(exc)  # e.g. "STRAPI_API_TOKEN was refused by Strapi at …"
+        return ExpectedFailure(f"{what}: {refused + ': ' if refused else ''}{describe_error(exc)}")
     return UnexpectedError(f"{what}: unexpected {describe_error(exc)}").with_traceback(exc.__traceback__)

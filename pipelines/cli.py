@@ -13,15 +13,14 @@ from typing import Iterator
 
 from . import health
 from .console import Display, configure_logging
-from .errors import RUN_ERRORS, USAGE_ERRORS
+from .errors import RUN_ERRORS, USAGE_ERRORS, error_text
 from .mapping import MappingErrors, MappingSet, load_mappings
 from .medusa.admin import MedusaAdmin
 from .medusa.source import DEFAULT_CHUNK_SIZE, FULL, MedusaSource, SourceError, Window
 from .recorders import Recording, recorders
 from .secrets import describe_error, redact
 from .settings import (REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir, medusa_database_url,
-                       strapi_credential_variables, strapi_credentials, strapi_url)
-from .strapi.auth import API_TOKEN, LOGIN_PATH
+                       strapi_credentials, strapi_url)
 from .strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable
 from .strapi.content_types import generate_app, read_app_schemas
 from .sync.collector import tune_malloc
@@ -211,7 +210,7 @@ def _strapi_errors(mappings: MappingSet, app_dir: Path, types: dict | None) -> l
             print(f"strapi: {'ok' if not errors else f'{len(errors)} error(s)'}, content types of {url} checked")
             return errors
         except (StrapiUnavailable, StrapiError) as exc:
-            print(f"strapi: {url} not usable ({_error_text(exc)}); checking the app folder {app_dir} instead")
+            print(f"strapi: {url} not usable ({error_text(exc)}); checking the app folder {app_dir} instead")
         finally:
             client.close()
     if (app_dir / "src" / "api").is_dir():
@@ -335,7 +334,7 @@ def cmd_health(args: argparse.Namespace) -> int:
                   *health.medusa_admin_checks(admin, mappings), *health.media_checks(settings.media, mappings)]
         for check in checks:
             if isinstance(check.error, StrapiAuthError) and check.error.refused:
-                check = replace(check, detail=_error_text(check.error))
+                check = replace(check, detail=error_text(check.error))
             print(check.line(), flush=True)
             failed += not check.ok
     finally:
@@ -436,17 +435,6 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         return EXIT_FAILED if failed or left else EXIT_OK
 
 
-def _error_text(exc: Exception) -> str:
-    """An error's message, redacted; credentials Strapi refused are named by their variables, before its answer."""
-    text = str(exc)
-    if isinstance(exc, StrapiAuthError) and exc.refused and exc.credentials and exc.base_url:
-        variables = strapi_credential_variables(exc.credentials)
-        whose = (variables if exc.credentials == API_TOKEN
-                 else f"the login of {variables}" if exc.path == LOGIN_PATH else f"the service account of {variables}")
-        text = f"{whose} was refused by Strapi at {exc.base_url}: {text}"
-    return redact(text)
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `medusa-strapi` console script."""
     tune_malloc()  # before any thread has an arena of its own
@@ -468,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {redact(str(exc.args[0] if exc.args else exc))}", file=sys.stderr)
         return EXIT_USAGE
     except RUN_ERRORS as exc:
-        print(f"error: {_error_text(exc)}", file=sys.stderr)
+        print(f"error: {error_text(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:  # noqa: BLE001 - a library's message may quote a secret: never show it raw
         print(f"error: unexpected {describe_error(exc)}", file=sys.stderr)

@@ -199,12 +199,12 @@ def test_health_and_validate_name_the_refused_token(refusing_strapi, capsys):
 
 
 def test_a_missing_permission_is_not_taken_for_refused_credentials(capsys):
-    from pipelines.cli import _error_text
+    from pipelines.errors import error_text
     from pipelines.strapi.client import StrapiAuthError
 
     lacking = StrapiAuthError("GET", "/api/products", 403, "the API token lacks the permission(s) delete on products",
                               credentials="API token", base_url="http://127.0.0.1:1337")
-    assert _error_text(lacking) == "GET /api/products -> 403: the API token lacks the permission(s) delete on products"
+    assert error_text(lacking) == "GET /api/products -> 403: the API token lacks the permission(s) delete on products"
 
 
 def test_the_help_says_what_scripts_stack_env_sets():

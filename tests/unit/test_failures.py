@@ -16,6 +16,7 @@ from pipelines.mapping import load_mappings
 from pipelines.medusa.source import SourceError
 from pipelines.secrets import remember
 from pipelines.settings import REPO_MAPPINGS_DIR, Orchestration
+from pipelines.strapi.auth import API_TOKEN
 from pipelines.strapi.client import StrapiAuthError, StrapiUnavailable
 
 from .fake_http import ScriptedServer
@@ -157,3 +158,11 @@ def test_the_limit_stays_0_while_any_failure_holds_it_and_then_is_as_it_was(monk
     assert sys.tracebacklimit == 0
     frames.release(second)
     assert sys.tracebacklimit == 7
+
+
+def test_credentials_strapi_refused_are_named_by_their_setting_in_dagster_too():
+    refused = StrapiAuthError("GET", "/api/products", 401, "Unauthorized", credentials=API_TOKEN,
+                              base_url="http://127.0.0.1:1337", refused=True)
+    failure = failure_for(refused, "product")
+    assert failure.description.startswith("product: STRAPI_API_TOKEN was refused by Strapi at http://127.0.0.1:1337: ")
+    assert "401" in failure.description
