@@ -18,6 +18,7 @@ from dagster import (
     AssetSelection,
     AssetsDefinition,
     Definitions,
+    JobDefinition,
     MaterializeResult,
     asset,
     define_asset_job,
@@ -29,8 +30,8 @@ from pipelines.settings import Orchestration
 
 from .naming import HISTORY_GROUP, STRAPI_POOL, TAG_CONTENT_TYPES, TAG_MODE, backfill_job, history_key, source_key, strapi_key
 from .partitions import partitions_for
-from .resources import MedusaDatabase, StrapiResource
-from .sync import run_sync
+from .resources import MedusaDatabase, StrapiResource, resources_from_env
+from .sync import build_sync_assets, run_sync
 from .tags import content_types_tag
 
 
@@ -71,6 +72,15 @@ def build_backfill_job(spec: MappingSpec):
                     f"{spec.partition.column}.",
         tags={TAG_CONTENT_TYPES: content_types_tag([spec.content_type]), TAG_MODE: "backfill"},
     )
+
+
+def build_backfill_jobs(mappings: MappingSet, settings: Orchestration | None = None) -> list[JobDefinition]:
+    """The backfill jobs resolved as the code location has them (sync and history assets, resources from the
+    environment), each runnable on its own: `job.execute_in_process(partition_key=..., resources=...)`."""
+    settings = settings or Orchestration()
+    defs = Definitions.merge(Definitions(assets=build_sync_assets(mappings, settings), resources=resources_from_env(settings)),
+                             backfill_definitions(mappings, settings))
+    return [defs.resolve_job_def(backfill_job(spec.content_type)) for spec in mappings if spec.partition]
 
 
 def backfill_definitions(mappings: MappingSet, settings: Orchestration) -> Definitions:

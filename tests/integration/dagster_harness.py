@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from dagster import AssetSelection, Definitions, JobDefinition, RunRequest, build_sensor_context, materialize
+from dagster import AssetSelection, RunRequest, build_sensor_context, materialize
 
 import assets.sensors
 from assets.checks import build_quarantine_check
-from assets.naming import backfill_job, strapi_key
-from assets.backfills import backfill_definitions
+from assets.naming import strapi_key
 from assets.resources import MedusaDatabase, StrapiResource
 from assets.sensors import build_change_sensor
 from assets.sync import build_sync_assets
@@ -80,12 +79,3 @@ class SensorHarness:
         result = self.tick()
         assert not result.run_requests, [r.asset_selection for r in result.run_requests]
         return result.skip_reason.skip_message if result.skip_reason else ""
-
-
-def resolved_backfill_job(mappings, content_type: str, resources: dict, settings: Orchestration | None = None) -> JobDefinition:
-    """`backfill_<type>` resolved with the sync assets and `resources`, to run one partition in process as the
-    daemon runs it (`execute_in_process(partition_key=...)`)."""
-    settings = settings or Orchestration()
-    defs = Definitions.merge(Definitions(assets=build_sync_assets(mappings, settings), resources=resources),
-                             backfill_definitions(mappings, settings))
-    return defs.resolve_job_def(backfill_job(content_type))

@@ -15,11 +15,12 @@ from dagster import AssetSelection, DagsterInstance, materialize
 import pipelines.medusa.changes
 from assets.checks import check_definitions
 from assets.naming import history_key, strapi_key
+from assets.partitions import build_backfill_jobs
 from assets.resources import MedusaDatabase, StrapiResource
 from pipelines.sync.run import sync_all
 from pipelines.sync.state import SyncState
 
-from .dagster_harness import SensorHarness, resolved_backfill_job
+from .dagster_harness import SensorHarness
 from .helpers import assert_in_sync, strapi_entries
 
 GENERATOR = Path(__file__).resolve().parents[2] / "scripts" / "generate_catalog.py"
@@ -209,22 +210,23 @@ def test_backfill_three_partitions_then_again_writes_nothing(mappings, medusa_ur
     months = [r[0] for r in medusa_sql(
         "select to_char(date_trunc('month', created_at at time zone 'UTC'), 'YYYY-MM-DD') m from product"
         " group by 1 order by count(*) desc, 1 limit 3")]
+    (job,) = [j for j in build_backfill_jobs(mappings) if j.name == "backfill_product"]
     resources = {"medusa": MedusaDatabase(url=medusa_url),
                  "strapi": StrapiResource(url=stack["STRAPI_URL"], api_token=stack["STRAPI_API_TOKEN"])}
-    job = resolved_backfill_job(mappings, "product", resources)
     with DagsterInstance.ephemeral() as instance:
         for month in months:
-            assert job.execute_in_process(partition_key=month, instance=instance).success
+            assert job.execute_in_process(partition_key=month, instance=instance, resources=resources).success
         expected = {r[0] for r in medusa_sql(
             "select id from product where deleted_at is null and to_char(date_trunc('month', created_at at time zone 'UTC'), 'YYYY-MM-DD') = any(:m)", m=months)}
         synced = {e["medusa_id"] for e in strapi_entries(clean_strapi, mappings.get("product"))}
         assert synced == expected and expected
         for month in months:
-            result = job.execute_in_process(partition_key=month, instance=instance)
-            (materialization,) = result.get_asset_materialization_events()
-            assert materialization.partition == month
-            values = materialization.materialization.metadata
+            result = job.execute_in_process(partition_key=month, instance=instance, resources=resources)
+            (observation,) = [e for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"]
+            values = observation.event_specific_data.asset_observation.metadata
             assert sum(values[k].value for k in ("created", "updated", "deleted")) == 0
+            (materialization,) = result.get_asset_materialization_events()
+            assert materialization.partition == month and materialization.asset_key == history_key("product")
         assert instance.get_materialized_partitions(history_key("product")) == set(months)  # the backfill page's view
     # the CLI's backfill: the same window, the same path
     env = {**os.environ, **stack, "MEDUSA_DATABASE_URL": medusa_url}
@@ -239,13 +241,13 @@ def test_backfill_three_partitions_then_again_writes_nothing(mappings, medusa_ur
 def test_backfill_alongside_sensor_runs_creates_no_duplicates(harness, mappings, source, medusa_sql):
     month = medusa_sql("select to_char(date_trunc('month', min(created_at) at time zone 'UTC'), 'YYYY-MM-DD') from product")[0][0]
     medusa_sql("update product set description = coalesce(description, '') || ' (again)', updated_at = now()")
-    job = resolved_backfill_job(mappings, "product", harness.resources)
+    (job,) = [j for j in build_backfill_jobs(mappings) if j.name == "backfill_product"]
     request = harness.request()
     outcomes = []
 
     def backfill():
         with DagsterInstance.ephemeral() as instance:
-            outcomes.append(job.execute_in_process(partition_key=month, instance=instance).success)
+            outcomes.append(job.execute_in_process(partition_key=month, instance=instance, resources=harness.resources).success)
 
     thread = threading.Thread(target=backfill)
     thread.start()

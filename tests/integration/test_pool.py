@@ -18,12 +18,12 @@ from pathlib import Path
 from dagster import DagsterInstance
 
 from assets.naming import STRAPI_POOL
+from assets.partitions import build_backfill_jobs
 from assets.resources import MedusaDatabase, StrapiResource
 from pipelines.mapping import load_mappings
 from pipelines.medusa.source import engine_url
 from pipelines.settings import REPO_MAPPINGS_DIR, Orchestration
 from pipelines.sync.run import sync_all
-from tests.integration.dagster_harness import resolved_backfill_job
 
 from throwaway_db import empty_database  # scripts/, on the path by conftest
 from .helpers import strapi_entries
@@ -58,10 +58,10 @@ def run_partition(home: str, month: str, medusa_url: str, strapi_url: str, token
     """One partition of backfill_product, in a process of its own, on the shared instance in `home`; the exit
     code says whether it succeeded."""
     settings = Orchestration(max_writers=CAP)
+    (job,) = [j for j in build_backfill_jobs(load_mappings(REPO_MAPPINGS_DIR), settings) if j.name == "backfill_product"]
     resources = {"medusa": MedusaDatabase(url=medusa_url), "strapi": StrapiResource(url=strapi_url, api_token=token)}
-    job = resolved_backfill_job(load_mappings(REPO_MAPPINGS_DIR), "product", resources, settings)
     with DagsterInstance.from_config(home) as instance:
-        success = job.execute_in_process(partition_key=month, instance=instance).success
+        success = job.execute_in_process(partition_key=month, instance=instance, resources=resources).success
     sys.exit(0 if success else 1)
 
 
