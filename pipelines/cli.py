@@ -52,7 +52,8 @@ ENVIRONMENT = """environment:
                        MEDUSA_ADMIN_EMAIL, MEDUSA_ADMIN_PASSWORD, MEDIA_ALLOWED_HOSTS and MEDIA_ALLOW_NETWORKS (for
                        the demo's images), DAGSTER_HOME once scripts/demo made its instance (this command's runs
                        then show in the demo's Dagster UI), and for the tests STRAPI_DATABASE_URL (and
-                       MEDUSA_SERVER_DATABASE_URL where the Medusa server has a database of its own)"""
+                       MEDUSA_SERVER_DATABASE_URL where the Medusa server has a database of its own); with
+                       --admin only the Strapi admin's STRAPI_ADMIN_EMAIL and STRAPI_ADMIN_PASSWORD (never the sync's)"""
 
 CONNECTIONS = "MEDUSA_DATABASE_URL, STRAPI_URL, STRAPI_API_TOKEN"
 

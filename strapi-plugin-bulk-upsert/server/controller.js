@@ -45,7 +45,7 @@ module.exports = ({ strapi }) => ({
       if (deletes.length) scope.push(`${ct.uid}.delete`);
       // The route's own permission lets a caller in; writing a type also needs that type's permissions.
       if (scope.length) await strapi.get('auth').verify(ctx.state.auth, { scope });
-      ctx.body = await upsertBatch(strapi, ct, key, entries, deletes);
+      ctx.body = await upsertBatch(strapi, ct, key, entries, deletes, ctx.state.auth);
     });
   },
 
@@ -56,7 +56,7 @@ module.exports = ({ strapi }) => ({
       const ct = contentTypeOf(strapi, ctx.params.plural);
       const body = ctx.request.body || {};
       await strapi.get('auth').verify(ctx.state.auth, { scope: [`${ct.uid}.find`] });
-      ctx.body = { data: await findByKeys(strapi, ct, body.key || DEFAULT_KEY, body.values, body.fields, body.populate) };
+      ctx.body = { data: await findByKeys(strapi, ct, ctx.state.auth, body.key || DEFAULT_KEY, body.values, body.fields, body.populate) };
     });
   },
 
@@ -67,7 +67,7 @@ module.exports = ({ strapi }) => ({
       const ct = contentTypeOf(strapi, ctx.params.plural);
       const body = ctx.request.body || {};
       await strapi.get('auth').verify(ctx.state.auth, { scope: [`${ct.uid}.find`] });
-      ctx.body = await listKeys(strapi, ct, body.key || DEFAULT_KEY, body.after, body.limit);
+      ctx.body = await listKeys(strapi, ct, ctx.state.auth, body.key || DEFAULT_KEY, body.after, body.limit);
     });
   },
 });

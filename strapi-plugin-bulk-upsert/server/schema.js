@@ -16,6 +16,11 @@ class BulkError extends Error {
   }
 }
 
+/** Whether `name` is an attribute of `ct` (an own property: `constructor`, `__proto__`... are not). */
+function hasAttribute(ct, name) {
+  return typeof name === 'string' && Object.hasOwn(ct.attributes, name);
+}
+
 /** The api:: content type whose REST plural is `plural`, or a BulkError (404). */
 function contentTypeOf(strapi, plural) {
   const ct = Object.values(strapi.contentTypes).find((c) => c.info && c.info.pluralName === plural && c.uid.startsWith('api::'));
@@ -45,8 +50,8 @@ function refusal(strapi, ct) {
 
 /** Why `key` cannot identify entries of `ct` for upserts (it must be a unique string attribute), or null. */
 function keyProblem(ct, key) {
+  if (!hasAttribute(ct, key)) return `${ct.uid} has no attribute ${JSON.stringify(key)}`;
   const keyAttr = ct.attributes[key];
-  if (!keyAttr) return `${ct.uid} has no attribute '${key}'`;
   if (!keyAttr.unique || !VARCHAR_TYPES.has(keyAttr.type) && !STRING_TYPES.has(keyAttr.type)) {
     return `${ct.uid}.${key} is not a unique string attribute`;
   }
@@ -161,4 +166,4 @@ function isJsonText(text) {
   }
 }
 
-module.exports = { BulkError, contentTypeOf, refusal, keyProblem, checkEntry, missingRequired, isToMany };
+module.exports = { BulkError, hasAttribute, contentTypeOf, refusal, keyProblem, checkEntry, missingRequired, isToMany };

@@ -9,6 +9,7 @@ const { setLinks } = require('./links');
 const { newDocumentId } = require('./document-ids');
 const { insertEntries, rowsWhereIn, whereAny, chunks } = require('./rows');
 const { noteWrites } = require('./statistics');
+const { validateShapes } = require('./permissions');
 
 const MAX_ENTRIES = 5000;
 const RACE_ATTEMPTS = 3; // a concurrent writer created the same key: the next attempt finds it and updates
@@ -42,9 +43,10 @@ async function deleteMediaLinks(strapi, trx, ct, ids) {
 
 /**
  * Upsert `entries` (objects holding `key`) and delete `deletes` (documentIds) of content type `ct`.
+ * `auth` (the request's ctx.state.auth) is held to Strapi's content-API input rules (permissions.js).
  * Returns {results: [{key, status, documentId} | {key, status: 'error', error}], deleted: [{documentId, status}]}.
  */
-async function upsertBatch(strapi, ct, key, entries, deletes) {
+async function upsertBatch(strapi, ct, key, entries, deletes, auth = undefined) {
   if (!Array.isArray(entries) || !Array.isArray(deletes)) throw new BulkError(400, 'entries and deletes must be lists');
   if (entries.length + deletes.length > MAX_ENTRIES) throw new BulkError(413, `at most ${MAX_ENTRIES} entries and deletes per batch`);
   if (!deletes.every((d) => typeof d === 'string' && d)) throw new BulkError(400, 'deletes must be documentIds');
@@ -57,6 +59,7 @@ async function upsertBatch(strapi, ct, key, entries, deletes) {
     if (seen.has(value)) checked[i] = { error: `${key} ${JSON.stringify(value)} appears twice in the batch` };
     seen.add(value);
   });
+  await validateShapes(strapi, ct, checked.filter((c) => !c.error).map((c) => c.data), auth);
 
   for (let attempt = 1; ; attempt += 1) {
     try {

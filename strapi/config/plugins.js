@@ -9,6 +9,17 @@ module.exports = ({ env }) => ({
       ratelimit: { max: env.int('STRAPI_AUTH_RATE_LIMIT', 5) },
     },
   },
+  // Uploads (the media library, from the admin panel and the content API): raster images and PDFs only, checked
+  // by the upload plugin on the file's detected type; never SVG or HTML, which a browser runs as a page of this
+  // Strapi's own origin. UPLOAD_ALLOWED_TYPES (comma-separated MIME patterns) widens or narrows the list.
+  upload: {
+    config: {
+      security: {
+        allowedTypes: env.array('UPLOAD_ALLOWED_TYPES', ['image/jpeg', 'image/png', 'image/gif', 'image/webp', 'image/avif', 'application/pdf']),
+        deniedTypes: ['image/svg+xml', 'text/html', 'application/xhtml+xml', 'text/xml', 'application/xml', 'text/javascript', 'application/javascript'],
+      },
+    },
+  },
   // The repository's bulk-upsert plugin (../strapi-plugin-bulk-upsert): batch writes for full syncs.
   'bulk-upsert': {
     enabled: true,

@@ -13,6 +13,9 @@
  */
 
 const { ensureServiceAccount } = require('./service-account');
+const { ensureFirstAdmin, closeSelfRegistration } = require('./access');
+const { guardUploads } = require('./upload-guard');
+const { guardKeys } = require('./key-guard');
 
 const TOKEN_NAME = 'medusa-sync';
 const TOKEN_DESCRIPTION = 'Full-access token for the Medusa -> Strapi product sync (managed from STRAPI_API_TOKEN)';
@@ -113,10 +116,15 @@ async function ensureSyncToken(strapi) {
 }
 
 module.exports = {
-  register(/* { strapi } */) {},
+  register({ strapi }) {
+    guardUploads(strapi);
+    guardKeys(strapi);
+  },
 
   async bootstrap({ strapi }) {
     await ensureSyncToken(strapi);
     await ensureServiceAccount(strapi);
+    await ensureFirstAdmin(strapi);
+    await closeSelfRegistration(strapi);
   },
 };

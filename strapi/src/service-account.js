@@ -4,7 +4,8 @@
  * The sync's Users & Permissions service account, for running the sync without an API token.
  *
  * When STRAPI_IDENTIFIER and STRAPI_PASSWORD are set (scripts/stack sets them), bootstrap() makes sure a
- * user with that email (or username) and password exists, confirmed and not blocked, in a role of its own
+ * user with that exact email (an identifier without '@' stands for <identifier>@medusa-sync.local) and password
+ * exists (a user who only shares its username is never adopted: the account then gets a username of its own), confirmed and not blocked, in a role of its own
  * ("Medusa sync") that has exactly the permissions the sync needs and no others:
  *   - find, create, update and delete on every collection type of the app's own API (the mapped types and
  *     the sync's state types; findOne is not used),
@@ -73,11 +74,24 @@ async function ensureServiceAccount(strapi) {
   const email = identifier.includes('@') ? identifier.toLowerCase() : `${identifier.toLowerCase()}@medusa-sync.local`;
   const username = identifier.includes('@') ? identifier.split('@')[0] : identifier;
   const users = strapi.plugin('users-permissions').service('user');
-  const user = await strapi.db.query(USER_UID).findOne({ where: { $or: [{ email }, { username }] }, populate: ['role'] });
+  // By its exact email only: a user who merely has the same username (an end user, say) is never adopted.
+  const user = await strapi.db.query(USER_UID).findOne({ where: { email }, populate: ['role'] });
   if (!user) {
-    await users.add({ username, email, password, provider: 'local', confirmed: true, blocked: false, role: role.id });
-    strapi.log.info(`[medusa-sync] created service account "${username}" in role "${ROLE_NAME}"`);
+    const namesake = await strapi.db.query(USER_UID).findOne({ where: { username } });
+    if (namesake && !identifier.includes('@')) {
+      // The sync would sign in by that username and reach the other user: refuse rather than adopt or shadow it.
+      throw new Error(`[medusa-sync] STRAPI_IDENTIFIER: a user named "${username}" exists with another email (${namesake.email}); `
+        + 'it is not adopted as the service account: set STRAPI_IDENTIFIER to an email of its own');
+    }
+    // Signing in by email, the account needs a username of its own that no one else has.
+    const name = namesake ? `${username}-${Math.random().toString(36).slice(2, 8)}` : username;
+    await users.add({ username: name, email, password, provider: 'local', confirmed: true, blocked: false, role: role.id });
+    strapi.log.info(`[medusa-sync] created service account ${email} (username "${name}") in role "${ROLE_NAME}"`);
     return;
+  }
+  if (user.provider && user.provider !== 'local') {
+    throw new Error(`[medusa-sync] STRAPI_IDENTIFIER: the user with email ${email} signs in through ${user.provider}, `
+      + 'not with a password: refusing to make it the service account; choose another STRAPI_IDENTIFIER');
   }
   const fixes = {};
   if (!user.confirmed) fixes.confirmed = true;

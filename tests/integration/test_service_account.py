@@ -7,9 +7,11 @@ in a role ("Medusa sync") with exactly the sync's permissions; scripts/test pass
 from __future__ import annotations
 
 import os
+import uuid
 from contextlib import contextmanager
 
 import pytest
+import requests
 import sqlalchemy as sa
 
 from pipelines.medusa.source import engine_url
@@ -137,3 +139,42 @@ def test_health_fails_line_by_line(stack, medusa_url):
     assert gone.returncode == 1 and "FAIL medusa database" in gone.stdout and "ok   strapi product" in gone.stdout
     bad_token = run_cli("health", env={**stack, "MEDUSA_DATABASE_URL": medusa_url, "STRAPI_API_TOKEN": "0" * 64})
     assert bad_token.returncode == 1 and "FAIL strapi credentials" in bad_token.stdout
+
+
+def test_the_account_is_found_by_its_exact_email_never_by_a_namesake():
+    """An end user named `rotated-sync` is neither adopted nor given STRAPI_PASSWORD when the identifier becomes
+    rotated-sync@shop.test; an identifier without '@' that names someone else's username stops the boot."""
+    from tests.support.strapi_boot import BundledStrapi
+
+    strapi = BundledStrapi()
+    token = "tok" + uuid.uuid4().hex
+    sync_password, shopper_password = "Sync-" + uuid.uuid4().hex, "Shop-" + uuid.uuid4().hex
+    try:
+        assert strapi.boot({"STRAPI_API_TOKEN": token}), strapi.log[-3000:]
+        full = {"Authorization": f"Bearer {token}"}
+        roles = requests.get(f"{strapi.url}/api/users-permissions/roles", headers=full, timeout=30).json()["roles"]
+        (authenticated,) = [role["id"] for role in roles if role["type"] == "authenticated"]
+        made = requests.post(f"{strapi.url}/api/users", headers=full, timeout=30, json={
+            "username": "rotated-sync", "email": "someone@elsewhere.test", "password": shopper_password,
+            "confirmed": True, "role": authenticated})
+        assert made.status_code == 201, made.text
+        strapi.stop()
+
+        assert strapi.boot({"STRAPI_API_TOKEN": token, "STRAPI_IDENTIFIER": "rotated-sync@shop.test",
+                            "STRAPI_PASSWORD": sync_password}), strapi.log[-3000:]
+        login = lambda identifier, password: requests.post(  # noqa: E731
+            f"{strapi.url}/api/auth/local", json={"identifier": identifier, "password": password}, timeout=30)
+        shopper = login("someone@elsewhere.test", shopper_password)
+        assert shopper.status_code == 200 and shopper.json()["user"]["username"] == "rotated-sync"
+        user = requests.get(f"{strapi.url}/api/users/{made.json()['id']}", params={"populate": "role"}, headers=full,
+                            timeout=30).json()
+        assert user["role"]["type"] == "authenticated"
+        assert login("someone@elsewhere.test", sync_password).status_code == 400
+        account = login("rotated-sync@shop.test", sync_password)
+        assert account.status_code == 200 and account.json()["user"]["email"] == "rotated-sync@shop.test"
+        strapi.stop()
+
+        assert not strapi.boot({"STRAPI_API_TOKEN": token, "STRAPI_IDENTIFIER": "rotated-sync", "STRAPI_PASSWORD": sync_password})
+        assert b"STRAPI_IDENTIFIER" in strapi.log and b"rotated-sync" in strapi.log and sync_password.encode() not in strapi.log
+    finally:
+        strapi.close()
