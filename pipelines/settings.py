@@ -80,6 +80,7 @@ class MediaSettings:
     allowed_networks: tuple[Network, ...] = ()
     max_bytes: int = 20 * 1024 * 1024
     concurrency: int = 2  # uploads at once, apart from the entry writers (each one makes Strapi resize an image)
+    fetch_deadline: int = 60  # seconds one file's fetch may take in all, redirects and retries included
 
     @property
     def enabled(self) -> bool:
@@ -88,13 +89,13 @@ class MediaSettings:
 
     def policy(self) -> FetchPolicy:
         """The fetch rules these settings make."""
-        return FetchPolicy(self.allowed_hosts, self.allowed_networks, self.max_bytes)
+        return FetchPolicy(self.allowed_hosts, self.allowed_networks, self.max_bytes, deadline=float(self.fetch_deadline))
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "MediaSettings":
         """Read MEDIA_ALLOWED_HOSTS (comma-separated names, `*.example.com` for subdomains), MEDIA_ALLOW_NETWORKS
-        (comma-separated CIDRs of non-public addresses to allow, e.g. 127.0.0.1/32), MEDIA_MAX_BYTES and
-        MEDIA_CONCURRENCY (all optional)."""
+        (comma-separated CIDRs of non-public addresses to allow, e.g. 127.0.0.1/32), MEDIA_MAX_BYTES,
+        MEDIA_CONCURRENCY and MEDIA_FETCH_DEADLINE (seconds per file) (all optional)."""
         env = os.environ if environ is None else environ
         hosts = frozenset(h.strip().lower().rstrip(".") for h in env.get("MEDIA_ALLOWED_HOSTS", "").split(",") if h.strip())
         networks = []
@@ -106,7 +107,8 @@ class MediaSettings:
                     raise SettingsError(f"MEDIA_ALLOW_NETWORKS: {text!r} is not a network (e.g. 127.0.0.1/32)") from None
         return cls(allowed_hosts=hosts, allowed_networks=tuple(networks),
                    max_bytes=_whole(env, "MEDIA_MAX_BYTES", cls.max_bytes, minimum=1024),
-                   concurrency=_whole(env, "MEDIA_CONCURRENCY", cls.concurrency, minimum=1))
+                   concurrency=_whole(env, "MEDIA_CONCURRENCY", cls.concurrency, minimum=1),
+                   fetch_deadline=_seconds(env, "MEDIA_FETCH_DEADLINE", cls.fetch_deadline, minimum=1))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@
   image by their signature (PNG, JPEG, GIF, WebP, AVIF, TIFF; never SVG, which can carry script), whatever the
   Content-Type header says.
 - Connect and read timeouts; bounded retries (urllib3) on 429, 502, 503, 504 and connection errors only.
+- One overall deadline per file (MEDIA_FETCH_DEADLINE), redirects, retries and the body's stream included: a
+  server that drips its answer cannot stretch a fetch past it (`deadline`). Passing it is a transient failure.
 
 The host is resolved and checked before each request; a DNS answer that changes between the check and the
 connect (rebinding) is not pinned against.
@@ -24,8 +26,8 @@ from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+
+from .deadline import Deadline, DeadlineAdapter, DeadlineRetry
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_REDIRECTS = 5
@@ -102,6 +104,7 @@ class FetchPolicy:
     max_bytes: int = 20 * 1024 * 1024
     timeout: tuple[float, float] = (5.0, 20.0)
     retries: int = 3
+    deadline: float = 60.0  # seconds for one file, redirects and retries included (MEDIA_FETCH_DEADLINE)
 
     def check_url(self, url: str, resolver: Resolver = resolve) -> None:
         """Raise a permanent FetchError when a rule refuses `url` (scheme, host, addresses)."""
@@ -150,10 +153,10 @@ class MediaFetcher:
         self.policy = policy
         self.resolver = resolver
         self.session = requests.Session()
-        retry = Retry(total=policy.retries, connect=policy.retries, read=1, status=policy.retries, backoff_factor=0.25,
+        retry = DeadlineRetry(total=policy.retries, connect=policy.retries, read=1, status=policy.retries, backoff_factor=0.25,
                       backoff_max=4, status_forcelist=(429, 502, 503, 504), allowed_methods=frozenset({"GET"}),
                       respect_retry_after_header=True, raise_on_status=False, redirect=False)
-        adapter = HTTPAdapter(max_retries=retry, pool_maxsize=8)
+        adapter = DeadlineAdapter(max_retries=retry, pool_maxsize=8)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers.update({"User-Agent": "medusa-strapi-sync", "Accept": "image/*"})
@@ -164,7 +167,14 @@ class MediaFetcher:
         self.session.close()
 
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchedFile:
-        """Download the image at `url` under the policy; NotModified when the validators still match."""
+        """Download the image at `url` under the policy; NotModified when the validators still match.
+
+        A transient FetchError naming MEDIA_FETCH_DEADLINE when the whole fetch (redirects and retries included)
+        takes longer than the policy's deadline."""
+        with Deadline(self.policy.deadline) as deadline:
+            return self._fetch(url, deadline, etag=etag, last_modified=last_modified)
+
+    def _fetch(self, url: str, deadline: Deadline, *, etag: str | None, last_modified: str | None) -> FetchedFile:
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -173,12 +183,17 @@ class MediaFetcher:
         current = url
         for _ in range(MAX_REDIRECTS + 1):
             self.policy.check_url(current, self.resolver)
+            self._in_time(deadline, current)
             try:
-                response = self.session.get(current, headers=headers, timeout=self.policy.timeout, stream=True,
-                                            allow_redirects=False)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+                response = self.session.get(current, headers=headers, timeout=deadline.timeouts(self.policy.timeout),
+                                            stream=True, allow_redirects=False)
+            except requests.RequestException as exc:
+                self._in_time(deadline, current)
+                if not isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+                    raise
                 raise FetchError(f"{_short(current)}: {_cause(exc)}", permanent=False) from None
             with response:
+                self._in_time(deadline, current)
                 if response.is_redirect:
                     location = response.headers.get("Location", "")
                     current = urljoin(current, location)
@@ -188,7 +203,7 @@ class MediaFetcher:
                 if response.status_code >= 400:
                     raise FetchError(f"{_short(current)}: HTTP {response.status_code}",
                                      permanent=response.status_code < 500 and response.status_code != 429)
-                content = self._read(response, current)
+                content = self._read(response, current, deadline)
                 sniffed = sniff_image(content[:32])
                 if sniffed is None:
                     declared = response.headers.get("Content-Type", "no Content-Type")
@@ -198,7 +213,13 @@ class MediaFetcher:
                                    last_modified=response.headers.get("Last-Modified"))
         raise FetchError(f"{_short(url)}: more than {MAX_REDIRECTS} redirects", permanent=True)
 
-    def _read(self, response: requests.Response, url: str) -> bytes:
+    def _in_time(self, deadline: Deadline, url: str) -> None:
+        """A transient FetchError naming MEDIA_FETCH_DEADLINE once the deadline has passed."""
+        if deadline.expired:
+            raise FetchError(f"{_short(url)}: not fetched within {deadline.seconds:g} s (MEDIA_FETCH_DEADLINE; "
+                             "redirects, retries and the body's stream included)", permanent=False)
+
+    def _read(self, response: requests.Response, url: str, deadline: Deadline) -> bytes:
         limit = self.policy.max_bytes
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -210,8 +231,13 @@ class MediaFetcher:
                 body.extend(chunk)
                 if len(body) > limit:
                     raise FetchError(f"{_short(url)}: over the {limit:,}-byte limit (MEDIA_MAX_BYTES)", permanent=True)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+                self._in_time(deadline, url)
+        except requests.RequestException as exc:
+            self._in_time(deadline, url)  # the deadline shut the connection down under the read
+            if not isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+                raise
             raise FetchError(f"{_short(url)}: {_cause(exc)} while reading", permanent=False) from None
+        self._in_time(deadline, url)  # a body read until the connection closed: the deadline may have cut it
         return bytes(body)
 
 

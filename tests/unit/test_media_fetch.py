@@ -121,6 +121,33 @@ def test_a_server_that_answers_late_times_out_as_a_transient_failure(server):
     assert not refused.value.permanent and time.monotonic() - started < 5
 
 
+@pytest.mark.parametrize("length", ["declared", "until the connection closes"])
+def test_a_server_dripping_its_body_is_cut_at_the_overall_deadline(length, server):
+    # each byte comes well within the read timeout: only an overall deadline ends this (len(png()) * 0.25 s, ~20 s)
+    headers = {"Content-Type": "image/png", "X-Drip": "0.25", **({"X-Without-Length": "1"} if length != "declared" else {})}
+    server.routes["/drip.png"] = (200, headers, png())
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="MEDIA_FETCH_DEADLINE") as refused:
+        MediaFetcher(policy(timeout=(1.0, 1.0), deadline=1.0)).fetch(server.url("/drip.png"))
+    assert not refused.value.permanent and time.monotonic() - started < 3
+
+
+def test_the_overall_deadline_covers_every_redirect_and_retry(server):
+    server.image("/end.png", png())
+    for hop, target in (("/hop1", "/hop2"), ("/hop2", "/hop3"), ("/hop3", "/end.png")):
+        server.routes[hop] = (302, {"Location": target, "X-Stall": "0.5"}, b"")  # each hop answers within the timeout
+    assert MediaFetcher(policy(timeout=(1.0, 1.0))).fetch(server.url("/hop1")).mime == "image/png"
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="MEDIA_FETCH_DEADLINE") as refused:
+        MediaFetcher(policy(timeout=(1.0, 1.0), deadline=1.0)).fetch(server.url("/hop1"))
+    assert not refused.value.permanent and time.monotonic() - started < 2.5
+    server.routes["/later.png"] = (503, {"Retry-After": "30"}, b"busy")  # retries wait at most the time left
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="MEDIA_FETCH_DEADLINE"):
+        MediaFetcher(policy(retries=3, deadline=1.0)).fetch(server.url("/later.png"))
+    assert time.monotonic() - started < 2.5
+
+
 def test_busy_answers_are_retried_a_bounded_number_of_times(server):
     server.routes["/busy.png"] = (503, {"Retry-After": "0"}, b"busy")
     with pytest.raises(FetchError, match="HTTP 503"):
@@ -157,3 +184,10 @@ def test_media_settings_are_off_by_default_and_read_from_the_environment():
         MediaSettings.from_env({"MEDIA_ALLOW_NETWORKS": "localhost"})
     with pytest.raises(SettingsError, match="MEDIA_MAX_BYTES"):
         MediaSettings.from_env({"MEDIA_MAX_BYTES": "-1"})
+
+
+def test_the_fetch_deadline_is_a_media_setting():
+    assert MediaSettings.from_env({}).policy().deadline == 60
+    assert MediaSettings.from_env({"MEDIA_FETCH_DEADLINE": "15"}).policy().deadline == 15
+    with pytest.raises(SettingsError, match="MEDIA_FETCH_DEADLINE must be a whole number of seconds >= 1"):
+        MediaSettings.from_env({"MEDIA_FETCH_DEADLINE": "0"})
