@@ -81,6 +81,7 @@ class MediaSettings:
     max_bytes: int = 20 * 1024 * 1024
     concurrency: int = 2  # uploads at once, apart from the entry writers (each one makes Strapi resize an image)
     fetch_deadline: int = 60  # seconds one file's fetch may take in all, redirects and retries included
+    max_pixels: int = 40_000_000  # width x height an image may declare (a decompression bomb is refused)
 
     @property
     def enabled(self) -> bool:
@@ -89,13 +90,14 @@ class MediaSettings:
 
     def policy(self) -> FetchPolicy:
         """The fetch rules these settings make."""
-        return FetchPolicy(self.allowed_hosts, self.allowed_networks, self.max_bytes, deadline=float(self.fetch_deadline))
+        return FetchPolicy(self.allowed_hosts, self.allowed_networks, self.max_bytes, deadline=float(self.fetch_deadline),
+                           max_pixels=self.max_pixels)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "MediaSettings":
         """Read MEDIA_ALLOWED_HOSTS (comma-separated names, `*.example.com` for subdomains), MEDIA_ALLOW_NETWORKS
         (comma-separated CIDRs of non-public addresses to allow, e.g. 127.0.0.1/32), MEDIA_MAX_BYTES,
-        MEDIA_CONCURRENCY and MEDIA_FETCH_DEADLINE (seconds per file) (all optional)."""
+        MEDIA_CONCURRENCY, MEDIA_FETCH_DEADLINE (seconds per file) and MEDIA_MAX_PIXELS (all optional)."""
         env = os.environ if environ is None else environ
         hosts = frozenset(h.strip().lower().rstrip(".") for h in env.get("MEDIA_ALLOWED_HOSTS", "").split(",") if h.strip())
         networks = []
@@ -108,7 +110,8 @@ class MediaSettings:
         return cls(allowed_hosts=hosts, allowed_networks=tuple(networks),
                    max_bytes=_whole(env, "MEDIA_MAX_BYTES", cls.max_bytes, minimum=1024),
                    concurrency=_whole(env, "MEDIA_CONCURRENCY", cls.concurrency, minimum=1),
-                   fetch_deadline=_seconds(env, "MEDIA_FETCH_DEADLINE", cls.fetch_deadline, minimum=1))
+                   fetch_deadline=_seconds(env, "MEDIA_FETCH_DEADLINE", cls.fetch_deadline, minimum=1),
+                   max_pixels=_whole(env, "MEDIA_MAX_PIXELS", cls.max_pixels, minimum=1))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@
 - At most `max_bytes` are read (Content-Length checked first, then the stream counted); the bytes must be an
   image by their signature (PNG, JPEG, GIF, WebP, AVIF, TIFF; never SVG, which can carry script), whatever the
   Content-Type header says.
+- At most `max_pixels` (MEDIA_MAX_PIXELS) by the dimensions its header declares, for PNG, JPEG, GIF and WebP
+  (`pixels`): a small file that decodes to gigabytes (a decompression bomb) is refused before upload, as is
+  one of these formats whose header does not say its size. AVIF and TIFF are not measured.
 - Connect and read timeouts; bounded retries (urllib3) on 429, 502, 503, 504 and connection errors only.
 - One overall deadline per file (MEDIA_FETCH_DEADLINE), redirects, retries and the body's stream included: a
   server that drips its answer cannot stretch a fetch past it (`deadline`). Passing it is a transient failure.
@@ -28,6 +31,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from .deadline import Deadline, DeadlineAdapter, DeadlineRetry
+from .pixels import READ_TYPES, image_pixels
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_REDIRECTS = 5
@@ -105,6 +109,7 @@ class FetchPolicy:
     timeout: tuple[float, float] = (5.0, 20.0)
     retries: int = 3
     deadline: float = 60.0  # seconds for one file, redirects and retries included (MEDIA_FETCH_DEADLINE)
+    max_pixels: int = 40_000_000  # width × height an image's header may declare (MEDIA_MAX_PIXELS)
 
     def check_url(self, url: str, resolver: Resolver = resolve) -> None:
         """Raise a permanent FetchError when a rule refuses `url` (scheme, host, addresses)."""
@@ -127,6 +132,19 @@ class FetchPolicy:
             if refusal:
                 raise FetchError(f"{_short(url)}: host {host!r} resolves to {refusal} (allow it in MEDIA_ALLOW_NETWORKS)",
                                  permanent=True)
+
+    def check_pixels(self, content: bytes, mime: str, url: str) -> None:
+        """Raise a permanent FetchError when the image's header declares more than `max_pixels` (or, in a format
+        whose header is read, does not say its size)."""
+        size = image_pixels(content)
+        if size is None:
+            if mime in READ_TYPES:
+                raise FetchError(f"{_short(url)}: its header does not say its size in pixels ({mime})", permanent=True)
+            return
+        width, height = size
+        if width * height > self.max_pixels:
+            raise FetchError(f"{_short(url)}: {width:,} x {height:,} pixels, over the {self.max_pixels:,}-pixel limit "
+                             "(MEDIA_MAX_PIXELS)", permanent=True)
 
 
 @dataclass(frozen=True)
@@ -208,6 +226,7 @@ class MediaFetcher:
                 if sniffed is None:
                     declared = response.headers.get("Content-Type", "no Content-Type")
                     raise FetchError(f"{_short(current)}: not an image by its bytes (declared {declared})", permanent=True)
+                self.policy.check_pixels(content, sniffed[0], current)
                 return FetchedFile(url=url, content=content, mime=sniffed[0], extension=sniffed[1],
                                    sha256=hashlib.sha256(content).hexdigest(), etag=response.headers.get("ETag"),
                                    last_modified=response.headers.get("Last-Modified"))
