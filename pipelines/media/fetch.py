@@ -4,7 +4,11 @@
   for its subdomains); an empty allowlist means media upload is off.
 - Every address the host resolves to must be public: private, loopback, link-local, multicast, reserved and
   unspecified addresses are refused unless a network of MEDIA_ALLOW_NETWORKS holds them (tests allow 127.0.0.1).
-- Redirects are followed by hand (at most MAX_REDIRECTS), each target checked by the same rules.
+- Redirects are followed by hand (at most MAX_REDIRECTS), each target checked by the same rules. And one more: a
+  non-public address that only MEDIA_ALLOW_NETWORKS admits is reached by a redirect only at the host and port of
+  the URL the row gave (`authority`): the network is allowed for that service, not for every port on it (a
+  redirect from 127.0.0.1:9180 to 127.0.0.1:5432 would reach another local service). Public targets are
+  unaffected.
 - At most `max_bytes` are read (Content-Length checked first, then the stream counted); the bytes must be an
   image by their signature (PNG, JPEG, GIF, WebP, AVIF, TIFF; never SVG, which can carry script), whatever the
   Content-Type header says.
@@ -91,6 +95,12 @@ def address_refusal(address: str, allowed_networks: tuple[Network, ...]) -> str 
     return None
 
 
+def authority(url: str) -> tuple[str, int]:
+    """(host, port) a URL reaches: the host lower-cased without a trailing dot, the scheme's port when none is given."""
+    parts = urlsplit(url)
+    return (parts.hostname or "").rstrip("."), parts.port or (443 if parts.scheme == "https" else 80)
+
+
 Resolver = Callable[[str, int], list[str]]
 
 
@@ -111,8 +121,9 @@ class FetchPolicy:
     deadline: float = 60.0  # seconds for one file, redirects and retries included (MEDIA_FETCH_DEADLINE)
     max_pixels: int = 40_000_000  # width × height an image's header may declare (MEDIA_MAX_PIXELS)
 
-    def check_url(self, url: str, resolver: Resolver = resolve) -> None:
-        """Raise a permanent FetchError when a rule refuses `url` (scheme, host, addresses)."""
+    def check_url(self, url: str, resolver: Resolver = resolve, *, origin: str | None = None) -> None:
+        """Raise a permanent FetchError when a rule refuses `url` (scheme, host, addresses); `origin`: the URL the
+        row gave, when `url` is a redirect's target (a non-public address is then admitted only at its host and port)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             raise FetchError(f"{_short(url)}: only http and https URLs are fetched, not {parts.scheme or 'none'!r}", permanent=True)
@@ -124,7 +135,11 @@ class FetchPolicy:
         if not host_allowed(host, self.allowed_hosts):
             raise FetchError(f"{_short(url)}: host {host!r} is not in MEDIA_ALLOWED_HOSTS", permanent=True)
         try:
-            addresses = resolver(host, parts.port or (443 if parts.scheme == "https" else 80))
+            port = authority(url)[1]
+        except ValueError:
+            raise FetchError(f"{_short(url)}: the URL's port is not a port number", permanent=True) from None
+        try:
+            addresses = resolver(host, port)
         except (OSError, UnicodeError) as exc:
             raise FetchError(f"{_short(url)}: host {host!r} does not resolve ({exc})", permanent=False) from None
         for address in addresses:
@@ -132,6 +147,11 @@ class FetchPolicy:
             if refusal:
                 raise FetchError(f"{_short(url)}: host {host!r} resolves to {refusal} (allow it in MEDIA_ALLOW_NETWORKS)",
                                  permanent=True)
+            private = address_refusal(address, ())
+            if private and origin is not None and authority(url) != authority(origin):
+                given = "%s:%d" % authority(origin)
+                raise FetchError(f"{_short(url)}: a redirect to {private}, which MEDIA_ALLOW_NETWORKS admits only at the "
+                                 f"host and port of the URL given ({given}), not at another host or port", permanent=True)
 
     def check_pixels(self, content: bytes, mime: str, url: str) -> None:
         """Raise a permanent FetchError when the image's header declares more than `max_pixels` (or, in a format
@@ -200,7 +220,7 @@ class MediaFetcher:
             headers["If-Modified-Since"] = last_modified
         current = url
         for _ in range(MAX_REDIRECTS + 1):
-            self.policy.check_url(current, self.resolver)
+            self.policy.check_url(current, self.resolver, origin=url)
             self._in_time(deadline, current)
             try:
                 response = self.session.get(current, headers=headers, timeout=deadline.timeouts(self.policy.timeout),

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from pipelines.media.fetch import (FetchError, FetchPolicy, MediaFetcher, NotModified, address_refusal, host_allowed,
-                                   sniff_image)
+from pipelines.media.fetch import (FetchError, FetchPolicy, MediaFetcher, NotModified, address_refusal, authority,
+                                   host_allowed, sniff_image)
 from pipelines.settings import MediaSettings, SettingsError
 from tests.support.image_server import ImageServer, png
 
@@ -172,6 +172,45 @@ def test_redirects_are_followed_and_each_target_checked(server):
     server.routes["/loop"] = (302, {"Location": "/loop"}, b"")
     with pytest.raises(FetchError, match="redirects"):
         MediaFetcher(policy()).fetch(server.url("/loop"))
+
+
+@pytest.mark.parametrize("url, reached", [
+    ("http://127.0.0.1/a.png", ("127.0.0.1", 80)), ("https://CDN.Shop.io./a.png", ("cdn.shop.io", 443)),
+    ("http://127.0.0.1:9180/a.png?x=1", ("127.0.0.1", 9180)), ("https://[::1]:8443/", ("::1", 8443)),
+])
+def test_the_authority_of_a_url_is_its_host_and_port(url, reached):
+    assert authority(url) == reached
+
+
+def test_a_redirect_to_another_port_of_an_allowed_private_network_is_refused(server):
+    with ImageServer() as other:  # another local service, on port B
+        other.image("/secret.png", png())
+        server.routes["/jump"] = (302, {"Location": other.url("/secret.png")}, b"")  # from port A to 127.0.0.1:B
+        with pytest.raises(FetchError, match=r"MEDIA_ALLOW_NETWORKS admits only at the host and port of the URL given "
+                                             rf"\(127.0.0.1:{server.httpd.server_address[1]}\)") as refused:
+            MediaFetcher(policy()).fetch(server.url("/jump"))
+        assert refused.value.permanent and "loopback" in str(refused.value)
+        assert other.requests == []  # never reached
+        assert MediaFetcher(policy()).fetch(other.url("/secret.png")).mime == "image/png"  # the row's own URL: allowed
+    server.image("/here.png", png())
+    server.routes["/same"] = (302, {"Location": server.url("/here.png")}, b"")  # same host and port: followed
+    assert MediaFetcher(policy()).fetch(server.url("/same")).mime == "image/png"
+
+
+def test_a_public_redirect_target_keeps_the_usual_rules():
+    fetcher = MediaFetcher(policy(allowed_hosts=frozenset({"cdn.shop.test", "img.shop.test"})))
+    resolver = {"cdn.shop.test": ["93.184.216.34"], "img.shop.test": ["93.184.216.35"], "127.0.0.1": ["127.0.0.1"]}
+    fetcher.policy.check_url("https://img.shop.test:8443/a.png", lambda host, port: resolver[host], origin="https://cdn.shop.test/a")
+    with pytest.raises(FetchError, match="MEDIA_ALLOW_NETWORKS admits only") as refused:  # public to private elsewhere
+        MediaFetcher(policy(allowed_hosts=frozenset({"cdn.shop.test", "127.0.0.1"}))).policy.check_url(
+            "http://127.0.0.1:6379/", lambda host, port: resolver[host], origin="https://cdn.shop.test/a")
+    assert refused.value.permanent
+
+
+def test_a_url_whose_port_is_not_a_number_is_refused_for_good():
+    with pytest.raises(FetchError, match="not a port number") as refused:
+        MediaFetcher(policy()).policy.check_url("http://127.0.0.1:99999/a.png")
+    assert refused.value.permanent
 
 
 def test_media_settings_are_off_by_default_and_read_from_the_environment():
