@@ -184,13 +184,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _database_errors(mappings: MappingSet, source: MedusaSource | None, unusable: str) -> tuple[list, dict | None]:
     if source is None:
-        print(f"medusa: SKIPPED the check of tables, columns and paths, and of attribute types ({unusable})")
+        print(redact(f"medusa: SKIPPED the check of tables, columns and paths, and of attribute types ({unusable})"))
         return [], None
     try:
         errors = check_database(mappings, source)
         types = None if errors else field_types(mappings, source)
     except SourceError as exc:
-        print(f"medusa: SKIPPED the check of tables, columns and paths, and of attribute types ({exc})")
+        print(redact(f"medusa: SKIPPED the check of tables, columns and paths, and of attribute types ({exc})"))
         return [], None
     print(f"medusa: {'ok' if not errors else f'{len(errors)} error(s)'}, tables and columns checked")
     return errors, types
@@ -201,16 +201,16 @@ def _strapi_errors(mappings: MappingSet, app_dir: Path, types: dict | None) -> l
         url = strapi_url()
         credentials = strapi_credentials()
     except SettingsError as exc:
-        print(f"strapi: {exc}; checking the app folder {app_dir} instead")
+        print(redact(f"strapi: {exc}; checking the app folder {app_dir} instead"))
         url = credentials = None
     if url and credentials:
         client = StrapiClient(url, credentials, retries=1)
         try:
             errors = check_strapi(mappings, client.content_types(), f"Strapi at {url}", types=types)
-            print(f"strapi: {'ok' if not errors else f'{len(errors)} error(s)'}, content types of {url} checked")
+            print(redact(f"strapi: {'ok' if not errors else f'{len(errors)} error(s)'}, content types of {url} checked"))
             return errors
         except (StrapiUnavailable, StrapiError) as exc:
-            print(f"strapi: {url} not usable ({error_text(exc)}); checking the app folder {app_dir} instead")
+            print(redact(f"strapi: {url} not usable ({error_text(exc)}); checking the app folder {app_dir} instead"))
         finally:
             client.close()
     if (app_dir / "src" / "api").is_dir():

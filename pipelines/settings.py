@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 from .media.fetch import FetchPolicy, Network
 from .medusa.admin import AdminAccount
-from .secrets import SecretError, clean_secret
+from .medusa.database_url import ambiguity, ambiguity_message
+from .secrets import SecretError, clean_secret, remember_url
 from .strapi.auth import API_TOKEN, SERVICE_ACCOUNT, ServiceAccount
 from .strapi.bulk import WriteMode
 
@@ -320,7 +321,8 @@ def strapi_url(environ: dict[str, str] | None = None) -> str | None:
 
 def medusa_database_url(environ: dict[str, str] | None = None) -> str | None:
     """MEDUSA_DATABASE_URL, a Postgres URL, kept secret (SettingsError otherwise, which never shows the value:
-    it may hold a password); None when it is not set."""
+    it may hold a password); None when it is not set. A URL that reads two ways (an unencoded `@` in the password:
+    pipelines.medusa.database_url) is refused, saying to percent-encode the password."""
     env = os.environ if environ is None else environ
     text = env.get("MEDUSA_DATABASE_URL", "").strip()
     if not text:
@@ -335,6 +337,9 @@ def medusa_database_url(environ: dict[str, str] | None = None) -> str | None:
                 else "it has no scheme")
         raise SettingsError(f"MEDUSA_DATABASE_URL must be a Postgres URL, postgresql://user:password@host:5432/database "
                             f"(or postgres://, postgresql+psycopg://): {what} (its value is not shown)")
+    why = ambiguity(url)
+    if why:
+        raise SettingsError(ambiguity_message(why))
     return url
 
 
@@ -346,6 +351,7 @@ def http_url(name: str, value: str, example: str) -> str:
         usable = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
     except ValueError:  # e.g. an unclosed [IPv6 address
         usable = False
+    remember_url(text)  # user:password@host: redacted wherever the URL is quoted
     if not usable:
         shown = "its value is not shown" if "@" in text else f"not {text!r}"  # user:password@host: not shown
         raise SettingsError(f"{name} must be an http:// or https:// URL such as {example} ({shown})")

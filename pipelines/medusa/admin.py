@@ -16,7 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ..jwt_login import NO_AUTH, JwtLogin
-from ..secrets import clean_secret, remember
+from ..secrets import clean_secret, remember, remember_url
 from ..strapi.client import TIMEOUT, build_retry
 from .admin_routes import ADMIN_ROUTES
 
@@ -37,6 +37,7 @@ class AdminAccount:
 
     def __post_init__(self) -> None:
         remember(self.password)
+        remember_url(self.url)
 
 
 class MedusaAdmin:
