@@ -25,8 +25,8 @@ from .strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUna
 from .strapi.content_types import generate_app, read_app_schemas
 from .sync.collector import tune_malloc
 from .sync.run import BULK_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_TYPES_AT_ONCE, ContentTypeSync, sync_all
-from .sync.state import Quarantine
-from .writeback.run import settle_write_backs, write_back
+from .sync.state import Quarantine, QuarantinedRow
+from .writeback.run import settle_write_backs, state_name, write_back
 from .validate import check_database, check_strapi, check_write_back, field_types
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -387,6 +387,8 @@ def _write_back(args: argparse.Namespace, *, dry_run: bool) -> int:
                     print(f"write-back {result.summary()}")
                 for medusa_id, reason in result.failures:
                     print(f"write-back {spec.content_type} {medusa_id}: {reason}", file=sys.stderr)
+                for medusa_id, reason in result.quarantined:
+                    print(f"write-back {spec.content_type} {medusa_id}: quarantined: {reason}", file=sys.stderr)
                 failed += len(result.failures)
         finally:
             if admin:
@@ -414,13 +416,18 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         quarantine = Quarantine(client, source.identity)
         for name in args.only or []:
             mappings.get(name)  # UnknownContentType naming the known types
-        rows = [r for r in quarantine.rows() if not args.only or r.content_type in args.only]
+        rows = [r for r in quarantine.rows() if not args.only or _quarantined_type(r) in args.only]
         if args.action == "list":
             for row in rows:
                 print(f"{row.content_type} {row.medusa_id}: {row.action}, {row.attempts} attempt(s), "
                       f"first {row.first_seen}, last {row.last_seen}: {row.reason}")
             print(f"{len(rows)} quarantined row(s)" + ("; retry them with `medusa-strapi quarantine retry`" if rows else ""))
             return EXIT_OK
+        written_back = [r for r in rows if r.content_type != _quarantined_type(r)]
+        if written_back:  # values Medusa refused: a write-back tries them again when an editor edits the entry
+            print(f"{len(written_back)} write-back row(s) not retried here: the write-back tries each again when its "
+                  "entry is edited in Strapi")
+        rows = [r for r in rows if r not in written_back]
         display = Display(quiet=args.quiet)
         failed = 0
         for spec in mappings:
@@ -430,9 +437,15 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
                     Window.of_keys(keys))
                 display.result(result)
                 failed += result.failed
-        left = [r for r in quarantine.rows() if not args.only or r.content_type in args.only]
+        left = [r for r in quarantine.rows() if r.content_type == _quarantined_type(r)
+                and (not args.only or r.content_type in args.only)]
         print(f"retried {len(rows)} row(s): {len(rows) - len(left)} loaded, {len(left)} still quarantined")
         return EXIT_FAILED if failed or left else EXIT_OK
+
+
+def _quarantined_type(row: QuarantinedRow) -> str:
+    """The content type a quarantined row belongs to: its own, or the one a write-back row (`write-back:<type>`) is of."""
+    return row.content_type.removeprefix(state_name(""))
 
 
 def main(argv: list[str] | None = None) -> int:
