@@ -41,6 +41,7 @@ class Deadline:
         self._socket: socket.socket | None = None
         self._expired = False
         self._timer: threading.Timer | None = None
+        self._outer: Deadline | None = None  # the thread's deadline before this one
 
     def remaining(self) -> float:
         """Seconds left (0 once passed)."""
@@ -75,11 +76,11 @@ class Deadline:
         self._timer = threading.Timer(self.remaining(), self._expire)
         self._timer.daemon = True
         self._timer.start()
-        _current.deadline = self
+        self._outer, _current.deadline = current(), self
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        _current.deadline = None
+        _current.deadline = self._outer
         if self._timer is not None:
             self._timer.cancel()
         with self._lock:

@@ -17,6 +17,9 @@ import struct
 JPEG_FRAMES = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
 JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # TEM, RST0-7: markers without a length
 READ_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})  # the MIME types image_pixels reads
+# Walked at most, a few tenths of a second: a file made of tiny segments or blocks has no readable size (None)
+MAX_SEGMENTS = 10_000  # JPEG segments before the frame header (a photo has a few dozen)
+MAX_BLOCKS = 1_000_000  # GIF blocks and sub-blocks (20 MB of full 255-byte sub-blocks is 80,000)
 
 
 def image_pixels(head: bytes) -> tuple[int, int] | None:
@@ -41,6 +44,7 @@ def _gif(data: bytes) -> tuple[int, int] | None:
         return None
     width, height = struct.unpack("<HH", data[6:10])
     at = 13 + (3 << ((data[10] & 7) + 1) if data[10] & 0x80 else 0)  # past the global colour table
+    blocks = 0
     while at < len(data):
         block = data[at]
         if block == 0x2C and at + 10 <= len(data):  # an image descriptor: left, top, width, height
@@ -54,7 +58,11 @@ def _gif(data: bytes) -> tuple[int, int] | None:
             break
         while at < len(data) and data[at]:  # sub-blocks, up to the empty one
             at += data[at] + 1
+            blocks += 1
+            if blocks > MAX_BLOCKS:
+                return None
         at += 1
+        blocks += 1
     return width, height
 
 
@@ -75,14 +83,17 @@ def _webp(data: bytes) -> tuple[int, int] | None:
 
 def _jpeg(data: bytes) -> tuple[int, int] | None:
     """The first frame header's size: segments are walked from the start (skipping fill bytes, and stray bytes
-    between segments as decoders do) until a SOFn; none before the scan (SOS) or the end is None."""
+    between segments as decoders do) until a SOFn; none before the scan (SOS), the end or MAX_SEGMENTS is None."""
     if data[:2] != b"\xff\xd8":
         return None
     at = 2
-    while at < len(data):
-        if data[at] != 0xFF:
-            at += 1  # stray bytes between segments: decoders skip to the next marker
-            continue
+    for _ in range(MAX_SEGMENTS):
+        if at >= len(data):
+            return None
+        if data[at] != 0xFF:  # stray bytes between segments: decoders skip to the next marker
+            at = data.find(b"\xff", at)
+            if at < 0:
+                return None
         while at < len(data) and data[at] == 0xFF:  # fill bytes
             at += 1
         if at >= len(data):

@@ -82,6 +82,18 @@ def test_unknown_formats_and_unreadable_headers_have_no_size(head):
     assert image_pixels(head) is None
 
 
+def test_a_header_made_of_tiny_segments_or_blocks_has_no_size(monkeypatch):
+    import pipelines.media.pixels as pixels
+
+    comments = b"\xff\xfe\x00\x02" * (pixels.MAX_SEGMENTS + 1)  # empty COM segments, then a frame header
+    assert image_pixels(b"\xff\xd8" + comments + jpeg_header(10, 10)[2:]) is None
+    assert image_pixels(b"\xff\xd8" + comments[:400] + jpeg_header(10, 10)[2:]) == (10, 10)
+    monkeypatch.setattr(pixels, "MAX_BLOCKS", 1000)
+    tiny = b"\x21\xfe" + b"\x01\x00" * 1001 + b"\x00"  # a comment extension of 1001 one-byte sub-blocks
+    assert image_pixels(gif_header(10, 10)[:19] + tiny + gif_header(10, 10)[19:]) is None
+    assert image_pixels(gif_header(10, 10)[:19] + tiny[:200] + b"\x00" + gif_header(10, 10)[19:]) == (10, 10)
+
+
 LOOPBACK = (ipaddress.ip_network("127.0.0.1/32"),)
 
 
