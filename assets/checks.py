@@ -20,6 +20,7 @@ from pipelines.mapping import MappingSet, MappingSpec
 from pipelines.sync.compare import compare_keys
 from pipelines.sync.state import Quarantine, QuarantinedRow
 from pipelines.validate import problems_by_type
+from pipelines.writeback.run import state_name
 
 from .freshness import build_freshness_check, build_freshness_sensor
 from .naming import (
@@ -77,10 +78,13 @@ def build_quarantine_check(spec: MappingSpec) -> AssetChecksDefinition:
     """Fails while rows of the content type sit in the quarantine, and lists them."""
 
     @asset_check(asset=strapi_key(spec.content_type), name=CHECK_QUARANTINE,
-                 description="No Medusa row of this type is quarantined (rows that cannot load, with the reason)")
+                 description="No Medusa row of this type is quarantined (rows that cannot load, and values Medusa refused to take back, with the reason)")
     def _check(medusa: MedusaDatabase, strapi: StrapiResource) -> AssetCheckResult:
         with medusa.source() as source, strapi.client() as client:
-            rows = Quarantine(client, source.identity).rows(spec.content_type)
+            quarantine = Quarantine(client, source.identity)
+            rows = quarantine.rows(spec.content_type)
+            if spec.write_back:  # values Medusa refused to take back (action `write-back`)
+                rows += quarantine.rows(state_name(spec.content_type))
         return AssetCheckResult(passed=not rows, metadata=quarantine_metadata(rows),
                                 severity=AssetCheckSeverity.WARN)
 

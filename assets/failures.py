@@ -27,7 +27,7 @@ from typing import Any
 from dagster import Failure
 
 from pipelines.errors import is_expected, refused_setting
-from pipelines.secrets import describe_error
+from pipelines.secrets import describe_error, redact
 
 _ABSENT = object()
 
@@ -101,5 +101,5 @@ def failure_for(exc: BaseException, what: str) -> Exception:
     redacted line for the errors a run expects; otherwise an UnexpectedError carrying `exc`'s traceback."""
     if is_expected(exc):
         refused = refused_setting(exc)  # e.g. "STRAPI_API_TOKEN was refused by Strapi at …"
-        return ExpectedFailure(f"{what}: {refused + ': ' if refused else ''}{describe_error(exc)}")
+        return ExpectedFailure(redact(f"{what}: {refused + ': ' if refused else ''}{describe_error(exc)}"))  # the URL too
     return UnexpectedError(f"{what}: unexpected {describe_error(exc)}").with_traceback(exc.__traceback__)

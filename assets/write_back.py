@@ -57,7 +57,9 @@ def build_write_back_job(spec: MappingSpec, settings: Orchestration) -> JobDefin
         if failure is not None:
             raise failure
         metadata = {"read": result.read, "written": result.written, "failed": len(result.failures),
-                    "since": result.since or "every synced entry"}
+                    "quarantined": len(result.quarantined), "since": result.since or "every synced entry"}
+        if result.quarantined:  # values Medusa refused: the run goes on (see `medusa-strapi quarantine`)
+            metadata["quarantined values"] = MetadataValue.md("\n".join(f"- `{m}`: {r}" for m, r in result.quarantined[:20]))
         if result.failures:
             metadata["first failures"] = MetadataValue.md("\n".join(f"- `{m}`: {r}" for m, r in result.failures[:20]))
             raise ExpectedFailure(f"{len(result.failures)} write-back(s) of {spec.content_type} failed", metadata=metadata)

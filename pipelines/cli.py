@@ -25,8 +25,8 @@ from .strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUna
 from .strapi.content_types import generate_app, read_app_schemas
 from .sync.collector import tune_malloc
 from .sync.run import BULK_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_TYPES_AT_ONCE, ContentTypeSync, sync_all
-from .sync.state import Quarantine
-from .writeback.run import settle_write_backs, write_back
+from .sync.state import Quarantine, QuarantinedRow
+from .writeback.run import settle_write_backs, state_name, write_back
 from .validate import check_database, check_strapi, check_write_back, field_types
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -185,13 +185,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def _database_errors(mappings: MappingSet, source: MedusaSource | None, unusable: str) -> tuple[list, dict | None]:
     if source is None:
-        print(f"medusa: SKIPPED the check of tables, columns and paths, and of attribute types ({unusable})")
+        print(redact(f"medusa: SKIPPED the check of tables, columns and paths, and of attribute types ({unusable})"))
         return [], None
     try:
         errors = check_database(mappings, source)
         types = None if errors else field_types(mappings, source)
     except SourceError as exc:
-        print(f"medusa: SKIPPED the check of tables, columns and paths, and of attribute types ({exc})")
+        print(redact(f"medusa: SKIPPED the check of tables, columns and paths, and of attribute types ({exc})"))
         return [], None
     print(f"medusa: {'ok' if not errors else f'{len(errors)} error(s)'}, tables and columns checked")
     return errors, types
@@ -202,16 +202,16 @@ def _strapi_errors(mappings: MappingSet, app_dir: Path, types: dict | None) -> l
         url = strapi_url()
         credentials = strapi_credentials()
     except SettingsError as exc:
-        print(f"strapi: {exc}; checking the app folder {app_dir} instead")
+        print(redact(f"strapi: {exc}; checking the app folder {app_dir} instead"))
         url = credentials = None
     if url and credentials:
         client = StrapiClient(url, credentials, retries=1)
         try:
             errors = check_strapi(mappings, client.content_types(), f"Strapi at {url}", types=types)
-            print(f"strapi: {'ok' if not errors else f'{len(errors)} error(s)'}, content types of {url} checked")
+            print(redact(f"strapi: {'ok' if not errors else f'{len(errors)} error(s)'}, content types of {url} checked"))
             return errors
         except (StrapiUnavailable, StrapiError) as exc:
-            print(f"strapi: {url} not usable ({error_text(exc)}); checking the app folder {app_dir} instead")
+            print(redact(f"strapi: {url} not usable ({error_text(exc)}); checking the app folder {app_dir} instead"))
         finally:
             client.close()
     if (app_dir / "src" / "api").is_dir():
@@ -388,6 +388,8 @@ def _write_back(args: argparse.Namespace, *, dry_run: bool) -> int:
                     print(f"write-back {result.summary()}")
                 for medusa_id, reason in result.failures:
                     print(f"write-back {spec.content_type} {medusa_id}: {reason}", file=sys.stderr)
+                for medusa_id, reason in result.quarantined:
+                    print(f"write-back {spec.content_type} {medusa_id}: quarantined: {reason}", file=sys.stderr)
                 failed += len(result.failures)
         finally:
             if admin:
@@ -415,13 +417,18 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         quarantine = Quarantine(client, source.identity)
         for name in args.only or []:
             mappings.get(name)  # UnknownContentType naming the known types
-        rows = [r for r in quarantine.rows() if not args.only or r.content_type in args.only]
+        rows = [r for r in quarantine.rows() if not args.only or _quarantined_type(r) in args.only]
         if args.action == "list":
             for row in rows:
                 print(f"{row.content_type} {row.medusa_id}: {row.action}, {row.attempts} attempt(s), "
                       f"first {row.first_seen}, last {row.last_seen}: {row.reason}")
             print(f"{len(rows)} quarantined row(s)" + ("; retry them with `medusa-strapi quarantine retry`" if rows else ""))
             return EXIT_OK
+        written_back = [r for r in rows if r.content_type != _quarantined_type(r)]
+        if written_back:  # values Medusa refused: a write-back tries them again when an editor edits the entry
+            print(f"{len(written_back)} write-back row(s) not retried here: the write-back tries each again when its "
+                  "entry is edited in Strapi")
+        rows = [r for r in rows if r not in written_back]
         display = Display(quiet=args.quiet)
         failed = 0
         for spec in mappings:
@@ -431,9 +438,15 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
                     Window.of_keys(keys))
                 display.result(result)
                 failed += result.failed
-        left = [r for r in quarantine.rows() if not args.only or r.content_type in args.only]
+        left = [r for r in quarantine.rows() if r.content_type == _quarantined_type(r)
+                and (not args.only or r.content_type in args.only)]
         print(f"retried {len(rows)} row(s): {len(rows) - len(left)} loaded, {len(left)} still quarantined")
         return EXIT_FAILED if failed or left else EXIT_OK
+
+
+def _quarantined_type(row: QuarantinedRow) -> str:
+    """The content type a quarantined row belongs to: its own, or the one a write-back row (`write-back:<type>`) is of."""
+    return row.content_type.removeprefix(state_name(""))
 
 
 def main(argv: list[str] | None = None) -> int:

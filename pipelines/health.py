@@ -31,6 +31,9 @@ class Check:
     detail: str
     error: Exception | None = field(default=None, compare=False, repr=False)  # what failed it, for callers to explain
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "detail", redact(self.detail))  # every line, the ones that pass too (URLs)
+
     def line(self) -> str:
         """`ok   name: detail` or `FAIL name: detail`."""
         return f"{'ok  ' if self.ok else 'FAIL'} {self.name}: {self.detail}"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from urllib.parse import unquote
 
 REDACTED = "***"
 MIN_REDACTED_LENGTH = 4  # shorter values (e.g. a one-letter password) would redact ordinary words
@@ -40,6 +41,17 @@ def remember(*secrets: str | None) -> None:
     """Add values to redact from everything this process prints, logs or stores."""
     with _lock:
         _known.update(s for s in secrets if s and len(s) >= MIN_REDACTED_LENGTH)
+
+
+def remember_url(url: str | None) -> None:
+    """Remember the password a URL may carry (`scheme://user:password@host`), as written and decoded, so that
+    whatever quotes the URL (a client's base URL in an error, a health line) is redacted."""
+    if not url or "@" not in url:
+        return
+    rest = url.partition("://")[2]
+    userinfo = rest.rpartition("@")[0]
+    password = userinfo.partition(":")[2]
+    remember(password, unquote(password), *password.split("@"))
 
 
 def redact(text: str) -> str:

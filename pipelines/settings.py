@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 from .media.fetch import FetchPolicy, Network
 from .medusa.admin import AdminAccount
-from .secrets import SecretError, clean_secret
+from .medusa.database_url import ambiguity, ambiguity_message
+from .secrets import SecretError, clean_secret, remember_url
 from .strapi.auth import API_TOKEN, SERVICE_ACCOUNT, ServiceAccount
 from .strapi.bulk import WriteMode
 
@@ -80,6 +81,8 @@ class MediaSettings:
     allowed_networks: tuple[Network, ...] = ()
     max_bytes: int = 20 * 1024 * 1024
     concurrency: int = 2  # uploads at once, apart from the entry writers (each one makes Strapi resize an image)
+    fetch_deadline: int = 60  # seconds one file's fetch may take in all, redirects and retries included
+    max_pixels: int = 40_000_000  # width x height an image may declare (a decompression bomb is refused)
 
     @property
     def enabled(self) -> bool:
@@ -88,13 +91,14 @@ class MediaSettings:
 
     def policy(self) -> FetchPolicy:
         """The fetch rules these settings make."""
-        return FetchPolicy(self.allowed_hosts, self.allowed_networks, self.max_bytes)
+        return FetchPolicy(self.allowed_hosts, self.allowed_networks, self.max_bytes, deadline=float(self.fetch_deadline),
+                           max_pixels=self.max_pixels)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "MediaSettings":
         """Read MEDIA_ALLOWED_HOSTS (comma-separated names, `*.example.com` for subdomains), MEDIA_ALLOW_NETWORKS
-        (comma-separated CIDRs of non-public addresses to allow, e.g. 127.0.0.1/32), MEDIA_MAX_BYTES and
-        MEDIA_CONCURRENCY (all optional)."""
+        (comma-separated CIDRs of non-public addresses to allow, e.g. 127.0.0.1/32), MEDIA_MAX_BYTES,
+        MEDIA_CONCURRENCY, MEDIA_FETCH_DEADLINE (seconds per file) and MEDIA_MAX_PIXELS (all optional)."""
         env = os.environ if environ is None else environ
         hosts = frozenset(h.strip().lower().rstrip(".") for h in env.get("MEDIA_ALLOWED_HOSTS", "").split(",") if h.strip())
         networks = []
@@ -106,7 +110,9 @@ class MediaSettings:
                     raise SettingsError(f"MEDIA_ALLOW_NETWORKS: {text!r} is not a network (e.g. 127.0.0.1/32)") from None
         return cls(allowed_hosts=hosts, allowed_networks=tuple(networks),
                    max_bytes=_whole(env, "MEDIA_MAX_BYTES", cls.max_bytes, minimum=1024),
-                   concurrency=_whole(env, "MEDIA_CONCURRENCY", cls.concurrency, minimum=1))
+                   concurrency=_whole(env, "MEDIA_CONCURRENCY", cls.concurrency, minimum=1),
+                   fetch_deadline=_seconds(env, "MEDIA_FETCH_DEADLINE", cls.fetch_deadline, minimum=1),
+                   max_pixels=_whole(env, "MEDIA_MAX_PIXELS", cls.max_pixels, minimum=1))
 
 
 @dataclass(frozen=True)
@@ -315,7 +321,8 @@ def strapi_url(environ: dict[str, str] | None = None) -> str | None:
 
 def medusa_database_url(environ: dict[str, str] | None = None) -> str | None:
     """MEDUSA_DATABASE_URL, a Postgres URL, kept secret (SettingsError otherwise, which never shows the value:
-    it may hold a password); None when it is not set."""
+    it may hold a password); None when it is not set. A URL that reads two ways (an unencoded `@` in the password:
+    pipelines.medusa.database_url) is refused, saying to percent-encode the password."""
     env = os.environ if environ is None else environ
     text = env.get("MEDUSA_DATABASE_URL", "").strip()
     if not text:
@@ -330,6 +337,9 @@ def medusa_database_url(environ: dict[str, str] | None = None) -> str | None:
                 else "it has no scheme")
         raise SettingsError(f"MEDUSA_DATABASE_URL must be a Postgres URL, postgresql://user:password@host:5432/database "
                             f"(or postgres://, postgresql+psycopg://): {what} (its value is not shown)")
+    why = ambiguity(url)
+    if why:
+        raise SettingsError(ambiguity_message(why))
     return url
 
 
@@ -341,6 +351,7 @@ def http_url(name: str, value: str, example: str) -> str:
         usable = parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
     except ValueError:  # e.g. an unclosed [IPv6 address
         usable = False
+    remember_url(text)  # user:password@host: redacted wherever the URL is quoted
     if not usable:
         shown = "its value is not shown" if "@" in text else f"not {text!r}"  # user:password@host: not shown
         raise SettingsError(f"{name} must be an http:// or https:// URL such as {example} ({shown})")

@@ -4,11 +4,20 @@
   for its subdomains); an empty allowlist means media upload is off.
 - Every address the host resolves to must be public: private, loopback, link-local, multicast, reserved and
   unspecified addresses are refused unless a network of MEDIA_ALLOW_NETWORKS holds them (tests allow 127.0.0.1).
-- Redirects are followed by hand (at most MAX_REDIRECTS), each target checked by the same rules.
+- Redirects are followed by hand (at most MAX_REDIRECTS), each target checked by the same rules. And one more: a
+  non-public address that only MEDIA_ALLOW_NETWORKS admits is reached by a redirect only at the host and port of
+  the URL the row gave (`authority`): the network is allowed for that service, not for every port on it (a
+  redirect from 127.0.0.1:9180 to 127.0.0.1:5432 would reach another local service). Public targets are
+  unaffected.
 - At most `max_bytes` are read (Content-Length checked first, then the stream counted); the bytes must be an
   image by their signature (PNG, JPEG, GIF, WebP, AVIF, TIFF; never SVG, which can carry script), whatever the
   Content-Type header says.
+- At most `max_pixels` (MEDIA_MAX_PIXELS) by the dimensions its header declares, for PNG, JPEG, GIF and WebP
+  (`pixels`): a small file that decodes to gigabytes (a decompression bomb) is refused before upload, as is
+  one of these formats whose header does not say its size. AVIF and TIFF are not measured.
 - Connect and read timeouts; bounded retries (urllib3) on 429, 502, 503, 504 and connection errors only.
+- One overall deadline per file (MEDIA_FETCH_DEADLINE), redirects, retries and the body's stream included: a
+  server that drips its answer cannot stretch a fetch past it (`deadline`). Passing it is a transient failure.
 
 The host is resolved and checked before each request; a DNS answer that changes between the check and the
 connect (rebinding) is not pinned against.
@@ -24,8 +33,9 @@ from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
+
+from .deadline import Deadline, DeadlineAdapter, DeadlineRetry
+from .pixels import READ_TYPES, image_pixels
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_REDIRECTS = 5
@@ -85,6 +95,12 @@ def address_refusal(address: str, allowed_networks: tuple[Network, ...]) -> str 
     return None
 
 
+def authority(url: str) -> tuple[str, int]:
+    """(host, port) a URL reaches: the host lower-cased without a trailing dot, the scheme's port when none is given."""
+    parts = urlsplit(url)
+    return (parts.hostname or "").rstrip("."), parts.port or (443 if parts.scheme == "https" else 80)
+
+
 Resolver = Callable[[str, int], list[str]]
 
 
@@ -102,9 +118,12 @@ class FetchPolicy:
     max_bytes: int = 20 * 1024 * 1024
     timeout: tuple[float, float] = (5.0, 20.0)
     retries: int = 3
+    deadline: float = 60.0  # seconds for one file, redirects and retries included (MEDIA_FETCH_DEADLINE)
+    max_pixels: int = 40_000_000  # width × height an image's header may declare (MEDIA_MAX_PIXELS)
 
-    def check_url(self, url: str, resolver: Resolver = resolve) -> None:
-        """Raise a permanent FetchError when a rule refuses `url` (scheme, host, addresses)."""
+    def check_url(self, url: str, resolver: Resolver = resolve, *, origin: str | None = None) -> None:
+        """Raise a permanent FetchError when a rule refuses `url` (scheme, host, addresses); `origin`: the URL the
+        row gave, when `url` is a redirect's target (a non-public address is then admitted only at its host and port)."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
             raise FetchError(f"{_short(url)}: only http and https URLs are fetched, not {parts.scheme or 'none'!r}", permanent=True)
@@ -116,7 +135,11 @@ class FetchPolicy:
         if not host_allowed(host, self.allowed_hosts):
             raise FetchError(f"{_short(url)}: host {host!r} is not in MEDIA_ALLOWED_HOSTS", permanent=True)
         try:
-            addresses = resolver(host, parts.port or (443 if parts.scheme == "https" else 80))
+            port = authority(url)[1]
+        except ValueError:
+            raise FetchError(f"{_short(url)}: the URL's port is not a port number", permanent=True) from None
+        try:
+            addresses = resolver(host, port)
         except (OSError, UnicodeError) as exc:
             raise FetchError(f"{_short(url)}: host {host!r} does not resolve ({exc})", permanent=False) from None
         for address in addresses:
@@ -124,6 +147,24 @@ class FetchPolicy:
             if refusal:
                 raise FetchError(f"{_short(url)}: host {host!r} resolves to {refusal} (allow it in MEDIA_ALLOW_NETWORKS)",
                                  permanent=True)
+            private = address_refusal(address, ())
+            if private and origin is not None and authority(url) != authority(origin):
+                given = "%s:%d" % authority(origin)
+                raise FetchError(f"{_short(url)}: a redirect to {private}, which MEDIA_ALLOW_NETWORKS admits only at the "
+                                 f"host and port of the URL given ({given}), not at another host or port", permanent=True)
+
+    def check_pixels(self, content: bytes, mime: str, url: str) -> None:
+        """Raise a permanent FetchError when the image's header declares more than `max_pixels` (or, in a format
+        whose header is read, does not say its size)."""
+        size = image_pixels(content)
+        if size is None:
+            if mime in READ_TYPES:
+                raise FetchError(f"{_short(url)}: its header does not say its size in pixels ({mime})", permanent=True)
+            return
+        width, height = size
+        if width * height > self.max_pixels:
+            raise FetchError(f"{_short(url)}: {width:,} x {height:,} pixels, over the {self.max_pixels:,}-pixel limit "
+                             "(MEDIA_MAX_PIXELS)", permanent=True)
 
 
 @dataclass(frozen=True)
@@ -150,10 +191,10 @@ class MediaFetcher:
         self.policy = policy
         self.resolver = resolver
         self.session = requests.Session()
-        retry = Retry(total=policy.retries, connect=policy.retries, read=1, status=policy.retries, backoff_factor=0.25,
+        retry = DeadlineRetry(total=policy.retries, connect=policy.retries, read=1, status=policy.retries, backoff_factor=0.25,
                       backoff_max=4, status_forcelist=(429, 502, 503, 504), allowed_methods=frozenset({"GET"}),
                       respect_retry_after_header=True, raise_on_status=False, redirect=False)
-        adapter = HTTPAdapter(max_retries=retry, pool_maxsize=8)
+        adapter = DeadlineAdapter(max_retries=retry, pool_maxsize=8)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.headers.update({"User-Agent": "medusa-strapi-sync", "Accept": "image/*"})
@@ -164,7 +205,14 @@ class MediaFetcher:
         self.session.close()
 
     def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None) -> FetchedFile:
-        """Download the image at `url` under the policy; NotModified when the validators still match."""
+        """Download the image at `url` under the policy; NotModified when the validators still match.
+
+        A transient FetchError naming MEDIA_FETCH_DEADLINE when the whole fetch (redirects and retries included)
+        takes longer than the policy's deadline."""
+        with Deadline(self.policy.deadline) as deadline:
+            return self._fetch(url, deadline, etag=etag, last_modified=last_modified)
+
+    def _fetch(self, url: str, deadline: Deadline, *, etag: str | None, last_modified: str | None) -> FetchedFile:
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
@@ -172,13 +220,18 @@ class MediaFetcher:
             headers["If-Modified-Since"] = last_modified
         current = url
         for _ in range(MAX_REDIRECTS + 1):
-            self.policy.check_url(current, self.resolver)
+            self.policy.check_url(current, self.resolver, origin=url)
+            self._in_time(deadline, current)
             try:
-                response = self.session.get(current, headers=headers, timeout=self.policy.timeout, stream=True,
-                                            allow_redirects=False)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+                response = self.session.get(current, headers=headers, timeout=deadline.timeouts(self.policy.timeout),
+                                            stream=True, allow_redirects=False)
+            except requests.RequestException as exc:
+                self._in_time(deadline, current)
+                if not isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+                    raise
                 raise FetchError(f"{_short(current)}: {_cause(exc)}", permanent=False) from None
             with response:
+                self._in_time(deadline, current)
                 if response.is_redirect:
                     location = response.headers.get("Location", "")
                     current = urljoin(current, location)
@@ -188,17 +241,24 @@ class MediaFetcher:
                 if response.status_code >= 400:
                     raise FetchError(f"{_short(current)}: HTTP {response.status_code}",
                                      permanent=response.status_code < 500 and response.status_code != 429)
-                content = self._read(response, current)
+                content = self._read(response, current, deadline)
                 sniffed = sniff_image(content[:32])
                 if sniffed is None:
                     declared = response.headers.get("Content-Type", "no Content-Type")
                     raise FetchError(f"{_short(current)}: not an image by its bytes (declared {declared})", permanent=True)
+                self.policy.check_pixels(content, sniffed[0], current)
                 return FetchedFile(url=url, content=content, mime=sniffed[0], extension=sniffed[1],
                                    sha256=hashlib.sha256(content).hexdigest(), etag=response.headers.get("ETag"),
                                    last_modified=response.headers.get("Last-Modified"))
         raise FetchError(f"{_short(url)}: more than {MAX_REDIRECTS} redirects", permanent=True)
 
-    def _read(self, response: requests.Response, url: str) -> bytes:
+    def _in_time(self, deadline: Deadline, url: str) -> None:
+        """A transient FetchError naming MEDIA_FETCH_DEADLINE once the deadline has passed."""
+        if deadline.expired:
+            raise FetchError(f"{_short(url)}: not fetched within {deadline.seconds:g} s (MEDIA_FETCH_DEADLINE; "
+                             "redirects, retries and the body's stream included)", permanent=False)
+
+    def _read(self, response: requests.Response, url: str, deadline: Deadline) -> bytes:
         limit = self.policy.max_bytes
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
@@ -210,8 +270,13 @@ class MediaFetcher:
                 body.extend(chunk)
                 if len(body) > limit:
                     raise FetchError(f"{_short(url)}: over the {limit:,}-byte limit (MEDIA_MAX_BYTES)", permanent=True)
-        except (requests.ConnectionError, requests.Timeout) as exc:
+                self._in_time(deadline, url)
+        except requests.RequestException as exc:
+            self._in_time(deadline, url)  # the deadline shut the connection down under the read
+            if not isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+                raise
             raise FetchError(f"{_short(url)}: {_cause(exc)} while reading", permanent=False) from None
+        self._in_time(deadline, url)  # a body read until the connection closed: the deadline may have cut it
         return bytes(body)
 
 

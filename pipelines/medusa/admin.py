@@ -16,7 +16,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from ..jwt_login import NO_AUTH, JwtLogin
-from ..secrets import clean_secret, remember
+from ..secrets import clean_secret, remember, remember_url
 from ..strapi.client import TIMEOUT, build_retry
 from .admin_routes import ADMIN_ROUTES
 
@@ -24,7 +24,11 @@ V2_LOGIN, V1_LOGIN = "/auth/user/emailpass", "/admin/auth/token"
 
 
 class MedusaAdminError(Exception):
-    """Medusa's Admin API refused a request, or cannot be reached."""
+    """Medusa's Admin API refused a request (`status`: its HTTP status), or cannot be reached (`status` None)."""
+
+    def __init__(self, message: str, *, status: int | None = None):
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class AdminAccount:
 
     def __post_init__(self) -> None:
         remember(self.password)
+        remember_url(self.url)
 
 
 class MedusaAdmin:
@@ -96,7 +101,7 @@ class MedusaAdmin:
         path = ADMIN_ROUTES[table].format(id=quote(str(key), safe=""))
         response = self._send("POST", path, json=values)
         if response.status_code >= 400:
-            raise MedusaAdminError(f"POST {path} -> {response.status_code}: {_reason(response)}")
+            raise MedusaAdminError(f"POST {path} -> {response.status_code}: {_reason(response)}", status=response.status_code)
 
 
 def _reason(response: requests.Response) -> str:

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from ..mapping import MappingSpec
-from ..secrets import remember
+from ..secrets import redact, remember
+from .database_url import ambiguity, ambiguity_message
 from .query import DELETED, FULL, Buckets, SpecQuery, Window
 
 __all__ = ["DELETED", "FULL", "Buckets", "Window", "MedusaSource", "Rows", "SourceError", "UnreadableJson", "engine_url", "MAX_JSON_DEPTH", "too_deep"]
@@ -31,9 +32,12 @@ class SourceError(Exception):
 def engine_url(url: str) -> sa.URL:
     """Parse a Postgres URL, naming the psycopg 3 driver when none is given.
 
-    The password is remembered for redaction; a URL that does not parse is refused without echoing it
-    (SQLAlchemy's own message would quote it, password included).
+    The password is remembered for redaction; a URL that does not parse, or reads two ways (`database_url`), is
+    refused without echoing it (SQLAlchemy's own message would quote it, password included).
     """
+    why = ambiguity(url.strip())
+    if why:
+        raise SourceError(ambiguity_message(why))
     try:
         parsed = make_url(url.strip())
     except (sa.exc.ArgumentError, ValueError):
@@ -228,5 +232,6 @@ def database_errors(what: str) -> Iterator[None]:
 
 
 def _reason(exc: sa.exc.DBAPIError) -> str:
-    # The DBAPI message without SQLAlchemy's statement dump; URLs with passwords never appear here.
-    return str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+    # The DBAPI message without SQLAlchemy's statement dump, redacted: the driver quotes connection parameters
+    # (`invalid sslmode value: "..."`), which a URL may have taken from a misplaced password.
+    return redact(str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__)

@@ -12,7 +12,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
 
-from ..secrets import clean_secret
+from ..secrets import clean_secret, remember_url
 from .auth import API_TOKEN, LOGIN_PATH, NO_AUTH, SERVICE_ACCOUNT, JwtLogin, LoginRefused, ServiceAccount, service_account_login
 
 PAGE_SIZE = 100  # Strapi's maxLimit in config/api.js
@@ -162,6 +162,7 @@ class StrapiClient:
         ca_bundle: str | None = None,
     ):
         self.base_url = base_url.rstrip("/")
+        remember_url(self.base_url)  # a password in the URL is redacted from every message that quotes it
         self.timeout = timeout
         self.session = requests.Session()
         # TLS is verified; a private CA comes as a bundle, never as "off". Passed with every request: a

@@ -4,6 +4,9 @@ Ownership: once an entry exists, a field listed in a mapping's `write_back` belo
 sync sets it on create, and again only while Strapi's value is empty (`is_empty`); the write-back carries a
 non-empty Strapi value that differs from Medusa's to Medusa. When both sides changed the same field
 between two runs, Strapi's value wins (Medusa's is overwritten); edits of different fields both survive.
+
+A value Medusa refuses for what it is (`quarantines`: 400, 413, 422...) is quarantined like a forward row, and
+the rest of the type's write-back goes on; a refusal that says nothing about the value fails the run.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from ..mapping import MappingSpec
+from ..sync.write import is_permanent
 
 
 @dataclass(frozen=True)
@@ -50,3 +54,11 @@ def plan_write_backs(entries: Iterable[Mapping[str, Any]], medusa_rows: Mapping[
         if values:
             writes.append(WriteBack(medusa_id, spec.source_key(medusa_id), values))
     return writes
+
+
+def quarantines(status: int | None) -> bool:
+    """Whether Medusa's refusal of one write-back (its HTTP status; None: no answer) condemns the value itself,
+    which is then quarantined while the run goes on: a 4xx about the data, such as 400, 413 or 422, as the
+    forward sync decides for Strapi (`sync.write.is_permanent`). Not 401, 403 (the admin's credentials), 404
+    (the row went), 408, 409, 423, 425, 429 (the moment), a 5xx or no answer: those fail the run, retried later."""
+    return status is not None and is_permanent(status)

@@ -5,6 +5,11 @@ Change detection follows the forward sensors' rules: entries whose `updatedAt` i
 watermark minus the overlap (inclusive, so an edit committed late is read again, and compares equal if it
 was already written back), and the new watermark (the latest `updatedAt` read) recorded only after a run
 without failures. The first run reads every synced entry.
+
+A value Medusa refuses for what it is (`plan.quarantines`: e.g. a title too long, 413 or 422) does not fail the
+run: the entry goes to the quarantine (`write-back:<type>`, action `write-back`, with Medusa's answer), the
+others are written and the watermark moves on. It is tried again when an editor edits the entry, and leaves
+the quarantine when a run reads it and finds nothing more it cannot write.
 """
 
 from __future__ import annotations
@@ -22,10 +27,10 @@ from ..medusa.changes import DEFAULT_OVERLAP, Watermark
 from ..medusa.source import IN_BATCH, MedusaSource, database_errors
 from ..secrets import describe_error
 from ..strapi.client import StrapiClient
-from ..sync.result import SyncResult
-from ..sync.state import SyncState
+from ..sync.result import RowFailure, SyncResult
+from ..sync.state import Quarantine, SyncState
 from ..validate import check_write_back
-from .plan import WriteBack, plan_write_backs
+from .plan import WriteBack, plan_write_backs, quarantines
 
 CHUNK = 500  # entries compared per Medusa read
 
@@ -39,20 +44,22 @@ class WriteBackResult:
     content_type: str
     read: int = 0
     written: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)  # (medusa_id, reason)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (medusa_id, reason): these fail the run
+    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (medusa_id, reason): values Medusa refused
     since: str | None = None
     planned: list[WriteBack] = field(default_factory=list)  # a dry run's writes
     latest: str | None = None  # the latest `updatedAt` read: the next watermark
 
     @property
     def ok(self) -> bool:
-        """True when nothing failed."""
+        """True when nothing failed (quarantined values do not fail a run)."""
         return not self.failures
 
     def summary(self) -> str:
-        """One line: `product: read=3 written=1 failed=0 (since ...)`."""
+        """One line: `product: read=3 written=1 failed=0 quarantined=0 (since ...)`."""
         since = f" (edited since {self.since})" if self.since else " (every synced entry)"
-        return f"{self.content_type}: read={self.read} written={self.written} failed={len(self.failures)}{since}"
+        return (f"{self.content_type}: read={self.read} written={self.written} failed={len(self.failures)} "
+                f"quarantined={len(self.quarantined)}{since}")
 
 
 def state_name(content_type: str) -> str:
@@ -75,13 +82,16 @@ def write_back(spec: MappingSpec, source: MedusaSource, client: StrapiClient, ad
     problems = check_write_back([spec])
     if problems:
         raise MappingErrors(problems)
+    name = state_name(spec.content_type)
     state = SyncState(client, source.identity)
-    recorded = state.get(state_name(spec.content_type))
+    recorded = state.get(name)
     since = _minus(recorded.high, overlap) if recorded and recorded.high else None
     result.since = since
     latest = recorded.high if recorded else None
+    read: set[str] = set()
     for entries in _edited_entries(client, spec, since):
         result.read += len(entries)
+        read.update(e["medusa_id"] for e in entries)
         latest = max([latest or "", *(e.get("updatedAt") or "" for e in entries)]) or None
         with database_errors(spec.content_type):
             rows = medusa_values(source, spec, [spec.source_key(e["medusa_id"]) for e in entries])
@@ -89,17 +99,43 @@ def write_back(spec: MappingSpec, source: MedusaSource, client: StrapiClient, ad
             if dry_run:
                 result.planned.append(write)
                 continue
-            try:
-                admin.update(spec.table, write.key, write.values)
-                result.written += 1
-            except MedusaAdminError as exc:
-                result.failures.append((write.medusa_id, describe_error(exc)))
-                log.warning(f"{spec.content_type} {write.medusa_id}: write-back failed: {describe_error(exc)}")
+            _write(admin, spec, write, result, log)
     result.latest = latest
+    if not dry_run:
+        _settle_quarantine(Quarantine(client, source.identity), name, result, read, log)
     settled = settle and not result.planned and latest != (recorded.high if recorded else None)
     if latest and result.ok and (not dry_run or settled):
-        state.record(state_name(spec.content_type), Watermark(lower=since, high=latest, digest=""), recorded_by)
+        state.record(name, Watermark(lower=since, high=latest, digest=""), recorded_by)
     return result
+
+
+def _write(admin: MedusaAdmin, spec: MappingSpec, write: WriteBack, result: WriteBackResult, log: Any) -> None:
+    """Send one write-back; a refusal goes to `result.quarantined` when it condemns the value (`quarantines`),
+    else to `result.failures`."""
+    try:
+        admin.update(spec.table, write.key, write.values)
+        result.written += 1
+    except MedusaAdminError as exc:
+        reason = describe_error(exc)
+        if quarantines(exc.status):
+            result.quarantined.append((write.medusa_id, reason))
+            log.warning(f"{spec.content_type} {write.medusa_id}: write-back refused by Medusa, quarantined: {reason}")
+        else:
+            result.failures.append((write.medusa_id, reason))
+            log.warning(f"{spec.content_type} {write.medusa_id}: write-back failed: {reason}")
+
+
+def _settle_quarantine(quarantine: Quarantine, name: str, result: WriteBackResult, read: set[str], log: Any) -> None:
+    """Quarantine the values Medusa refused (under `name`, the write-back's own, apart from the forward sync's
+    rows of the type), and release the entries this run read and wrote, or found nothing to write for."""
+    held = quarantine.rows(name)
+    if result.quarantined:
+        quarantine.add(name, [RowFailure(mid, "write-back", reason, permanent=True) for mid, reason in result.quarantined])
+    stuck = {mid for mid, _ in result.quarantined + result.failures}
+    released = [row for row in held if row.medusa_id in read and row.medusa_id not in stuck]
+    if released:
+        quarantine.clear(released)
+        log.info(f"{name}: {len(released)} row(s) left the quarantine")
 
 
 def settle_write_backs(mappings: MappingSet, results: Iterable[SyncResult], source: MedusaSource, client: StrapiClient,

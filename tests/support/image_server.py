@@ -51,12 +51,24 @@ class ImageServer:
                 if status == 200:
                     self.send_header("ETag", etag)
                 for name, value in headers.items():
-                    if name not in ("X-Without-Length", "X-Stall"):
+                    if name not in ("X-Without-Length", "X-Stall", "X-Drip"):
                         self.send_header(name, value)
                 if "Content-Length" not in headers and "X-Without-Length" not in headers:  # else: until the connection closes
                     self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                if "X-Drip" in headers:  # a server that sends its body a byte at a time (overall deadlines)
+                    self._drip(body, float(headers["X-Drip"]))
+                    return
                 self.wfile.write(body)
+
+            def _drip(self, body: bytes, pause: float) -> None:
+                try:
+                    for index in range(len(body)):
+                        self.wfile.write(body[index:index + 1])
+                        self.wfile.flush()
+                        time.sleep(pause)
+                except OSError:
+                    pass  # the client hung up
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"

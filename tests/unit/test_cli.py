@@ -130,6 +130,26 @@ def test_validate_and_strapi_schema_name_a_database_url_that_is_not_one(environm
     assert code == EXIT_USAGE and "MEDUSA_DATABASE_URL must be a Postgres URL" in output and PASSWORD not in output
 
 
+def test_a_database_url_with_an_unencoded_at_leaks_nothing_in_validate_sync_or_health(environment, capsys):
+    # SQLAlchemy splits at the first '@': the rest of the password became the host, quoted by "cannot resolve host"
+    environment({**GOOD, "MEDUSA_DATABASE_URL": f"postgresql://medusa:{PASSWORD}@rest-of-it@127.0.0.1:9/medusa"})
+    code, output = _run(capsys, "validate")
+    assert "medusa: SKIPPED" in output and "MEDUSA_DATABASE_URL is ambiguous" in output and "percent-encode" in output
+    assert PASSWORD not in output and "rest-of-it" not in output, output
+    for argv in (["sync"], ["health"]):
+        code, output = _run(capsys, *argv)
+        assert code == EXIT_USAGE and "MEDUSA_DATABASE_URL is ambiguous" in output, output
+        assert PASSWORD not in output and "rest-of-it" not in output, output
+
+
+def test_validate_redacts_the_password_the_database_driver_quotes(environment, capsys):
+    # the driver quotes a connection parameter it refuses, which here holds the password
+    environment({**GOOD, "MEDUSA_DATABASE_URL": f"postgresql://medusa:{PASSWORD}@127.0.0.1:9/medusa?sslmode={PASSWORD}"})
+    code, output = _run(capsys, "validate")
+    assert "medusa: SKIPPED" in output and "invalid sslmode value" in output, output
+    assert PASSWORD not in output, output
+
+
 # --- credentials Strapi refuses: named by their variables, on every command that talks to Strapi ---
 
 from pipelines import validate  # noqa: E402

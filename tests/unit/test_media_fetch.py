@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from pipelines.media.fetch import (FetchError, FetchPolicy, MediaFetcher, NotModified, address_refusal, host_allowed,
-                                   sniff_image)
+from pipelines.media.fetch import (FetchError, FetchPolicy, MediaFetcher, NotModified, address_refusal, authority,
+                                   host_allowed, sniff_image)
 from pipelines.settings import MediaSettings, SettingsError
 from tests.support.image_server import ImageServer, png
 
@@ -121,6 +121,33 @@ def test_a_server_that_answers_late_times_out_as_a_transient_failure(server):
     assert not refused.value.permanent and time.monotonic() - started < 5
 
 
+@pytest.mark.parametrize("length", ["declared", "until the connection closes"])
+def test_a_server_dripping_its_body_is_cut_at_the_overall_deadline(length, server):
+    # each byte comes well within the read timeout: only an overall deadline ends this (len(png()) * 0.25 s, ~20 s)
+    headers = {"Content-Type": "image/png", "X-Drip": "0.25", **({"X-Without-Length": "1"} if length != "declared" else {})}
+    server.routes["/drip.png"] = (200, headers, png())
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="MEDIA_FETCH_DEADLINE") as refused:
+        MediaFetcher(policy(timeout=(1.0, 1.0), deadline=1.0)).fetch(server.url("/drip.png"))
+    assert not refused.value.permanent and time.monotonic() - started < 3
+
+
+def test_the_overall_deadline_covers_every_redirect_and_retry(server):
+    server.image("/end.png", png())
+    for hop, target in (("/hop1", "/hop2"), ("/hop2", "/hop3"), ("/hop3", "/end.png")):
+        server.routes[hop] = (302, {"Location": target, "X-Stall": "0.5"}, b"")  # each hop answers within the timeout
+    assert MediaFetcher(policy(timeout=(1.0, 1.0))).fetch(server.url("/hop1")).mime == "image/png"
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="MEDIA_FETCH_DEADLINE") as refused:
+        MediaFetcher(policy(timeout=(1.0, 1.0), deadline=1.0)).fetch(server.url("/hop1"))
+    assert not refused.value.permanent and time.monotonic() - started < 2.5
+    server.routes["/later.png"] = (503, {"Retry-After": "30"}, b"busy")  # retries wait at most the time left
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="MEDIA_FETCH_DEADLINE"):
+        MediaFetcher(policy(retries=3, deadline=1.0)).fetch(server.url("/later.png"))
+    assert time.monotonic() - started < 2.5
+
+
 def test_busy_answers_are_retried_a_bounded_number_of_times(server):
     server.routes["/busy.png"] = (503, {"Retry-After": "0"}, b"busy")
     with pytest.raises(FetchError, match="HTTP 503"):
@@ -147,6 +174,45 @@ def test_redirects_are_followed_and_each_target_checked(server):
         MediaFetcher(policy()).fetch(server.url("/loop"))
 
 
+@pytest.mark.parametrize("url, reached", [
+    ("http://127.0.0.1/a.png", ("127.0.0.1", 80)), ("https://CDN.Shop.io./a.png", ("cdn.shop.io", 443)),
+    ("http://127.0.0.1:9180/a.png?x=1", ("127.0.0.1", 9180)), ("https://[::1]:8443/", ("::1", 8443)),
+])
+def test_the_authority_of_a_url_is_its_host_and_port(url, reached):
+    assert authority(url) == reached
+
+
+def test_a_redirect_to_another_port_of_an_allowed_private_network_is_refused(server):
+    with ImageServer() as other:  # another local service, on port B
+        other.image("/secret.png", png())
+        server.routes["/jump"] = (302, {"Location": other.url("/secret.png")}, b"")  # from port A to 127.0.0.1:B
+        with pytest.raises(FetchError, match=r"MEDIA_ALLOW_NETWORKS admits only at the host and port of the URL given "
+                                             rf"\(127.0.0.1:{server.httpd.server_address[1]}\)") as refused:
+            MediaFetcher(policy()).fetch(server.url("/jump"))
+        assert refused.value.permanent and "loopback" in str(refused.value)
+        assert other.requests == []  # never reached
+        assert MediaFetcher(policy()).fetch(other.url("/secret.png")).mime == "image/png"  # the row's own URL: allowed
+    server.image("/here.png", png())
+    server.routes["/same"] = (302, {"Location": server.url("/here.png")}, b"")  # same host and port: followed
+    assert MediaFetcher(policy()).fetch(server.url("/same")).mime == "image/png"
+
+
+def test_a_public_redirect_target_keeps_the_usual_rules():
+    fetcher = MediaFetcher(policy(allowed_hosts=frozenset({"cdn.shop.test", "img.shop.test"})))
+    resolver = {"cdn.shop.test": ["93.184.216.34"], "img.shop.test": ["93.184.216.35"], "127.0.0.1": ["127.0.0.1"]}
+    fetcher.policy.check_url("https://img.shop.test:8443/a.png", lambda host, port: resolver[host], origin="https://cdn.shop.test/a")
+    with pytest.raises(FetchError, match="MEDIA_ALLOW_NETWORKS admits only") as refused:  # public to private elsewhere
+        MediaFetcher(policy(allowed_hosts=frozenset({"cdn.shop.test", "127.0.0.1"}))).policy.check_url(
+            "http://127.0.0.1:6379/", lambda host, port: resolver[host], origin="https://cdn.shop.test/a")
+    assert refused.value.permanent
+
+
+def test_a_url_whose_port_is_not_a_number_is_refused_for_good():
+    with pytest.raises(FetchError, match="not a port number") as refused:
+        MediaFetcher(policy()).policy.check_url("http://127.0.0.1:99999/a.png")
+    assert refused.value.permanent
+
+
 def test_media_settings_are_off_by_default_and_read_from_the_environment():
     assert not MediaSettings.from_env({}).enabled
     settings = MediaSettings.from_env({"MEDIA_ALLOWED_HOSTS": " cdn.shop.io, *.img.io ", "MEDIA_ALLOW_NETWORKS": "127.0.0.1/32",
@@ -157,3 +223,10 @@ def test_media_settings_are_off_by_default_and_read_from_the_environment():
         MediaSettings.from_env({"MEDIA_ALLOW_NETWORKS": "localhost"})
     with pytest.raises(SettingsError, match="MEDIA_MAX_BYTES"):
         MediaSettings.from_env({"MEDIA_MAX_BYTES": "-1"})
+
+
+def test_the_fetch_deadline_is_a_media_setting():
+    assert MediaSettings.from_env({}).policy().deadline == 60
+    assert MediaSettings.from_env({"MEDIA_FETCH_DEADLINE": "15"}).policy().deadline == 15
+    with pytest.raises(SettingsError, match="MEDIA_FETCH_DEADLINE must be a whole number of seconds >= 1"):
+        MediaSettings.from_env({"MEDIA_FETCH_DEADLINE": "0"})

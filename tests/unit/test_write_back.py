@@ -121,3 +121,139 @@ def test_write_back_sends_what_differs_and_only_non_empty_values():
 
 def test_empty_means_none_or_empty_string():
     assert is_empty(None) and is_empty("") and not is_empty(" ") and not is_empty(0)
+
+
+# --- a value Medusa refuses is quarantined; the rest is written and the watermark moves on ---
+
+from pipelines.writeback.plan import quarantines  # noqa: E402
+
+
+@pytest.mark.parametrize("status, quarantined", [
+    (400, True), (413, True), (422, True), (414, True),  # the value itself: quarantined, the run goes on
+    (401, False), (403, False), (404, False), (408, False), (409, False), (423, False), (429, False),  # the moment
+    (500, False), (502, False), (503, False), (None, False),  # Medusa's trouble, or no answer
+])
+def test_which_refusals_quarantine_the_value_and_which_fail_the_run(status, quarantined):
+    assert quarantines(status) is quarantined
+
+
+class InMemoryStrapi:
+    """The calls a write-back run makes of a StrapiClient, over entries kept in memory (filters: $eq, $gte,
+    $notNull, $in)."""
+
+    def __init__(self, **plurals):
+        self.entries = {plural: list(entries) for plural, entries in plurals.items()}
+        self.ids = 0
+
+    def iter_entries(self, plural, *, fields=(), filters=None, **_):
+        wanted = {}
+        for key, value in filters or []:
+            name, op = key.removeprefix("filters[").split("][")[:2]
+            wanted.setdefault((name, op.rstrip("]")), []).append(value)
+        for entry in self.entries.setdefault(plural, []):
+            if all(self._matches(entry.get(name), op, values) for (name, op), values in wanted.items()):
+                yield dict(entry)
+
+    @staticmethod
+    def _matches(held, op, values):
+        return {"$eq": lambda: held == values[0], "$gte": lambda: (held or "") >= values[0],
+                "$notNull": lambda: held is not None, "$in": lambda: held in values}[op]()
+
+    def find_by(self, plural, field, values, *, fields=()):
+        return {e[field]: e for e in self.iter_entries(plural, filters=[(f"filters[{field}][$in][{i}]", v) for i, v in enumerate(values)])}
+
+    def upsert_by(self, plural, field, value, data, *, create_only=()):
+        for entry in self.entries.setdefault(plural, []):
+            if entry.get(field) == value:
+                entry.update(data)
+                return "updated"
+        self.ids += 1
+        self.entries[plural].append({field: value, **dict(create_only), **data, "documentId": f"doc{self.ids}"})
+        return "created"
+
+    def delete(self, plural, document_id):
+        self.entries[plural] = [e for e in self.entries[plural] if e["documentId"] != document_id]
+
+
+class SqliteMedusa:
+    """The parts of a MedusaSource a write-back reads (identity, tables, engine), on an in-memory SQLite."""
+
+    identity = "127.0.0.1:5432/medusa"
+
+    def __init__(self, rows):
+        import sqlalchemy as sa
+
+        self.engine = sa.create_engine("sqlite://")
+        metadata = sa.MetaData()
+        self.product = sa.Table("product", metadata, sa.Column("id", sa.Text, primary_key=True), sa.Column("title", sa.Text),
+                                sa.Column("subtitle", sa.Text), sa.Column("deleted_at", sa.Text))
+        metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            conn.execute(self.product.insert(), rows)
+
+    def table(self, name, schema="public"):
+        return self.product
+
+
+def medusa_admin_answering(statuses):
+    """Medusa's Admin API on a local server: the login, then each product's update answered by `statuses[id]`."""
+    from .fake_http import ScriptedServer
+
+    def answer(method, path):
+        if path == "/auth/user/emailpass":
+            return 200, {}, {"token": "medusa-admin-jwt-" + "9z" * 10}
+        status = statuses.get(path.rsplit("/", 1)[-1], 200)
+        return status, {}, {"type": "invalid_data", "message": f"refused with {status}"} if status >= 400 else {"product": {}}
+
+    return ScriptedServer(answer)
+
+
+BIG = "x" * 1_000_000
+
+
+def test_a_value_medusa_refuses_is_quarantined_and_the_rest_goes_on(tmp_path):
+    from pipelines.medusa.admin import AdminAccount, MedusaAdmin
+    from pipelines.writeback.run import state_name
+
+    spec = load(tmp_path, PRODUCT)
+    strapi = InMemoryStrapi(products=[
+        {"documentId": "d1", "medusa_id": "p_big", "title": BIG, "subtitle": "s", "updatedAt": "2025-01-01T10:00:00.000Z"},
+        {"documentId": "d2", "medusa_id": "p_ok", "title": "New", "subtitle": "s", "updatedAt": "2025-01-01T10:05:00.000Z"},
+    ])
+    medusa = SqliteMedusa([{"id": "p_big", "title": "Old", "subtitle": "s"}, {"id": "p_ok", "title": "Old", "subtitle": "s"}])
+    statuses = {"p_big": 413}
+    with medusa_admin_answering(statuses) as server:
+        admin = MedusaAdmin(AdminAccount(server.url, "admin@shop.test", "admin-password"), retries=0)
+        result = write_back(spec, medusa, strapi, admin)
+        assert result.written == 1 and result.failures == [] and result.ok
+        ((medusa_id, reason),) = result.quarantined
+        assert medusa_id == "p_big" and "413" in reason and "refused with 413" in reason
+        (row,) = strapi.entries["quarantined-rows"]
+        assert (row["content_type"], row["medusa_id"], row["action"]) == (state_name("product"), "p_big", "write-back")
+        assert "413" in row["reason"] and row["source"] == medusa.identity
+        (mark,) = strapi.entries["sync-states"]  # the watermark moved past both entries: the sensor stops relaunching
+        assert mark["content_type"] == "write-back:product" and mark["watermark"]["high"] == "2025-01-01T10:05:00.000Z"
+        assert "quarantined=1" in result.summary()
+
+        # an editor shortens the title: the next run writes it, and the entry leaves the quarantine
+        with medusa.engine.begin() as conn:  # Medusa took p_ok's title
+            conn.execute(medusa.product.update().where(medusa.product.c.id == "p_ok").values(title="New"))
+        strapi.entries["products"][0].update(title="Short", updatedAt="2025-01-01T11:00:00.000Z")
+        statuses["p_big"] = 200
+        again = write_back(spec, medusa, strapi, admin)
+        assert again.written == 1 and again.quarantined == [] and strapi.entries["quarantined-rows"] == []
+
+
+@pytest.mark.parametrize("status", [401, 409, 503])
+def test_a_refusal_that_says_nothing_about_the_value_fails_the_run_and_keeps_the_watermark(tmp_path, status):
+    from pipelines.medusa.admin import AdminAccount, MedusaAdmin
+
+    spec = load(tmp_path, PRODUCT)
+    strapi = InMemoryStrapi(products=[
+        {"documentId": "d1", "medusa_id": "p_1", "title": "New", "subtitle": "s", "updatedAt": "2025-01-01T10:00:00.000Z"}])
+    medusa = SqliteMedusa([{"id": "p_1", "title": "Old", "subtitle": "s"}])
+    with medusa_admin_answering({"p_1": status}) as server:
+        admin = MedusaAdmin(AdminAccount(server.url, "admin@shop.test", "admin-password"), retries=0)
+        result = write_back(spec, medusa, strapi, admin)
+    assert not result.ok and [m for m, _ in result.failures] == ["p_1"] and result.quarantined == []
+    assert strapi.entries.get("quarantined-rows", []) == [] and strapi.entries.get("sync-states", []) == []
