@@ -18,7 +18,7 @@ const WRITES = new Set(['create', 'update']);
 function isTheSync(auth) {
   const strategy = auth && auth.strategy && auth.strategy.name;
   const credentials = auth && auth.credentials;
-  if (strategy === 'api-token') return Boolean(credentials && credentials.name === SYNC_TOKEN_NAME);
+  if (strategy === 'content-api-token' || strategy === 'api-token') return Boolean(credentials && credentials.name === SYNC_TOKEN_NAME);
   if (strategy === 'users-permissions') return Boolean(credentials && credentials.role && credentials.role.type === ROLE_TYPE);
   return false;
 }
