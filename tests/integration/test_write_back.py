@@ -273,3 +273,25 @@ def test_a_forward_sync_leaves_the_write_back_sensor_nothing_unless_an_editor_ed
     assert needs_write_back(latest_edit(synced.strapi, spec), recorded) is edited
     if edited:
         assert synced.back().written == 1  # the editor's title still goes to Medusa
+
+
+def test_a_value_medusa_refuses_is_quarantined_and_the_rest_is_written(synced):
+    """A 600 KB title (Medusa's JSON body limit answers 413) goes to the quarantine with Medusa's answer; the other
+    edit is written, the watermark moves on, and the next run does not send it again until an editor edits it."""
+    with synced.server_source.engine.connect() as conn:
+        rows = conn.execute(sa.text("select id, title from product where deleted_at is null order by id limit 2")).fetchall()
+    (huge_id, huge_title), (fine_id, _) = rows
+    fine_title = f"Fine edit {uuid.uuid4().hex[:6]}"
+    synced.edit_in_strapi(huge_id, title="x" * 600_000)
+    synced.edit_in_strapi(fine_id, title=fine_title)
+    try:
+        result = synced.back()
+        assert result.ok and result.written == 1, result.failures
+        assert [medusa_id for medusa_id, _ in result.quarantined] == [huge_id]
+        assert "413" in result.quarantined[0][1]
+        assert medusa_product(synced.server_source, fine_id)["title"] == fine_title
+        again = synced.back()
+        assert again.ok and again.written == 0 and not again.failures
+    finally:
+        synced.edit_in_strapi(huge_id, title=huge_title)
+        assert synced.back().ok
