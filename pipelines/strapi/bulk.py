@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
-from .client import StrapiClient, StrapiError, encode_json
+from .client import StrapiClient, StrapiError, batch_read_timeout, encode_json
 
 PREFIX = "/api/bulk-upsert"
 MAX_BATCH_ENTRIES = 2000
@@ -83,7 +83,8 @@ class BulkClient:
         batch and to send it."""
         body = b"".join((b'{"key":', encode_json(self.key), b',"entries":[', b",".join(entries), b'],"deletes":',
                          encode_json(deletes), b"}"))
-        answer = self.client.request("POST", f"{PREFIX}/{plural}", encoded_json=body)
+        answer = self.client.request("POST", f"{PREFIX}/{plural}", encoded_json=body,
+                                     read_timeout=batch_read_timeout(len(entries) + len(deletes)))
         results = [
             EntryOutcome(r.get("key"), r["status"], r.get("documentId"),
                          (r.get("error") or {}).get("status"), (r.get("error") or {}).get("message"))
@@ -114,10 +115,11 @@ class BulkClient:
         found: dict[str, dict[str, Any]] = {}
         values = sorted(set(values))
         for start in range(0, len(values), FIND_BATCH):
+            part = values[start:start + FIND_BATCH]
             body = self.client.request("POST", f"{PREFIX}/{plural}/find", json={
-                "key": self.key, "values": values[start:start + FIND_BATCH], "fields": [f for f in fields if f != self.key],
+                "key": self.key, "values": part, "fields": [f for f in fields if f != self.key],
                 "populate": {k: list(v) for k, v in (populate or {}).items()},
-            })
+            }, read_timeout=batch_read_timeout(len(part) // 10))
             for entry in body["data"]:
                 found[entry[self.key]] = entry
         return found

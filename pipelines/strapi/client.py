@@ -9,7 +9,7 @@ from typing import Any, Iterable, Iterator, Mapping
 import orjson
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ProtocolError
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from ..secrets import clean_secret, remember_url
@@ -104,7 +104,17 @@ TIMEOUT = (5.0, 8.0)  # connect, read (seconds)
 MAX_RETRY_AFTER = 30.0
 
 
+HEALTH_PATH = "/_health"
+HEALTH_PROBE = f"{HEALTH_PATH}?probe=1"  # mounted apart (the longest prefix wins): no retries
 FIRST_CONTACT_RETRIES = 2  # the first request of a run: a Strapi that is down is reported in seconds
+PER_ITEM_READ_SECONDS = 0.01  # a batch request's read timeout grows by this per entry it carries...
+MAX_BATCH_READ_TIMEOUT = 30.0  # ...up to this, so that a Strapi that hangs is still reported in minutes
+
+
+def batch_read_timeout(items: int, base: float = TIMEOUT[1]) -> float:
+    """The read timeout for a request carrying `items` entries (a bulk batch): the usual one plus 10 ms an
+    entry, at most 30 s (1,000 entries: 18 s). A busy Strapi writing a big batch is slow, not gone."""
+    return min(base + PER_ITEM_READ_SECONDS * max(items, 0), max(base, MAX_BATCH_READ_TIMEOUT))
 
 
 def build_retry(retries: int = RETRIES, backoff_factor: float = 0.25, max_retry_after: float = MAX_RETRY_AFTER,
@@ -178,8 +188,10 @@ class StrapiClient:
         self._retries = (retries, backoff_factor, max_retry_after, pool_size)
         # Routes with a budget of their own, on the same session (requests picks the longest mounted prefix):
         # GET /_health, a run's first request, reports a Strapi that is down within seconds.
-        self.session.mount(f"{self.base_url}/_health",
+        self.session.mount(f"{self.base_url}{HEALTH_PATH}",
                            HTTPAdapter(max_retries=build_retry(min(retries, FIRST_CONTACT_RETRIES), backoff_factor)))
+        # The probe that tells a busy Strapi from a gone one: one attempt, no retry.
+        self.session.mount(f"{self.base_url}{HEALTH_PROBE}", HTTPAdapter(max_retries=0))
         self.session.headers.update({"Accept": "application/json", "User-Agent": "medusa-strapi-sync"})
         self.login: JwtLogin | None = None
         self.credentials = SERVICE_ACCOUNT if isinstance(api_token, ServiceAccount) else API_TOKEN
@@ -218,12 +230,15 @@ class StrapiClient:
         self.session.close()
 
     def request(self, method: str, path: str, *, params: Any = None, json: Any = None, authenticate: bool = True,
-                files: Any = None, form: Mapping[str, str] | None = None, encoded_json: bytes | None = None) -> Any:
+                files: Any = None, form: Mapping[str, str] | None = None, encoded_json: bytes | None = None,
+                read_timeout: float | None = None) -> Any:
         """Send one request (retried as configured); the parsed JSON body, or None for an empty one.
 
         A body goes as UTF-8 JSON (`encode_json`), or as `encoded_json` when the caller encoded it already.
-        `files` and `form` send a multipart body instead (the media library's uploads).
+        `files` and `form` send a multipart body instead (the media library's uploads). `read_timeout` replaces
+        the client's for this request (`batch_read_timeout` for a batch).
         """
+        timeout = self.timeout if read_timeout is None else (self.timeout[0], read_timeout)
         body, headers = form, None
         if json is not None:
             encoded_json = encode_json(json)
@@ -231,7 +246,7 @@ class StrapiClient:
             body, headers = encoded_json, {"Content-Type": "application/json; charset=utf-8"}
         try:
             response = self.session.request(
-                method, f"{self.base_url}{path}", params=params, data=body, headers=headers, timeout=self.timeout,
+                method, f"{self.base_url}{path}", params=params, data=body, headers=headers, timeout=timeout,
                 verify=self.verify, auth=None if authenticate else NO_AUTH, files=files,
             )
         except requests.exceptions.SSLError as exc:
@@ -240,6 +255,11 @@ class StrapiClient:
                 "for a private CA, set STRAPI_CA_BUNDLE to its certificate bundle"
             ) from None
         except (requests.ConnectionError, requests.Timeout) as exc:
+            if _unanswered(exc) and path != HEALTH_PATH and self.answers_health():
+                raise StrapiUnavailable(
+                    f"{method} {path}: Strapi at {self.base_url} answers {HEALTH_PATH} but did not answer this request "
+                    f"within {timeout[1]:.0f} s, {READ_RETRIES + 1} times: it is busy or stuck on it, not unreachable"
+                ) from None
             raise StrapiUnavailable(
                 f"{method} {path}: Strapi at {self.base_url} is unreachable: {_root_cause(exc)}"
             ) from None
@@ -267,10 +287,19 @@ class StrapiClient:
         plural = parts[2] if parts[:2] == ["api", "bulk-upsert"] and len(parts) > 2 else parts[1] if len(parts) > 1 else path
         return f"the {self.identity} lacks the permission {action_of(method, path)} on {plural}"
 
+    def answers_health(self) -> bool:
+        """Whether Strapi answers GET /_health now (a quick probe, never raises): told apart, a Strapi that is
+        busy on one request is not reported as unreachable."""
+        try:
+            return self.session.get(f"{self.base_url}{HEALTH_PROBE}", timeout=(2.0, 3.0), verify=self.verify,
+                                    auth=NO_AUTH).status_code < 400
+        except requests.RequestException:
+            return False
+
     def first_contact(self) -> None:
         """GET /_health with a small retry budget (see __init__): a Strapi that is down or hangs is reported
         within seconds (down) or 30 s (hanging), before a run starts spending the larger budget of its writes."""
-        self.request("GET", "/_health", authenticate=False)  # no login yet: it would spend the large budget
+        self.request("GET", HEALTH_PATH, authenticate=False)  # no login yet: it would spend the large budget
 
     def check_access(self, plural: str, *, writes: bool = True) -> None:
         """Raise StrapiAuthError naming what is missing when the credentials may not find (and, with `writes`,
@@ -421,6 +450,14 @@ def _error_message(response: requests.Response) -> str:
         for e in (error.get("details") or {}).get("errors", [])
     ]
     return f"{message} ({'; '.join(details)})" if details else message
+
+
+def _unanswered(exc: BaseException) -> bool:
+    """Whether `exc` (from requests) means the request was sent and no answer came in time."""
+    if isinstance(exc, requests.ReadTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, ReadTimeoutError)
 
 
 def _root_cause(exc: BaseException) -> str:

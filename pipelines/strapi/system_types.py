@@ -13,6 +13,7 @@ from typing import Any
 SYNC_STATE = "sync-state"  # one entry per (Medusa database, content type): the confirmed watermark
 QUARANTINE = "quarantined-row"  # one entry per (Medusa database, content type, medusa_id) that cannot load
 MEDIA_FILE = "media-file"  # one entry per (content type, media attribute, medusa_id): the file the sync uploaded
+SYNCED_ENTRY = "synced-entry"  # one entry per entry of a two-way type: the medusa_id its documentId was first seen with
 
 KEY_ATTRIBUTE = {"type": "string", "required": True, "unique": True, "column": {"unique": True}}
 
@@ -70,6 +71,16 @@ SYSTEM_TYPES: dict[str, dict[str, Any]] = {
             "alt": {"type": "text"},
             "caption": {"type": "text"},
             "uploaded_at": {"type": "datetime"},
+        },
+    ),
+    SYNCED_ENTRY: _schema(
+        SYNCED_ENTRY, "synced-entries", "Synced Entry",
+        "Which Medusa row each entry of a two-way (write_back) type stands for, as the sync first saw it: the "
+        "write-back writes a Medusa row only through its own entry (written by the sync; do not edit).",
+        {
+            "content_type": {"type": "string"},
+            "entry_document": {"type": "string"},  # the entry's documentId ("document_id" is Strapi's own)
+            "medusa_id": {"type": "text"},
         },
     ),
 }

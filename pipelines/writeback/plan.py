@@ -62,3 +62,31 @@ def quarantines(status: int | None) -> bool:
     forward sync decides for Strapi (`sync.write.is_permanent`). Not 401, 403 (the admin's credentials), 404
     (the row went), 408, 409, 423, 425, 429 (the moment), a 5xx or no answer: those fail the run, retried later."""
     return status is not None and is_permanent(status)
+
+
+@dataclass(frozen=True)
+class PairCheck:
+    """Edited entries sorted by whether each still stands for the Medusa row it was first seen with."""
+
+    trusted: list[Mapping[str, Any]]  # may be written back
+    moved: list[tuple[str, str]]  # (medusa_id now, reason): not written, quarantined
+    new_pairs: dict[str, str]  # documentId -> medusa_id seen for the first time: to record
+
+
+def check_pairs(entries: Iterable[Mapping[str, Any]], known: Mapping[str, str]) -> PairCheck:
+    """Which `entries` (with documentId and medusa_id) may write to Medusa: those whose documentId was first seen
+    with the same medusa_id (`known`: documentId -> medusa_id), or never seen (recorded now). An entry whose
+    medusa_id was changed in Strapi would write one Medusa row's fields onto another: it is held back."""
+    trusted, moved, new_pairs = [], [], {}
+    for entry in entries:
+        document_id, medusa_id = entry.get("documentId"), entry.get("medusa_id")
+        first = known.get(document_id)
+        if first is None:
+            new_pairs[document_id] = medusa_id
+            trusted.append(entry)
+        elif first == medusa_id:
+            trusted.append(entry)
+        else:
+            moved.append((medusa_id, f"the entry {document_id} stood for {first!r} and its medusa_id was changed in Strapi "
+                                     f"to {medusa_id!r}: nothing written to Medusa (set it back to {first!r})"))
+    return PairCheck(trusted, moved, new_pairs)

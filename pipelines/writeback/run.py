@@ -6,6 +6,9 @@ watermark minus the overlap (inclusive, so an edit committed late is read again,
 was already written back), and the new watermark (the latest `updatedAt` read) recorded only after a run
 without failures. The first run reads every synced entry.
 
+An entry is written back only through the Medusa row it was first seen with (`ledger`, `plan.check_pairs`): one
+whose medusa_id was changed in Strapi is quarantined with the reason, nothing written.
+
 A value Medusa refuses for what it is (`plan.quarantines`: e.g. a title too long, 413 or 422) does not fail the
 run: the entry goes to the quarantine (`write-back:<type>`, action `write-back`, with Medusa's answer), the
 others are written and the watermark moves on. It is tried again when an editor edits the entry, and leaves
@@ -30,7 +33,8 @@ from ..strapi.client import StrapiClient
 from ..sync.result import RowFailure, SyncResult
 from ..sync.state import Quarantine, SyncState
 from ..validate import check_write_back
-from .plan import WriteBack, plan_write_backs, quarantines
+from .ledger import EntryLedger
+from .plan import WriteBack, check_pairs, plan_write_backs, quarantines
 
 CHUNK = 500  # entries compared per Medusa read
 
@@ -89,13 +93,20 @@ def write_back(spec: MappingSpec, source: MedusaSource, client: StrapiClient, ad
     result.since = since
     latest = recorded.high if recorded else None
     read: set[str] = set()
+    ledger = EntryLedger(client, spec.content_type)
     for entries in _edited_entries(client, spec, since):
         result.read += len(entries)
         read.update(e["medusa_id"] for e in entries)
         latest = max([latest or "", *(e.get("updatedAt") or "" for e in entries)]) or None
+        pairs = check_pairs(entries, ledger.known(e["documentId"] for e in entries))
+        if pairs.new_pairs and (not dry_run or settle):
+            ledger.record(pairs.new_pairs)
+        for medusa_id, reason in pairs.moved:
+            result.quarantined.append((medusa_id, reason))
+            log.warning(f"{spec.content_type} {medusa_id}: not written back, quarantined: {reason}")
         with database_errors(spec.content_type):
-            rows = medusa_values(source, spec, [spec.source_key(e["medusa_id"]) for e in entries])
-        for write in plan_write_backs(entries, rows, spec):
+            rows = medusa_values(source, spec, [spec.source_key(e["medusa_id"]) for e in pairs.trusted])
+        for write in plan_write_backs(pairs.trusted, rows, spec):
             if dry_run:
                 result.planned.append(write)
                 continue

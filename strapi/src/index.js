@@ -15,7 +15,7 @@
 const { ensureServiceAccount } = require('./service-account');
 const { ensureFirstAdmin, closeSelfRegistration } = require('./access');
 const { guardUploads } = require('./upload-guard');
-const { guardKeys } = require('./key-guard');
+const { guardKeys, lockKeyInPanel } = require('./key-guard');
 
 const TOKEN_NAME = 'medusa-sync';
 const TOKEN_DESCRIPTION = 'Full-access token for the Medusa -> Strapi product sync (managed from STRAPI_API_TOKEN)';
@@ -126,5 +126,6 @@ module.exports = {
     await ensureServiceAccount(strapi);
     await ensureFirstAdmin(strapi);
     await closeSelfRegistration(strapi);
+    await lockKeyInPanel(strapi);
   },
 };

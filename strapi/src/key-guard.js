@@ -44,4 +44,21 @@ function guardKeys(strapi) {
   });
 }
 
-module.exports = { guardKeys, isTheSync };
+/** In the admin panel's edit view, `medusa_id` shows read-only on every type that has it (set at each boot). */
+async function lockKeyInPanel(strapi) {
+  const manager = strapi.plugin('content-manager');
+  if (!manager) return;
+  const contentTypes = manager.service('content-types');
+  for (const ct of Object.values(strapi.contentTypes)) {
+    if (!ct.uid.startsWith('api::') || !Object.hasOwn(ct.attributes, KEY)) continue;
+    const configuration = await contentTypes.findConfiguration(ct);
+    const edit = configuration.metadatas && configuration.metadatas[KEY] && configuration.metadatas[KEY].edit;
+    if (!edit || edit.editable === false) continue;
+    edit.editable = false;
+    edit.description = edit.description || 'Set by the Medusa sync';
+    const { uid, ...rest } = configuration;
+    await contentTypes.updateConfiguration(ct, rest);
+  }
+}
+
+module.exports = { guardKeys, lockKeyInPanel, isTheSync };

@@ -219,6 +219,8 @@ def test_only_the_sync_sets_or_changes_medusa_id(stack, credentials, callers, cu
     assert created.status_code == 400, created.text
     assert requests.put(f"{url}/api/currencies/{document}", json={"data": {"name": "By a token"}}, headers=writer,
                         timeout=30).status_code == 200
+    layout = requests.get(f"{url}/content-manager/content-types/api::currency.currency/configuration", headers=editor, timeout=30)
+    assert layout.json()["data"]["contentType"]["metadatas"]["medusa_id"]["edit"]["editable"] is False  # read-only in the panel
     for sync in ("service account", "sync token"):
         for value in (other, currency):
             answer = requests.put(f"{url}/api/currencies/{document}", json={"data": {"medusa_id": value}},

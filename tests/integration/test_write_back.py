@@ -295,3 +295,23 @@ def test_a_value_medusa_refuses_is_quarantined_and_the_rest_is_written(synced):
     finally:
         synced.edit_in_strapi(huge_id, title=huge_title)
         assert synced.back().ok
+
+
+def test_an_entry_re_pointed_at_another_product_writes_nothing_to_it(synced):
+    """Where Strapi lets someone change an entry's medusa_id (the bundled app lets only the sync; here the sync's own
+    token stands in for a Strapi without that guard), the write-back does not follow it: quarantined, no write."""
+    with synced.server_source.engine.connect() as conn:
+        (first, _), (second, second_title) = conn.execute(sa.text(
+            "select id, title from product where deleted_at is null order by id limit 2")).fetchall()
+    entry = strapi_product(synced.strapi, first)
+    synced.strapi.request("DELETE", f"/api/products/{strapi_product(synced.strapi, second)['documentId']}")
+    synced.strapi.update("products", entry["documentId"], {"medusa_id": second, "title": "Re-pointed"})
+    try:
+        result = synced.back()
+        assert result.ok and result.written == 0
+        assert [medusa_id for medusa_id, _ in result.quarantined] == [second]
+        assert entry["documentId"] in result.quarantined[0][1] and repr(first) in result.quarantined[0][1]
+        assert medusa_product(synced.server_source, second)["title"] == second_title
+    finally:
+        synced.strapi.update("products", entry["documentId"], {"medusa_id": first, "title": entry["title"]})
+        settle(synced)

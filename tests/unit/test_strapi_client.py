@@ -197,3 +197,24 @@ def test_create_by_raises_a_unique_refusal_whose_entry_is_not_found():
         with pytest.raises(StrapiError, match="must be unique"):
             StrapiClient(server.url, "t").create_by("products", "medusa_id", "m1", {"title": "T"})
     assert [r["method"] for r in server.requests] == ["POST", "GET"]
+
+
+def test_a_batch_gets_a_read_timeout_sized_to_it_within_bounds():
+    from pipelines.strapi.client import TIMEOUT, batch_read_timeout
+
+    assert batch_read_timeout(0) == TIMEOUT[1]
+    assert batch_read_timeout(1000) == TIMEOUT[1] + 10
+    assert batch_read_timeout(2000) > batch_read_timeout(1000)
+    assert batch_read_timeout(100_000) == 30.0  # a hanging Strapi is still reported
+
+
+def test_a_request_sent_and_never_answered_is_told_from_one_never_sent():
+    import requests
+    from urllib3.exceptions import MaxRetryError, NewConnectionError, ReadTimeoutError
+
+    from pipelines.strapi.client import _unanswered
+
+    assert _unanswered(requests.ReadTimeout("read timed out"))
+    assert _unanswered(requests.ConnectionError(MaxRetryError(None, "/x", ReadTimeoutError(None, "/x", "timed out"))))
+    assert not _unanswered(requests.ConnectionError(MaxRetryError(None, "/x", NewConnectionError(None, "refused"))))
+    assert not _unanswered(requests.ConnectionError("reset"))

@@ -174,6 +174,14 @@ class InMemoryStrapi:
     def delete(self, plural, document_id):
         self.entries[plural] = [e for e in self.entries[plural] if e["documentId"] != document_id]
 
+    def idempotent_route(self, prefix):
+        pass
+
+    def request(self, method, path, **_):  # no bulk-upsert plugin here: the ledger is written over REST
+        from pipelines.strapi.client import StrapiError
+
+        raise StrapiError(method, path, 404, "Not Found")
+
 
 class SqliteMedusa:
     """The parts of a MedusaSource a write-back reads (identity, tables, engine), on an in-memory SQLite."""
@@ -257,3 +265,38 @@ def test_a_refusal_that_says_nothing_about_the_value_fails_the_run_and_keeps_the
         result = write_back(spec, medusa, strapi, admin)
     assert not result.ok and [m for m, _ in result.failures] == ["p_1"] and result.quarantined == []
     assert strapi.entries.get("quarantined-rows", []) == [] and strapi.entries.get("sync-states", []) == []
+
+
+def test_an_entry_is_trusted_only_with_the_medusa_id_it_was_first_seen_with():
+    from pipelines.writeback.plan import check_pairs
+
+    entries = [{"documentId": "d1", "medusa_id": "p1"}, {"documentId": "d2", "medusa_id": "p3"},
+               {"documentId": "d3", "medusa_id": "p9"}]
+    check = check_pairs(entries, {"d1": "p1", "d2": "p2"})
+    assert [e["documentId"] for e in check.trusted] == ["d1", "d3"]
+    ((medusa_id, reason),) = check.moved
+    assert medusa_id == "p3" and "'p2'" in reason and "changed in Strapi" in reason
+    assert check.new_pairs == {"d3": "p9"}
+
+
+def test_an_entry_whose_medusa_id_was_moved_writes_nothing_and_is_quarantined(tmp_path):
+    """An editor re-points the entry of p_one at p_two and retitles it: Medusa's p_two keeps its title."""
+    from pipelines.medusa.admin import AdminAccount, MedusaAdmin
+
+    spec = load(tmp_path, PRODUCT)
+    strapi = InMemoryStrapi(products=[
+        {"documentId": "d1", "medusa_id": "p_one", "title": "One", "subtitle": "s", "updatedAt": "2025-01-01T10:00:00.000Z"},
+    ])
+    medusa = SqliteMedusa([{"id": "p_one", "title": "One", "subtitle": "s"}, {"id": "p_two", "title": "Two", "subtitle": "s"}])
+    with medusa_admin_answering({}) as server:
+        admin = MedusaAdmin(AdminAccount(server.url, "admin@shop.test", "admin-password"), retries=0)
+        first = write_back(spec, medusa, strapi, admin)  # the pair is recorded the first time it is seen
+        assert first.ok and first.written == 0 and [r["key"] for r in strapi.entries["synced-entries"]] == ["product:d1"]
+        strapi.entries["products"][0].update(medusa_id="p_two", title="Hijacked", updatedAt="2025-01-01T11:00:00.000Z")
+        moved = write_back(spec, medusa, strapi, admin)
+        assert moved.written == 0 and moved.ok
+        ((medusa_id, reason),) = moved.quarantined
+        assert medusa_id == "p_two" and "'p_one'" in reason
+        assert [row["medusa_id"] for row in strapi.entries["quarantined-rows"]] == ["p_two"]
+    with medusa.engine.connect() as conn:
+        assert conn.execute(medusa.product.select().where(medusa.product.c.id == "p_two")).one().title == "Two"
