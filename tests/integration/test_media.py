@@ -208,3 +208,46 @@ def test_a_bulk_delete_leaves_no_media_link_behind(mappings, source, media_strap
     linked = strapi_sql("select count(*) from files_related_mph where related_type = 'api::image.image'")
     assert linked[0][0] == len(urls) - 1
     assert sync_images(mappings, source, media_strapi).media == {"removed": 1}  # the next pass removes its file
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that declares `width` x `height` and holds no pixels: what a decompression bomb looks like to a
+    reader of headers (a real one is a few hundred KB that decode to gigabytes)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)) + chunk(b"IEND", b"")
+
+
+def test_bombs_drips_and_redirects_to_other_local_ports_never_reach_strapi(mappings, source, media_strapi, medusa_sql, server):
+    """Against the real Strapi: a 16000 x 16000 PNG header is refused before upload (MEDIA_MAX_PIXELS), a server
+    dripping a byte a second is cut at the overall deadline (MEDIA_FETCH_DEADLINE), and a redirect from the allowed
+    image host to another loopback port (another local service) is refused; the rest of the catalog loads."""
+    import time
+    from dataclasses import replace
+
+    urls = serve_catalog(server, medusa_sql, distinct=len(medusa_sql("select id from image")))
+    with ImageServer() as other_service:
+        other_service.image("/secret.png", png(4, 4))
+        server.routes["/elsewhere"] = (302, {"Location": other_service.url("/secret.png")}, b"")
+        bomb, drip, elsewhere = sorted(urls)[:3]
+        for image_id, url in ((bomb, server.image("/bomb.png", png_header(16000, 16000))),
+                              (drip, server.url("/drip.png")), (elsewhere, server.url("/elsewhere"))):
+            medusa_sql("update image set url = :url, updated_at = now() where id = :id", url=url, id=image_id)
+        server.routes["/drip.png"] = (200, {"Content-Type": "image/png", "X-Drip": "1"}, png(8, 8))
+        started = time.monotonic()
+        (result,) = sync_all(mappings, source, media_strapi, only=["image"], media=replace(ALLOWED, fetch_deadline=3))
+        elapsed = time.monotonic() - started
+        assert other_service.fetches("/secret.png") == 0
+    reasons = {row.medusa_id: row.reason for row in Quarantine(media_strapi, source.identity).rows("image")}
+    assert "MEDIA_MAX_PIXELS" in reasons[bomb] and "16,000 x 16,000" in reasons[bomb]
+    assert "MEDIA_ALLOW_NETWORKS" in reasons[elsewhere]
+    failures = " ".join(str(f) for f in result.failures) + reasons.get(drip, "")
+    assert "MEDIA_FETCH_DEADLINE" in failures and elapsed < 60
+    names = {f["name"] for f in library(media_strapi).values()}
+    assert result.media["uploaded"] == len(urls) - 3 and len(names) == len(urls) - 3
+    entries = images(media_strapi)
+    assert all(entries[i]["file"] is None for i in (bomb, drip, elsewhere))
