@@ -8,6 +8,7 @@ any file changes and every few minutes besides, and reports the `mapping_is_vali
 shows without a run and stops only its types, and its fix shows as soon.
 """
 
+from collections import Counter
 from datetime import datetime, timezone
 from typing import Iterable
 
@@ -31,8 +32,9 @@ from pipelines.mapping import LoadedMappings, MappingSet, mappings_digest
 from pipelines.medusa.changes import changes_since
 from pipelines.secrets import describe_error
 from pipelines.settings import Orchestration
-from pipelines.sync.state import SyncState
+from pipelines.sync.state import Quarantine, SyncState
 from pipelines.sync.tick import TickState
+from pipelines.sync.waiting import ready_to_retry
 from pipelines.validate import problems_on_disk
 
 from .naming import CHANGES_SENSOR, CHECK_MAPPING, CHECK_QUARANTINE, TAG_CONTENT_TYPES, TAG_LAUNCH, TAG_MODE, op_name, strapi_key
@@ -113,6 +115,10 @@ def build_change_sensor(mappings: MappingSet, settings: Orchestration, placehold
                     changes = changes_since(source, mappings.get(name), recorded.get(name))
                     if changes.any:
                         changed[name] = changes.describe()
+                waiting = Counter(row.content_type for row in ready_to_retry(Quarantine(client, source.identity).rows(), transitive=True))
+                for name in candidates:
+                    if waiting.get(name) and name not in changed:
+                        changed[name] = f"{waiting[name]} quarantined row(s) whose targets left the quarantine"
         except Exception as exc:  # noqa: BLE001 - a system that is down skips the tick; nothing moves
             return SensorResult(skip_reason=f"cannot look for changes: {describe_error(exc)}", cursor=state.to_json(),
                                 asset_events=events)

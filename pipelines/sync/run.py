@@ -36,6 +36,7 @@ from .result import RowFailure, SyncResult
 from .state import Quarantine, QuarantinedRow, SyncState
 from .collector import fewer_collections
 from .transform import Record, transform
+from .waiting import ready_to_retry, waits_for_reason
 from .keyset import KeySet
 from .read_ahead import read_ahead
 from .schedule import run_in_dependency_order
@@ -165,13 +166,23 @@ class ContentTypeSync:
         with database_errors(self.spec.content_type):
             changes = changes_since(self.source, self.spec, recorded)
         self.log.info(f"{self.spec.content_type}: {changes.describe()}")
-        if not changes.any:
+        ready = [] if self.dry_run else ready_to_retry(self.quarantine.rows(), self.spec.content_type)
+        if not changes.any and not ready:
             self.result.window = f"nothing changed since {changes.since:%Y-%m-%d %H:%M:%S} UTC" if changes.since else "nothing to read"
             return self.result
-        with database_errors(self.spec.content_type):
-            mark = None if self.dry_run else next_watermark(self.source, self.spec, recorded, changes, self.overlap)
         self._choose_write_path(self.write_paths.changes)
-        return self._execute(Window.changes_since(changes.since, changes.buckets), mark=mark)
+        if changes.any:
+            with database_errors(self.spec.content_type):
+                mark = None if self.dry_run else next_watermark(self.source, self.spec, recorded, changes, self.overlap)
+            self._execute(Window.changes_since(changes.since, changes.buckets), mark=mark)
+        keys = {self.spec.source_key(row.medusa_id) for row in ready} - self._seen_keys
+        if keys:  # rows that waited for a quarantined target no longer there: read again, unchanged themselves
+            self.log.info(f"{self.spec.content_type}: {len(keys)} row(s) waited in the quarantine for rows that left it")
+            before = self.result.window if changes.any else None
+            self._execute(Window.of_keys(keys))
+            waited = f"{len(keys)} row(s) that waited for quarantined rows"
+            self.result.window = f"{before}, and {waited}" if before else waited
+        return self.result
 
     def _choose_write_path(self, mode: str) -> None:
         """Write through the bulk-upsert plugin (`bulk`, or `auto` when it is installed and takes this type)
@@ -446,8 +457,7 @@ class ContentTypeSync:
                 self._target_quarantine.setdefault(row.content_type, set()).add(row.medusa_id)
         stuck = [(target, mid) for target, ids in plan.missing for mid in ids if mid in self._target_quarantine.get(target, ())]
         if stuck:
-            waits = ", ".join(f"{target} {mid!r}" for target, mid in stuck[:5])
-            return RowFailure(record.medusa_id, "resolve", f"waits for quarantined {waits}: {plan.reason}", permanent=True)
+            return RowFailure(record.medusa_id, "resolve", waits_for_reason(stuck[:5], plan.reason), permanent=True)
         return RowFailure(record.medusa_id, "resolve", plan.reason)
 
     def _plan_context(self, targets: Mapping[str, Mapping[str, str]]) -> PlanContext:
