@@ -166,7 +166,12 @@ class ContentTypeSync:
         with database_errors(self.spec.content_type):
             changes = changes_since(self.source, self.spec, recorded)
         self.log.info(f"{self.spec.content_type}: {changes.describe()}")
-        ready = [] if self.dry_run else ready_to_retry(self.quarantine.rows(), self.spec.content_type)
+        held = [] if self.dry_run else self.quarantine.rows()
+        ready = ready_to_retry(held, self.spec.content_type)
+        if not self.dry_run:  # the same read answers which relation targets are quarantined (`_unresolved`)
+            self._target_quarantine = {}
+            for row in held:
+                self._target_quarantine.setdefault(row.content_type, set()).add(row.medusa_id)
         if not changes.any and not ready:
             self.result.window = f"nothing changed since {changes.since:%Y-%m-%d %H:%M:%S} UTC" if changes.since else "nothing to read"
             return self.result
