@@ -1,6 +1,7 @@
 """Asset checks per content type: Strapi holds exactly Medusa's live rows, nothing is quarantined, the
-mapping matches Medusa and Strapi, both sides are healthy (`medusa-strapi health`), and the type was synced
-recently (freshness, `assets.freshness`: evaluated by its own sensor without a run)."""
+mapping matches Medusa and Strapi, both sides are healthy (`medusa-strapi health`), the type was synced
+recently (freshness, `assets.freshness`: evaluated by its own sensor without a run), and, for two-way types, no
+conflict is recorded on a write_back field (`medusa-strapi conflicts`)."""
 
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from dagster import (
 
 from pipelines import health
 from pipelines.mapping import MappingSet, MappingSpec
+from pipelines.sync.bases import MergeBases, conflict_rows
 from pipelines.sync.compare import compare_keys
 from pipelines.sync.state import Quarantine, QuarantinedRow
 from pipelines.validate import problems_by_type
@@ -24,6 +26,7 @@ from pipelines.writeback.run import state_name
 
 from .freshness import build_freshness_check, build_freshness_sensor
 from .naming import (
+    CHECK_CONFLICTS,
     CHECK_COUNT,
     CHECK_HEALTH,
     CHECK_KEYS,
@@ -91,6 +94,25 @@ def build_quarantine_check(spec: MappingSpec) -> AssetChecksDefinition:
     return _check
 
 
+def build_conflicts_check(spec: MappingSpec) -> AssetChecksDefinition:
+    """Warns while a conflict is recorded on one of the type's two-way fields (both sides changed it to different
+    values; the mapping's `on_conflict` chose), and lists them; each is kept until its field next changes."""
+
+    @asset_check(asset=strapi_key(spec.content_type), name=CHECK_CONFLICTS, blocking=False,
+                 description="No conflict is recorded on a write_back field: both sides changed one to different values "
+                             "and on_conflict chose (medusa-strapi conflicts)")
+    def _check(strapi: StrapiResource) -> AssetCheckResult:
+        with strapi.client() as client:
+            rows = list(conflict_rows(MergeBases(client, spec.content_type).with_conflicts()))
+        lines = [f"- `{r['medusa_id']}` {r['field']}: base {r.get('base')!r}, Medusa {r.get('medusa')!r}, Strapi "
+                 f"{r.get('strapi')!r}; {r.get('winner')} won ({r.get('rule')}) at {r.get('at')}" for r in rows[:MAX_LISTED]]
+        more = [f"- ... and {len(rows) - MAX_LISTED} more (`medusa-strapi conflicts`)"] if len(rows) > MAX_LISTED else []
+        return AssetCheckResult(passed=not rows, severity=AssetCheckSeverity.WARN,
+                                metadata={"conflicts": len(rows), "fields": MetadataValue.md("\n".join(lines + more) or "none")})
+
+    return _check
+
+
 def build_mapping_check(spec: MappingSpec, mappings: MappingSet) -> AssetChecksDefinition:
     """The mapping matches Medusa's schema and Strapi's content types (the checks of `validate`).
 
@@ -129,10 +151,13 @@ def build_health_check(spec: MappingSpec) -> AssetChecksDefinition:
 
 
 def check_definitions(mappings: MappingSet, max_age: timedelta) -> Definitions:
-    """Key, quarantine, mapping, health and freshness checks for every mapped content type."""
+    """Key, quarantine, mapping, health and freshness checks for every mapped content type, and the conflicts
+    check for each two-way one."""
     checks = []
     for spec in mappings:
         checks += [build_key_checks(spec), build_quarantine_check(spec), build_mapping_check(spec, mappings),
                    build_health_check(spec), build_freshness_check(spec.content_type, max_age)]
+        if spec.write_back:
+            checks.append(build_conflicts_check(spec))
     sensors = [build_freshness_sensor(mappings.content_types, max_age)] if mappings.specs else []
     return Definitions(asset_checks=checks, sensors=sensors)

@@ -17,6 +17,7 @@ CHECK_KEYS = "no_missing_or_orphaned_ids"
 CHECK_QUARANTINE = "no_quarantined_rows"
 CHECK_MAPPING = "mapping_is_valid"
 CHECK_HEALTH = "both_sides_healthy"
+CHECK_CONFLICTS = "no_open_conflicts"  # two-way types only: no conflict recorded on a write_back field
 CHECK_FRESHNESS = "freshness_check"  # synced within FRESHNESS_SECONDS (assets/freshness.py)
 FRESHNESS_SENSOR = "freshness_checks"  # evaluates the freshness checks without a run
 
@@ -63,7 +64,7 @@ def key_checks_name(content_type: str) -> str:
 
 
 def write_back_job(content_type: str) -> str:
-    """The job that writes a content type's CMS-owned fields back to Medusa."""
+    """The job that merges a content type's two-way fields edited in Strapi (to Medusa, and Medusa's changes to Strapi)."""
     return f"write_back_{content_type.replace('-', '_')}"
 
 

@@ -1,6 +1,7 @@
-"""Write-back in Dagster: per content type whose mapping declares `write_back`, a job that carries the
-CMS-owned fields edited in Strapi to Medusa's Admin API, and a sensor that launches it when entries were
-edited after what the last successful write-back covered (one request to Strapi per tick)."""
+"""Write-back in Dagster: per content type whose mapping declares `write_back`, a job that merges the two-way
+fields of the entries edited in Strapi (their changes to Medusa's Admin API, Medusa's to Strapi, conflicts by the
+mapping's rule), and a sensor that launches it when entries were edited after what the last successful write-back
+covered (one request to Strapi per tick)."""
 
 from datetime import datetime, timedelta, timezone
 
@@ -38,11 +39,12 @@ FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus
 
 
 def build_write_back_job(spec: MappingSpec, settings: Orchestration) -> JobDefinition:
-    """The job that runs one write-back of `spec`'s CMS-owned fields."""
+    """The job that runs one write-back of `spec`'s two-way fields."""
     name = write_back_job(spec.content_type)
 
-    @op(name=write_back_op(spec.content_type), description=f"Carry {', '.join(spec.write_back)} of {spec.content_type} entries edited in Strapi to "
-                               f"Medusa's Admin API ({spec.table})")
+    @op(name=write_back_op(spec.content_type), description=f"Merge {', '.join(spec.write_back)} of the {spec.content_type} entries edited in Strapi: "
+                               f"their changes to Medusa's Admin API ({spec.table}), Medusa's to Strapi, "
+                               f"conflicts by on_conflict: {spec.on_conflict}")
     def _write_back(context: OpExecutionContext, medusa: MedusaDatabase, strapi: StrapiResource,
                     medusa_admin: MedusaAdminResource):
         if not medusa_admin.configured:
@@ -56,7 +58,8 @@ def build_write_back_job(spec: MappingSpec, settings: Orchestration) -> JobDefin
             failure = failure_for(exc, spec.content_type)
         if failure is not None:
             raise failure
-        metadata = {"read": result.read, "written": result.written, "failed": len(result.failures),
+        metadata = {"read": result.read, "written": result.written, "to_strapi": result.to_strapi,
+                    "conflicts": len(result.conflicts), "failed": len(result.failures),
                     "quarantined": len(result.quarantined), "since": result.since or "every synced entry"}
         if result.quarantined:  # values Medusa refused: the run goes on (see `medusa-strapi quarantine`)
             metadata["quarantined values"] = MetadataValue.md("\n".join(f"- `{m}`: {r}" for m, r in result.quarantined[:20]))
@@ -67,7 +70,7 @@ def build_write_back_job(spec: MappingSpec, settings: Orchestration) -> JobDefin
         yield Output(None, metadata=metadata)
 
     @job(name=name, tags={TAG_MODE: "write-back", TAG_CONTENT_TYPES: content_types_tag([spec.content_type])},
-         description=f"Write {', '.join(spec.write_back)} of {spec.content_type} back to Medusa")
+         description=f"Merge {', '.join(spec.write_back)} of {spec.content_type} edited in Strapi with Medusa")
     def _job():
         _write_back()
 

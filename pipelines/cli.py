@@ -23,6 +23,7 @@ from .settings import (REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, Wr
                        strapi_credentials, strapi_url)
 from .strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable
 from .strapi.content_types import generate_app, read_app_schemas
+from .sync.bases import MergeBases, conflict_rows
 from .sync.collector import tune_malloc
 from .sync.run import BULK_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_TYPES_AT_ONCE, ContentTypeSync, sync_all
 from .sync.state import Quarantine, QuarantinedRow
@@ -118,10 +119,14 @@ def _parser() -> argparse.ArgumentParser:
     backfill.add_argument("--to", dest="end", type=_date, required=True, metavar="YYYY-MM-DD", help="last day (UTC), excluded")
 
     write_back_cmd = command(
-        "write-back", "carry the fields the CMS owns (a mapping's `write_back`), edited in Strapi since the last write-back, "
-        "to Medusa through its Admin API", CONNECTIONS + ", MEDUSA_ADMIN_URL, MEDUSA_ADMIN_EMAIL, MEDUSA_ADMIN_PASSWORD")
+        "write-back", "merge the two-way fields (a mapping's `write_back`) of the entries edited in Strapi since the last "
+        "write-back: Strapi's changes to Medusa through its Admin API, Medusa's to Strapi, conflicts by `on_conflict`", CONNECTIONS + ", MEDUSA_ADMIN_URL, MEDUSA_ADMIN_EMAIL, MEDUSA_ADMIN_PASSWORD")
     write_back_cmd.add_argument("--only", action="append", metavar="TYPE", help="only this content type (repeatable)")
     write_back_cmd.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
+
+    conflicts = command("conflicts", "list the conflicts recorded on two-way fields (a mapping's `write_back`): both "
+                        "sides changed one to different values; which won, by which rule, when", writes=False)
+    conflicts.add_argument("--only", action="append", metavar="TYPE", help="only this content type (repeatable)")
 
     command("health", "check both sides, one line each: Strapi's /_health, the credentials, their find/create/"
             "update/delete permissions per mapped type, the bulk plugin, Medusa's database and each mapped table; "
@@ -353,13 +358,13 @@ def cmd_reconcile(args: argparse.Namespace) -> int:
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    """Print what a reconcile, and the write-back of CMS-owned fields, would do, without writing."""
+    """Print what a reconcile, and the write-back's merge of two-way fields, would do, without writing."""
     outcome = cmd_sync(args, delete_missing=True, dry_run=True)
     return max(outcome, _write_back(args, dry_run=True))
 
 
 def cmd_write_back(args: argparse.Namespace) -> int:
-    """Carry the CMS-owned fields edited in Strapi to Medusa's Admin API; one line per type."""
+    """Merge the two-way fields of the entries edited in Strapi (to Medusa's Admin API, and to Strapi); one line per type."""
     return _write_back(args, dry_run=args.dry_run)
 
 
@@ -382,8 +387,11 @@ def _write_back(args: argparse.Namespace, *, dry_run: bool) -> int:
                 result = write_back(spec, source, client, admin, dry_run=dry_run, recorded_by=f"medusa-strapi {args.command}")
                 if dry_run:
                     first = ", ".join(w.medusa_id for w in result.planned[:5])
+                    back = ", ".join(w.medusa_id for w in result.planned_to_strapi[:5])
                     print(f"write-back {spec.content_type}: {len(result.planned)} update(s) to Medusa"
-                          f"{f' ({first})' if first else ''} from {result.read} entries read")
+                          f"{f' ({first})' if first else ''}, {len(result.planned_to_strapi)} to Strapi"
+                          f"{f' ({back})' if back else ''}, {len(result.conflicts)} conflict(s) to record, "
+                          f"from {result.read} entries read")
                 else:
                     print(f"write-back {result.summary()}")
                 for medusa_id, reason in result.failures:
@@ -395,6 +403,21 @@ def _write_back(args: argparse.Namespace, *, dry_run: bool) -> int:
             if admin:
                 admin.close()
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def cmd_conflicts(args: argparse.Namespace) -> int:
+    """List the conflicts recorded on two-way fields: both sides changed one to different values."""
+    with _connected(args) as (mappings, _, client):
+        specs = [mappings.get(name) for name in args.only] if args.only else list(mappings)
+        found = 0
+        for spec in (s for s in specs if s.write_back):
+            for row in conflict_rows(MergeBases(client, spec.content_type).with_conflicts()):
+                found += 1
+                base = "(no base: synced before bases were kept)" if not row.get("had_base", True) else repr(row.get("base"))
+                print(f"{spec.content_type} {row['medusa_id']} {row['field']}: base {base}, Medusa {row.get('medusa')!r}, "
+                      f"Strapi {row.get('strapi')!r}; {row.get('winner')} won (on_conflict: {row.get('rule')}) at {row.get('at')}")
+        print(f"{found} conflict(s)" + ("; each is kept until its field next changes" if found else ""))
+    return EXIT_OK
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
@@ -457,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {
         "validate": cmd_validate, "sync": cmd_sync, "reconcile": cmd_reconcile, "plan": cmd_plan,
         "strapi-schema": cmd_strapi_schema, "backfill": cmd_backfill, "quarantine": cmd_quarantine, "health": cmd_health,
-        "write-back": cmd_write_back,
+        "write-back": cmd_write_back, "conflicts": cmd_conflicts,
     }
     try:
         return commands[args.command](args)

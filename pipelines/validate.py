@@ -20,7 +20,7 @@ from .medusa.source import MedusaSource, SourceError
 from .mapping import MappingError, MappingErrors, MappingSet, MappingSpec, load_mapping_set
 from .strapi.client import StrapiClient
 from .strapi.content_types import SchemaError, field_attribute
-from .strapi.system_types import MEDIA_FILE, SYNCED_ENTRY, SYSTEM_TYPES, uid_of
+from .strapi.system_types import MEDIA_FILE, MERGE_BASE, SYNCED_ENTRY, SYSTEM_TYPES, uid_of
 
 
 # Strapi attribute types that hold the same kind of value: a mapping may write into any of its family.
@@ -274,14 +274,15 @@ def check_strapi(
                 errors.append(spec.error(
                     f"{spec.uid}.{rel.attribute} in {where} is not a relation to {target_uid}", "relations", rel.attribute, "target"
                 ))
-    optional = {MEDIA_FILE: any(spec.media for spec in mappings), SYNCED_ENTRY: any(spec.write_back for spec in mappings)}
+    two_way = any(spec.write_back for spec in mappings)
+    optional = {MEDIA_FILE: any(spec.media for spec in mappings), SYNCED_ENTRY: two_way, MERGE_BASE: two_way}
     needed = [name for name in SYSTEM_TYPES if optional.get(name, True)]
     return errors + check_system_types(content_types, where, needed)
 
 
 def check_system_types(content_types: StrapiTypes, where: str, names: Iterable[str] = tuple(SYSTEM_TYPES)) -> list[MappingError]:
     """The sync's own content types (state, quarantine, the media records where a mapping has `media`, the
-    synced entries where one has `write_back`)
+    synced entries and merge bases where one has `write_back`)
     exist in Strapi with every attribute it writes."""
     errors = []
     for name in names:

@@ -69,7 +69,7 @@ def measure(url: str, args: argparse.Namespace) -> int:
             latencies = []
             for n in range(args.changes):
                 time.sleep(random.uniform(0, 5))  # land at every phase of the sensor's tick
-                # description, not title: the product's title is CMS-owned (write_back), set only on create
+                # description, not title: a Medusa-only field, so the figure is the forward sync's alone
                 text = f"Latency probe {n} {uuid.uuid4().hex[:6]}"
                 with medusa.begin() as conn:
                     conn.execute(sa.text("update product set description = :t, updated_at = now() where id = :id"),

@@ -239,6 +239,7 @@ def _build_spec(data: dict[str, Any], lines: dict[KeyPath, int], path: Path) -> 
         relations=tuple(_relation(name, r) for name, r in (data.get("relations") or {}).items()),
         cms_only=dict(data.get("cms_only") or {}),
         write_back=tuple(data.get("write_back") or ()),
+        **({"on_conflict": data["on_conflict"]} if "on_conflict" in data else {}),
         media={name: MediaAttribute(name, m["from"], m.get("alt"), m.get("caption")) for name, m in (data.get("media") or {}).items()},
         drop=tuple(data.get("drop") or ()),
         description=data.get("description"),
@@ -278,6 +279,8 @@ def _spec_errors(spec: MappingSpec) -> list[MappingError]:
             name = getattr(media, "source" if key == "from" else key)
             if name and name not in spec.fields:
                 errors.append(spec.error(f"{name!r} is not a field of this mapping (media reads mapped fields)", "media", media.attribute, key))
+    if ("on_conflict",) in spec.lines and not spec.write_back:
+        errors.append(spec.error("on_conflict applies to write_back fields, and this mapping has none", "on_conflict"))
     if spec.partition:
         try:
             date.fromisoformat(spec.partition.start)

@@ -178,7 +178,8 @@ class MappingSpec:
     fields: dict[str, Field] = field(default_factory=dict)
     relations: tuple[Relation, ...] = ()
     cms_only: dict[str, str] = field(default_factory=dict)
-    write_back: tuple[str, ...] = ()  # fields the CMS owns and writes back to Medusa (see writeback.plan)
+    write_back: tuple[str, ...] = ()  # two-way fields, merged on both sides (see sync.merge, writeback.plan)
+    on_conflict: str = "strapi"  # which side wins when both changed a write_back field: strapi, medusa or newest
     media: dict[str, MediaAttribute] = field(default_factory=dict)  # media attributes filled from URL fields
     drop: tuple[str, ...] = ()
     description: str | None = None

@@ -14,6 +14,7 @@ SYNC_STATE = "sync-state"  # one entry per (Medusa database, content type): the 
 QUARANTINE = "quarantined-row"  # one entry per (Medusa database, content type, medusa_id) that cannot load
 MEDIA_FILE = "media-file"  # one entry per (content type, media attribute, medusa_id): the file the sync uploaded
 SYNCED_ENTRY = "synced-entry"  # one entry per entry of a two-way type: the medusa_id its documentId was first seen with
+MERGE_BASE = "merge-base"  # one entry per entry of a two-way type: its fields' agreed values and recorded conflicts
 
 KEY_ATTRIBUTE = {"type": "string", "required": True, "unique": True, "column": {"unique": True}}
 
@@ -81,6 +82,19 @@ SYSTEM_TYPES: dict[str, dict[str, Any]] = {
             "content_type": {"type": "string"},
             "entry_document": {"type": "string"},  # the entry's documentId ("document_id" is Strapi's own)
             "medusa_id": {"type": "text"},
+        },
+    ),
+    MERGE_BASE: _schema(
+        MERGE_BASE, "merge-bases", "Merge Base",
+        "The values of the two-way (write_back) fields both sides last agreed on, per entry, and the conflicts "
+        "recorded when both changed one to different values (written by the sync; do not edit).",
+        {
+            "content_type": {"type": "string"},
+            "medusa_id": {"type": "text"},
+            "base": {"type": "json"},
+            "conflicts": {"type": "json"},
+            "conflict_count": {"type": "integer"},
+            "recorded_at": {"type": "datetime"},
         },
     ),
 }

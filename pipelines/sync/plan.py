@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import Decimal
 from typing import Any, Iterable, Literal, Mapping
 
-from ..writeback.plan import is_empty
+from .merge import Base, forward_owned
 from .transform import Link, Record
+from .values import values_equal
 
 Action = Literal["create", "update", "unchanged", "fail"]
 
@@ -27,7 +26,8 @@ class PlanContext:
     json_attributes: frozenset[str] = frozenset()
     target_ids: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # target type -> medusa_id -> documentId
     assume_targets: bool = False  # a dry run: targets missing now would be created earlier in the same plan
-    cms_owned: frozenset[str] = frozenset()  # the mapping's `write_back`: set on create and while empty, then Strapi's
+    cms_owned: frozenset[str] = frozenset()  # the mapping's `write_back`: two-way fields, merged (see `merge`)
+    bases: Mapping[str, Base] | None = None  # medusa_id -> its merge base, for the records about to be planned
 
 
 @dataclass(frozen=True)
@@ -40,13 +40,15 @@ class EntryPlan:
     deferred: tuple[str, ...] = ()
     reason: str | None = None  # why it fails
     missing: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (target type, medusa_ids) not in Strapi
+    agreed: Mapping[str, Any] = field(default_factory=dict)  # two-way fields' new agreed values, once written
 
 
 def plan_entry(record: Record, current: dict[str, Any] | None, ctx: PlanContext) -> EntryPlan:
     """Create (no current entry), update (only what differs), unchanged, or fail (a target not in Strapi).
 
-    Attributes the CMS owns (`ctx.cms_owned`) are written on create and while the entry's value is empty,
-    never over an editor's value.
+    Two-way attributes (`ctx.cms_owned`) are written on create, and then as `merge.forward_owned` decides
+    against the entry's base (`ctx.bases`): while Strapi's value is empty or still the base, never over an
+    editor's change; `agreed` holds the values to record as the new base once the write went through.
 
     Links to the content type itself whose targets are not in Strapi yet are deferred: they may be
     created later in the same run.
@@ -66,14 +68,19 @@ def plan_entry(record: Record, current: dict[str, Any] | None, ctx: PlanContext)
     links = {k: v for k, v in record.links.items() if k not in deferred}
     if current is None:
         data = {"medusa_id": record.medusa_id, **entry_data(record.attributes, links, ctx)}
-        return EntryPlan("create", data, deferred=tuple(deferred))
+        agreed = {k: record.attributes.get(k) for k in ctx.cms_owned}
+        return EntryPlan("create", data, deferred=tuple(deferred), agreed=agreed)
+    owned = forward_owned(ctx.cms_owned, (ctx.bases or {}).get(record.medusa_id), record.attributes,
+                          {k: current_value(k, current, ctx) for k in ctx.cms_owned})
     attributes = {k: v for k, v in record.attributes.items()
-                  if not (k in ctx.cms_owned and not is_empty(current.get(k)))  # an editor's value stays
+                  if k not in ctx.cms_owned
                   and not values_equal(v, current_value(k, current, ctx), json=k in ctx.json_attributes)}
+    attributes.update(owned.to_strapi)
     links = {k: v for k, v in links.items() if links_differ(v, current.get(k))}
     if attributes or links:
-        return EntryPlan("update", entry_data(attributes, links, ctx), current["documentId"], tuple(deferred))
-    return EntryPlan("unchanged", deferred=tuple(deferred))
+        return EntryPlan("update", entry_data(attributes, links, ctx), current["documentId"], tuple(deferred),
+                         agreed=owned.agreed)
+    return EntryPlan("unchanged", deferred=tuple(deferred), agreed=owned.agreed)
 
 
 def plan_deferred_links(record: Record, attributes: Iterable[str], current: dict[str, Any], ctx: PlanContext) -> EntryPlan:
@@ -158,58 +165,3 @@ def links_differ(desired: Link, current: Any) -> bool:
     if isinstance(desired, list):
         return sorted(desired) != sorted(e["medusa_id"] for e in current or [])
     return desired != (current.get("medusa_id") if isinstance(current, dict) else None)
-
-
-def values_equal(desired: Any, current: Any, *, json: bool = False) -> bool:
-    """Compare a value we would write with the value Strapi holds, the way Strapi stores it.
-
-    Numbers compare by value (10 == 10.0, Decimal strings), exactly for typed attributes (a biginteger keeps
-    every digit) and as doubles inside JSON (`json`: Strapi's JavaScript stores JSON numbers as doubles,
-    so 2**60 + 1 comes back as 2**60 and must not look like a change on every run). JSON compares by
-    parsed structure (key order ignored), datetimes at Strapi's millisecond precision. Nested values are
-    walked without recursion.
-    """
-    pending = [(desired, current)]
-    while pending:
-        a, b = pending.pop()
-        if isinstance(a, dict) and isinstance(b, dict):
-            if a.keys() != b.keys():
-                return False
-            pending.extend((a[k], b[k]) for k in a)
-        elif isinstance(a, list) and isinstance(b, list):
-            if len(a) != len(b):
-                return False
-            pending.extend(zip(a, b))
-        elif not _scalars_equal(a, b, json):
-            return False
-    return True
-
-
-def _scalars_equal(desired: Any, current: Any, json: bool = False) -> bool:
-    if desired is None or current is None:
-        return desired is None and current is None
-    if isinstance(desired, bool) or isinstance(current, bool):
-        return desired is current or desired == current and type(desired) is type(current)
-    if isinstance(desired, (int, float)) and isinstance(current, (int, float, str)):
-        try:  # exactly, not through float: 2**60 + 1 is not 2**60 (Strapi returns bigintegers as text)
-            if json and not isinstance(current, str):
-                return float(desired) == float(current)
-            return Decimal(str(desired)) == Decimal(str(current))
-        except (ArithmeticError, ValueError, OverflowError):
-            return False
-    if isinstance(desired, str) and isinstance(current, str):
-        return desired == current or _same_instant(desired, current)
-    return desired == current
-
-
-def _same_instant(a: str, b: str) -> bool:
-    if len(a) < 19 or len(b) < 19 or a[4] != "-" or b[4] != "-" or "T" not in a[:11] or "T" not in b[:11]:
-        return False
-    try:
-        x = datetime.fromisoformat(a.replace("Z", "+00:00"))
-        y = datetime.fromisoformat(b.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    if (x.tzinfo is None) != (y.tzinfo is None):
-        return False
-    return x.replace(microsecond=x.microsecond // 1000 * 1000) == y.replace(microsecond=y.microsecond // 1000 * 1000)

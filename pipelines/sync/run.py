@@ -31,6 +31,8 @@ from ..strapi.bulk import BulkClient, BulkUnavailable, WriteMode
 from ..strapi.client import StrapiClient
 from ..strapi.content_types import field_attribute
 from ..validate import preflight
+from .bases import MergeBases, now_iso
+from .merge import Base, next_base
 from .plan import EntryPlan, PlanContext, deletable, link_ids, mass_delete_refusal, plan_deferred_links, plan_entry
 from .result import RowFailure, SyncResult
 from .state import Quarantine, QuarantinedRow, SyncState
@@ -52,6 +54,7 @@ BATCHES_IN_FLIGHT = 2  # chunks whose batch writes go on while the next is read 
 # chunks share (regions, collections, tags); a product's own images or variants are read with its chunk anyway.
 # Entries kept for long pin the allocator's memory among short-lived chunks', so a large cache grows the peak.
 TARGET_CACHE_SIZE = 10_000
+BASES_RECORDED_AT_ONCE = 1000  # merge bases kept before they are written (two-way types)
 DEFAULT_WRITE_PATHS = WritePaths()  # full runs through the bulk plugin where installed, incremental runs over REST
 
 logger = logging.getLogger(__name__)
@@ -64,6 +67,7 @@ class LookedUp:
     records: list[Record]
     existing: dict[str, dict[str, Any]]  # medusa_id -> the entry, as `_index` reads it
     targets: dict[str, dict[str, str]]  # target type -> medusa_id -> documentId, for the links of `records`
+    bases: dict[str, Base] | None = None  # medusa_id -> merge base of the existing entries (two-way types only)
 
 
 def extracted_records(source: MedusaSource, spec: MappingSpec, window: Window = FULL,
@@ -135,6 +139,9 @@ class ContentTypeSync:
         self._quarantined: dict[str, QuarantinedRow] = {}  # this type's quarantine when the run started
         self._quarantined_keys: set[str] = set()  # their source keys
         self._target_quarantine: dict[str, set[str]] | None = None  # other types' quarantined ids, on demand
+        # two-way types: the merge bases, and those due to be recorded (their writes went through)
+        self._bases = MergeBases(client, spec.content_type) if spec.write_back else None
+        self._bases_due: dict[str, Base] = {}
 
     def run(self, window: Window = FULL, *, delete_missing: bool = False) -> SyncResult:
         """Sync the rows of the window; returns the counts (row failures are counted, not raised).
@@ -255,6 +262,7 @@ class ContentTypeSync:
                 if self._deferred:
                     self._link_deferred(pool)
                     self._drain()
+                self._record_bases()
             if delete_missing:
                 with nullcontext() if self.dry_run else lock.exclusive():
                     self._delete_missing(pool)
@@ -297,7 +305,9 @@ class ContentTypeSync:
         for records in chunks:
             readable = [r for r in records if r.deleted or not r.error]
             live = [r for r in readable if not r.deleted]
-            yield LookedUp(records, self._index([r.medusa_id for r in readable]), self._targets_of(live))
+            existing = self._index([r.medusa_id for r in readable])
+            bases = self._bases.read(existing) if self._bases is not None and existing else None
+            yield LookedUp(records, existing, self._targets_of(live), bases)
 
     def _sync_chunk(self, chunk: LookedUp, pool: ThreadPoolExecutor) -> None:
         records, existing = chunk.records, chunk.existing
@@ -315,7 +325,7 @@ class ContentTypeSync:
                 self._fail(RowFailure(record.medusa_id, "convert", record.error, permanent=True))
         gone = [r for r in records if r.deleted]
         records = [r for r in records if not r.error and not r.deleted]
-        context = self._plan_context(chunk.targets)
+        context = self._plan_context(chunk.targets, chunk.bases)
         writes = []
         for record in records:
             try:
@@ -338,9 +348,9 @@ class ContentTypeSync:
         if self.batch_writer is not None:
             while len(self._in_flight) >= BATCHES_IN_FLIGHT:
                 self._count(self._in_flight.popleft().result())
-            self._in_flight.append(pool.submit(self.batch_writer.send_all, writes))
+            self._in_flight.append(pool.submit(lambda: list(zip(writes, self.batch_writer.send_all(writes)))))
         else:
-            self._count(pool.map(self.writer.send, writes))
+            self._count(zip(writes, pool.map(self.writer.send, writes)))
 
     def _drain(self) -> None:
         """Wait for the batch writes in flight (raising what stopped them) and count their outcomes."""
@@ -410,14 +420,25 @@ class ContentTypeSync:
             return self.batch_writer.bulk.find(plural, medusa_ids, **selection)
         return self.client.find_by_medusa_ids(plural, medusa_ids, **selection)
 
-    def _count(self, outcomes: Iterable[str | RowFailure | None]) -> None:
-        for outcome in outcomes:
+    def _count(self, outcomes: Iterable[tuple[Write, str | RowFailure | None]]) -> None:
+        """Count each write's outcome; the merge base a write carries is due once the write went through."""
+        for write, outcome in outcomes:
             if outcome is None:
                 continue
             if isinstance(outcome, RowFailure):
                 self._fail(outcome)
             else:
                 setattr(self.result, outcome, getattr(self.result, outcome) + 1)
+                if write.base is not None and not self.dry_run:
+                    self._bases_due[write.medusa_id] = write.base
+        if len(self._bases_due) >= BASES_RECORDED_AT_ONCE:
+            self._record_bases()
+
+    def _record_bases(self) -> None:
+        """Record the merge bases due (a bulk write per thousand through the plugin)."""
+        due, self._bases_due = self._bases_due, {}
+        if due and self._bases is not None:
+            self._bases.record(due)
 
     def _targets_of(self, records: list[Record]) -> dict[str, dict[str, str]]:
         """The documentIds of the entries `records` link to, per target type (those in Strapi): from the run's
@@ -443,13 +464,17 @@ class ContentTypeSync:
             return None
         if plan.deferred:
             self._deferred.append((record, list(plan.deferred)))
+        stored = (context.bases or {}).get(record.medusa_id)
+        base = next_base(stored, plan.agreed, at=now_iso()) if plan.agreed else None
         if plan.action == "unchanged":
             if not plan.deferred:
                 self.result.unchanged += 1
+            if base is not None and not self.dry_run:
+                self._bases_due[record.medusa_id] = base  # equal on both sides: the base moves without a write
             return None
         if self._self_related:
             self._counted.add(record.medusa_id)
-        return Write(record.medusa_id, plan.action, plan.data, plan.document_id)
+        return Write(record.medusa_id, plan.action, plan.data, plan.document_id, base=base)
 
     def _unresolved(self, record: Record, plan: EntryPlan) -> RowFailure:
         """A row whose targets are not in Strapi: transient (they may come), unless a target is itself
@@ -465,7 +490,7 @@ class ContentTypeSync:
             return RowFailure(record.medusa_id, "resolve", waits_for_reason(stuck[:5], plan.reason), permanent=True)
         return RowFailure(record.medusa_id, "resolve", plan.reason)
 
-    def _plan_context(self, targets: Mapping[str, Mapping[str, str]]) -> PlanContext:
+    def _plan_context(self, targets: Mapping[str, Mapping[str, str]], bases: Mapping[str, Base] | None = None) -> PlanContext:
         """The planner's view of this type, with the targets resolved for the records about to be planned."""
         if self._context is None:
             json_attributes = frozenset(
@@ -478,7 +503,7 @@ class ContentTypeSync:
                 assume_targets=self.dry_run,
                 cms_owned=frozenset(self.spec.write_back),
             )
-        return replace(self._context, target_ids=targets)
+        return replace(self._context, target_ids=targets, bases=bases)
 
     def _link_deferred(self, pool: ThreadPoolExecutor) -> None:
         """Second pass for self-relations whose targets were written later in the same run."""

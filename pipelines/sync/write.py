@@ -32,6 +32,7 @@ class Write:
     data: dict[str, Any]
     document_id: str | None = None
     recount: bool = True  # False for the second write of an entry already counted in this run
+    base: Any = None  # the merge base (`merge.Base`) to record once this write went through (two-way types)
 
 
 class Writer:
@@ -102,32 +103,35 @@ class BatchWriter:
         self.log = log
 
     def send_all(self, writes: list[Write]) -> list[str | RowFailure | None]:
-        """The outcome of each write, as `Writer.send` reports it. Each entry is encoded once, to size its batch
-        and to send it; one that cannot be encoded (NaN, say) fails alone."""
-        outcomes: list[str | RowFailure | None] = []
+        """The outcome of each write, in the order of `writes`, as `Writer.send` reports it (None also for writes
+        skipped because the run is stopping). Each entry is encoded once, to size its batch and to send it; one
+        that cannot be encoded (NaN, say) fails alone."""
+        outcomes: list[str | RowFailure | None] = [None] * len(writes)
         encoded: list[Encoded] = []
-        for write in writes:
+        for index, write in enumerate(writes):
             if write.action == "delete":
-                encoded.append(Encoded(write, None, len(write.document_id or "") + 3))
+                encoded.append(Encoded(write, None, len(write.document_id or "") + 3, index))
                 continue
             try:
                 body = encode_json({**write.data, self.bulk.key: write.medusa_id})
             except (TypeError, ValueError) as exc:
-                outcomes.append(RowFailure(write.medusa_id, write.action, describe_error(exc), permanent=True))
+                outcomes[index] = RowFailure(write.medusa_id, write.action, describe_error(exc), permanent=True)
                 continue
-            encoded.append(Encoded(write, body, len(body)))
+            encoded.append(Encoded(write, body, len(body), index))
         for batch in batches(encoded, size_of=lambda item: item.size):
             if self.rest.stopped.is_set():
                 break
-            outcomes.extend(self._send_batch(batch))
+            for item, outcome in zip(batch, self._send_batch(batch)):
+                outcomes[item.index] = outcome
         return outcomes
 
     def _send_batch(self, batch: list[Encoded]) -> list[str | RowFailure | None]:
+        """The outcome of each item of `batch`, in its order."""
         upserts = [item for item in batch if item.body is not None]
-        deletes = [item.write for item in batch if item.body is None]
+        deletes = [item for item in batch if item.body is None]
         try:
             results, deleted = self.bulk.write_encoded(self.rest.plural, [item.body for item in upserts],
-                                                       [w.document_id for w in deletes])
+                                                       [item.write.document_id for item in deletes])
         except (StrapiAuthError, StrapiUnavailable):
             self.rest.stopped.set()
             raise
@@ -135,8 +139,9 @@ class BatchWriter:
             self.log.warning(f"{self.rest.plural}: a batch of {len(batch)} was not written ({describe_error(exc)}); "
                              "writing it entry by entry over REST")
             return [self.rest.send(item.write) for item in batch]
-        return ([_outcome(item.write, r) for item, r in zip(upserts, results)]
-                + [_outcome(w, r) for w, r in zip(deletes, deleted)])
+        by_item = {id(item): _outcome(item.write, r) for item, r in zip(upserts, results)}
+        by_item.update({id(item): _outcome(item.write, r) for item, r in zip(deletes, deleted)})
+        return [by_item.get(id(item)) for item in batch]
 
 
 class Encoded(NamedTuple):
@@ -145,6 +150,7 @@ class Encoded(NamedTuple):
     write: Write
     body: bytes | None
     size: int
+    index: int  # its place among the writes `send_all` was given
 
 
 def _outcome(write: Write, outcome: EntryOutcome) -> str | RowFailure | None:

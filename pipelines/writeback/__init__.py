@@ -1,1 +1,1 @@
-"""Write-back: fields the CMS owns (a mapping's `write_back`) carried from Strapi to Medusa's Admin API."""
+"""Write-back: the two-way fields (a mapping's `write_back`) of entries edited in Strapi, merged with Medusa's rows."""

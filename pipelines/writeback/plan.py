@@ -1,9 +1,9 @@
-"""Pure decisions of the write-back: which of Strapi's values of CMS-owned fields Medusa must take.
+"""Pure decisions of the write-back: what each edited entry's two-way fields write to Medusa and to Strapi.
 
-Ownership: once an entry exists, a field listed in a mapping's `write_back` belongs to Strapi. The forward
-sync sets it on create, and again only while Strapi's value is empty (`is_empty`); the write-back carries a
-non-empty Strapi value that differs from Medusa's to Medusa. When both sides changed the same field
-between two runs, Strapi's value wins (Medusa's is overwritten); edits of different fields both survive.
+A mapping's `write_back` fields are edited on both sides; each is merged against its base, the value both sides
+last agreed on (`sync.merge.merge_entry`): a side's change goes to the other side, both sides' different changes
+go by the mapping's `on_conflict` rule and are recorded, and an empty Strapi value is filled from Medusa, never
+carried to it. Entries synced before bases were kept take the values that agree as their base.
 
 A value Medusa refuses for what it is (`quarantines`: 400, 413, 422...) is quarantined like a forward row, and
 the rest of the type's write-back goes on; a refusal that says nothing about the value fails the run.
@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from ..mapping import MappingSpec
+from ..sync.merge import Base, Conflict, is_empty, merge_entry, next_base
 from ..sync.write import is_permanent
+
+__all__ = ["WriteBack", "EntryWrites", "is_empty", "plan_entry_writes", "quarantines", "check_pairs", "PairCheck"]
 
 
 @dataclass(frozen=True)
@@ -27,33 +30,50 @@ class WriteBack:
     values: dict[str, Any]
 
 
-def is_empty(value: Any) -> bool:
-    """An owned value the forward sync may still fill: none, or an empty string."""
-    return value is None or value == ""
+@dataclass(frozen=True)
+class EntryWrites:
+    """What one edited entry's merge writes: to Medusa (columns), to Strapi (attributes), and the base to record
+    once they went through (None: the stored one stands), with the conflicts it records."""
+
+    medusa_id: str
+    document_id: str
+    to_medusa: WriteBack | None
+    to_strapi: dict[str, Any]
+    base: Base | None
+    conflicts: tuple[Conflict, ...] = ()
+
+    @property
+    def writes(self) -> bool:
+        """Whether either side is written (else at most the base moves)."""
+        return self.to_medusa is not None or bool(self.to_strapi)
 
 
-def plan_write_backs(entries: Iterable[Mapping[str, Any]], medusa_rows: Mapping[str, Mapping[str, Any]],
-                     spec: MappingSpec) -> list[WriteBack]:
-    """The updates Medusa needs so its owned columns equal Strapi's non-empty values.
+def plan_entry_writes(entries: Iterable[Mapping[str, Any]], medusa_rows: Mapping[str, Mapping[str, Any]],
+                      bases: Mapping[str, Base], spec: MappingSpec, *, at: str) -> list[EntryWrites]:
+    """The merge of each entry's `write_back` fields (see module doc), for entries whose merge changes anything.
 
-    `entries`: Strapi entries with medusa_id and the owned attributes; `medusa_rows`: the live Medusa rows
-    by source key (as text), with the owned columns. Entries whose row is gone or not live write nothing.
+    `entries`: Strapi entries with documentId, medusa_id, updatedAt and the two-way attributes; `medusa_rows`:
+    the live Medusa rows by source key (as text), with the two-way columns (and the cursor column, for the
+    `newest` rule); `bases`: the stored bases by medusa_id. Entries whose row is gone or not live write nothing.
     """
-    writes = []
+    planned = []
+    rule = spec.on_conflict
     for entry in entries:
         medusa_id = entry.get("medusa_id")
         row = medusa_rows.get(spec.source_key(medusa_id)) if medusa_id else None
         if row is None:
             continue
-        values = {}
-        for attribute in spec.write_back:
-            column = spec.fields[attribute].column
-            value = entry.get(attribute)
-            if not is_empty(value) and value != row.get(column):
-                values[column] = value
-        if values:
-            writes.append(WriteBack(medusa_id, spec.source_key(medusa_id), values))
-    return writes
+        stored = bases.get(medusa_id)
+        medusa = {a: row.get(spec.fields[a].column) for a in spec.write_back}
+        merged = merge_entry(spec.write_back, stored.values if stored else None, medusa, entry, rule,
+                             medusa_at=row.get(spec.cursor) if spec.cursor else None, strapi_at=entry.get("updatedAt"))
+        base = next_base(stored, merged.base, merged.conflicts, at=at)
+        columns = {spec.fields[a].column: v for a, v in merged.to_medusa.items()}
+        to_medusa = WriteBack(medusa_id, spec.source_key(medusa_id), columns) if columns else None
+        if to_medusa is not None or merged.to_strapi or base is not None:
+            planned.append(EntryWrites(medusa_id, entry["documentId"], to_medusa, dict(merged.to_strapi), base,
+                                       tuple(merged.conflicts)))
+    return planned
 
 
 def quarantines(status: int | None) -> bool:

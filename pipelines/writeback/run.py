@@ -1,10 +1,14 @@
-"""One write-back run of one content type: Strapi entries edited since the watermark, compared with
-Medusa's rows, and the differences of the CMS-owned fields sent to Medusa's Admin API.
+"""One write-back run of one content type: Strapi entries edited since the watermark, merged with Medusa's rows
+field by field against their bases (`plan.plan_entry_writes`): Strapi's changes sent to Medusa's Admin API,
+Medusa's changes and the conflicts Medusa wins written to Strapi, and the new bases and conflicts recorded
+(`sync.bases`) once both went through.
 
 Change detection follows the forward sensors' rules: entries whose `updatedAt` is at or after the recorded
 watermark minus the overlap (inclusive, so an edit committed late is read again, and compares equal if it
 was already written back), and the new watermark (the latest `updatedAt` read) recorded only after a run
-without failures. The first run reads every synced entry.
+without failures. The first run reads every synced entry, and so does the first run after an upgrade from a version that kept no
+merge bases (its watermark lacks `MERGE_MARK`): every entry then takes its agreed values as its base, and fields
+that differ go by the mapping's rule, recorded as conflicts without a base.
 
 An entry is written back only through the Medusa row it was first seen with (`ledger`, `plan.check_pairs`): one
 whose medusa_id was changed in Strapi is quarantined with the reason, nothing written.
@@ -29,14 +33,17 @@ from ..medusa.admin import MedusaAdmin, MedusaAdminError
 from ..medusa.changes import DEFAULT_OVERLAP, Watermark
 from ..medusa.source import IN_BATCH, MedusaSource, database_errors
 from ..secrets import describe_error
-from ..strapi.client import StrapiClient
+from ..strapi.client import StrapiClient, StrapiError
+from ..sync.bases import MergeBases, now_iso
+from ..sync.merge import Base, Conflict
 from ..sync.result import RowFailure, SyncResult
 from ..sync.state import Quarantine, SyncState
 from ..validate import check_write_back
 from .ledger import EntryLedger
-from .plan import WriteBack, check_pairs, plan_write_backs, quarantines
+from .plan import EntryWrites, WriteBack, check_pairs, plan_entry_writes, quarantines
 
 CHUNK = 500  # entries compared per Medusa read
+MERGE_MARK = "merge"  # a write-back watermark's digest since merge bases are kept; an older one reads everything
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +54,14 @@ class WriteBackResult:
 
     content_type: str
     read: int = 0
-    written: int = 0
+    written: int = 0  # Medusa rows updated
+    to_strapi: int = 0  # Strapi entries updated with Medusa's values (Medusa changed, or won a conflict)
+    conflicts: list[tuple[str, Conflict]] = field(default_factory=list)  # (medusa_id, conflict) recorded by this run
     failures: list[tuple[str, str]] = field(default_factory=list)  # (medusa_id, reason): these fail the run
     quarantined: list[tuple[str, str]] = field(default_factory=list)  # (medusa_id, reason): values Medusa refused
     since: str | None = None
-    planned: list[WriteBack] = field(default_factory=list)  # a dry run's writes
+    planned: list[WriteBack] = field(default_factory=list)  # a dry run's writes to Medusa
+    planned_to_strapi: list[EntryWrites] = field(default_factory=list)  # a dry run's writes to Strapi
     latest: str | None = None  # the latest `updatedAt` read: the next watermark
 
     @property
@@ -60,10 +70,10 @@ class WriteBackResult:
         return not self.failures
 
     def summary(self) -> str:
-        """One line: `product: read=3 written=1 failed=0 quarantined=0 (since ...)`."""
+        """One line: `product: read=3 written=1 failed=0 quarantined=0 to_strapi=0 conflicts=0 (since ...)`."""
         since = f" (edited since {self.since})" if self.since else " (every synced entry)"
         return (f"{self.content_type}: read={self.read} written={self.written} failed={len(self.failures)} "
-                f"quarantined={len(self.quarantined)}{since}")
+                f"quarantined={len(self.quarantined)} to_strapi={self.to_strapi} conflicts={len(self.conflicts)}{since}")
 
 
 def state_name(content_type: str) -> str:
@@ -74,10 +84,10 @@ def state_name(content_type: str) -> str:
 def write_back(spec: MappingSpec, source: MedusaSource, client: StrapiClient, admin: MedusaAdmin | None, *,
                dry_run: bool = False, overlap: timedelta = DEFAULT_OVERLAP, recorded_by: str = "medusa-strapi",
                log: Any = logger, settle: bool = False) -> WriteBackResult:
-    """Carry the CMS-owned fields of `spec` edited in Strapi since the watermark to Medusa (see module doc).
+    """Merge the two-way fields of the entries of `spec` edited in Strapi since the watermark (see module doc).
 
     A dry run writes nothing and records nothing; with `settle`, it records the watermark when it finds nothing
-    to write (see `settle_write_back`). MappingErrors when the mapping's `write_back` is not one the Admin API
+    to write, and the bases of entries whose sides agree (see `settle_write_back`). MappingErrors when the mapping's `write_back` is not one the Admin API
     can take (`check_write_back`).
     """
     result = WriteBackResult(spec.content_type)
@@ -89,11 +99,13 @@ def write_back(spec: MappingSpec, source: MedusaSource, client: StrapiClient, ad
     name = state_name(spec.content_type)
     state = SyncState(client, source.identity)
     recorded = state.get(name)
-    since = _minus(recorded.high, overlap) if recorded and recorded.high else None
+    merged_before = recorded is not None and recorded.digest == MERGE_MARK
+    since = _minus(recorded.high, overlap) if merged_before and recorded.high else None
     result.since = since
     latest = recorded.high if recorded else None
     read: set[str] = set()
     ledger = EntryLedger(client, spec.content_type)
+    bases = MergeBases(client, spec.content_type)
     for entries in _edited_entries(client, spec, since):
         result.read += len(entries)
         read.update(e["medusa_id"] for e in entries)
@@ -106,34 +118,70 @@ def write_back(spec: MappingSpec, source: MedusaSource, client: StrapiClient, ad
             log.warning(f"{spec.content_type} {medusa_id}: not written back, quarantined: {reason}")
         with database_errors(spec.content_type):
             rows = medusa_values(source, spec, [spec.source_key(e["medusa_id"]) for e in pairs.trusted])
-        for write in plan_write_backs(pairs.trusted, rows, spec):
+        stored = bases.read(e["medusa_id"] for e in pairs.trusted)
+        due: dict[str, Base] = {}
+        for planned in plan_entry_writes(pairs.trusted, rows, stored, spec, at=now_iso()):
+            result.conflicts.extend((planned.medusa_id, conflict) for conflict in planned.conflicts)
             if dry_run:
-                result.planned.append(write)
+                result.planned.extend([planned.to_medusa] if planned.to_medusa else [])
+                result.planned_to_strapi.extend([planned] if planned.to_strapi else [])
+                if settle and not planned.writes and planned.base is not None:
+                    due[planned.medusa_id] = planned.base  # both sides agree: only the bookkeeping moves
                 continue
-            _write(admin, spec, write, result, log)
+            written_at = _apply(admin, client, spec, planned, result, log)
+            if written_at is not None:
+                latest = max(latest or "", written_at) or None  # our own write to Strapi is no editor's edit
+                if planned.base is not None:
+                    due[planned.medusa_id] = planned.base
+        if due:
+            bases.record(due)
     result.latest = latest
     if not dry_run:
         _settle_quarantine(Quarantine(client, source.identity), name, result, read, log)
-    settled = settle and not result.planned and latest != (recorded.high if recorded else None)
+    nothing_planned = not result.planned and not result.planned_to_strapi
+    settled = settle and nothing_planned and (latest != (recorded.high if recorded else None) or not merged_before)
     if latest and result.ok and (not dry_run or settled):
-        state.record(name, Watermark(lower=since, high=latest, digest=""), recorded_by)
+        state.record(name, Watermark(lower=since, high=latest, digest=MERGE_MARK), recorded_by)
+    for medusa_id, conflict in result.conflicts:
+        log.warning(f"{spec.content_type} {medusa_id}: both sides changed {conflict.field} "
+                    f"({'no base' if not conflict.had_base else f'base {conflict.base!r}'}, Medusa {conflict.medusa!r}, "
+                    f"Strapi {conflict.strapi!r}): {conflict.winner} wins by on_conflict: {conflict.rule}"
+                    f"{' (dry run: nothing written)' if dry_run else ''}")
     return result
 
 
-def _write(admin: MedusaAdmin, spec: MappingSpec, write: WriteBack, result: WriteBackResult, log: Any) -> None:
-    """Send one write-back; a refusal goes to `result.quarantined` when it condemns the value (`quarantines`),
-    else to `result.failures`."""
+def _apply(admin: MedusaAdmin, client: StrapiClient, spec: MappingSpec, planned: EntryWrites, result: WriteBackResult,
+           log: Any) -> str | None:
+    """Send one entry's merge: Medusa's update first, then Strapi's. Returns the entry's `updatedAt` after the
+    writes ("" when Strapi was not written) once both went through, else None (nothing more is recorded for it).
+
+    Medusa's refusal goes to `result.quarantined` when it condemns the value (`quarantines`), else to
+    `result.failures`, as does Strapi's refusal."""
+    if planned.to_medusa is not None:
+        write = planned.to_medusa
+        try:
+            admin.update(spec.table, write.key, write.values)
+            result.written += 1
+        except MedusaAdminError as exc:
+            reason = describe_error(exc)
+            if quarantines(exc.status):
+                result.quarantined.append((write.medusa_id, reason))
+                log.warning(f"{spec.content_type} {write.medusa_id}: write-back refused by Medusa, quarantined: {reason}")
+            else:
+                result.failures.append((write.medusa_id, reason))
+                log.warning(f"{spec.content_type} {write.medusa_id}: write-back failed: {reason}")
+            return None
+    if not planned.to_strapi:
+        return ""
     try:
-        admin.update(spec.table, write.key, write.values)
-        result.written += 1
-    except MedusaAdminError as exc:
+        entry = client.update(spec.plural, planned.document_id, planned.to_strapi)
+    except StrapiError as exc:
         reason = describe_error(exc)
-        if quarantines(exc.status):
-            result.quarantined.append((write.medusa_id, reason))
-            log.warning(f"{spec.content_type} {write.medusa_id}: write-back refused by Medusa, quarantined: {reason}")
-        else:
-            result.failures.append((write.medusa_id, reason))
-            log.warning(f"{spec.content_type} {write.medusa_id}: write-back failed: {reason}")
+        result.failures.append((planned.medusa_id, reason))
+        log.warning(f"{spec.content_type} {planned.medusa_id}: Medusa's value not written to Strapi: {reason}")
+        return None
+    result.to_strapi += 1
+    return (entry or {}).get("updatedAt") or ""
 
 
 def _settle_quarantine(quarantine: Quarantine, name: str, result: WriteBackResult, read: set[str], log: Any) -> None:
@@ -182,8 +230,10 @@ def latest_edit(client: StrapiClient, spec: MappingSpec) -> str | None:
 
 
 def needs_write_back(latest: str | None, recorded: Watermark | None) -> bool:
-    """True when an entry was edited after what the last successful write-back covered."""
-    return latest is not None and (recorded is None or not recorded.high or latest > recorded.high)
+    """True when an entry was edited after what the last successful write-back covered, or when that write-back
+    kept no merge bases (an upgrade: the next run takes every entry's base)."""
+    return latest is not None and (recorded is None or not recorded.high or latest > recorded.high
+                                   or recorded.digest != MERGE_MARK)
 
 
 def _edited_entries(client: StrapiClient, spec: MappingSpec, since: str | None) -> Iterator[list[dict[str, Any]]]:
@@ -202,10 +252,14 @@ def _edited_entries(client: StrapiClient, spec: MappingSpec, since: str | None) 
 
 
 def medusa_values(source: MedusaSource, spec: MappingSpec, keys: list[str]) -> dict[str, dict[str, Any]]:
-    """The owned columns of the live Medusa rows among `keys`, by key (as text)."""
+    """The two-way columns of the live Medusa rows among `keys`, by key (as text), with the cursor column when the
+    `newest` rule needs the time of Medusa's edit."""
     table = source.table(spec.table, spec.schema)
     pk = table.c[spec.primary_key]
-    columns = [table.c[spec.fields[a].column] for a in spec.write_back]
+    names = [spec.fields[a].column for a in spec.write_back]
+    if spec.on_conflict == "newest" and spec.cursor:
+        names.append(spec.cursor)
+    columns = [table.c[name] for name in dict.fromkeys(names) if name != spec.primary_key]
     found: dict[str, dict[str, Any]] = {}
     with source.engine.connect() as conn:
         for start in range(0, len(keys), IN_BATCH):

@@ -138,7 +138,8 @@ def empty(strapi: StrapiClient, mappings: MappingSet) -> StrapiClient:
     Strapi the suite started."""
     if strapi.base_url not in owned_strapis():
         pytest.fail(f"refusing to empty {strapi.base_url}: the test suite did not start it")
-    for plural, key in (("quarantined-rows", "key"), ("sync-states", "key"), *((s.plural, "medusa_id") for s in reversed(mappings.specs))):
+    for plural, key in (("quarantined-rows", "key"), ("sync-states", "key"), ("merge-bases", "key"),
+                        *((s.plural, "medusa_id") for s in reversed(mappings.specs))):
         delete_all(strapi, plural, key)
     return strapi
 

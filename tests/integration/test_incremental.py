@@ -171,8 +171,9 @@ def test_key_checks_pass_then_name_what_is_missing(harness, mappings):
     ok = materialize([*harness.assets, *checks], instance=harness.instance, resources=harness.resources)
     assert ok.success
     evaluations = ok.get_asset_check_evaluations()
-    # key checks (2), quarantine, mapping, health and freshness
-    assert len(evaluations) == 6 * len(mappings) and all(e.passed for e in evaluations), [
+    # key checks (2), quarantine, mapping, health and freshness; conflicts for the two-way types
+    two_way = sum(1 for spec in mappings if spec.write_back)
+    assert len(evaluations) == 6 * len(mappings) + two_way and all(e.passed for e in evaluations), [
         (e.asset_key, e.check_name) for e in evaluations if not e.passed]
 
     client = harness_client(harness)

@@ -12,7 +12,7 @@ import pytest
 from dagster import AssetKey, BetaWarning, DefaultScheduleStatus, DefaultSensorStatus, PreviewWarning
 
 from assets.definitions import build_definitions, defs
-from assets.naming import CHECK_COUNT, CHECK_HEALTH, CHECK_KEYS, CHECK_MAPPING, CHECK_QUARANTINE, FRESHNESS_SENSOR, strapi_key
+from assets.naming import CHECK_CONFLICTS, CHECK_COUNT, CHECK_HEALTH, CHECK_KEYS, CHECK_MAPPING, CHECK_QUARANTINE, FRESHNESS_SENSOR, strapi_key
 from pipelines.mapping import load_mappings
 from pipelines.settings import REPO_MAPPINGS_DIR, Orchestration
 
@@ -67,7 +67,8 @@ def test_checks_for_every_content_type():
     checks = {(k.asset_key, k.name) for k in graph.asset_check_keys}
     for name in (CHECK_COUNT, CHECK_KEYS, CHECK_QUARANTINE, CHECK_MAPPING, CHECK_HEALTH):
         assert (strapi_key("product"), name) in checks
-    assert len(checks) == 6 * 19  # and one freshness check per type
+    assert len(checks) == 6 * 19 + 1  # one freshness check per type, and conflicts for the two-way product
+    assert (strapi_key("product"), CHECK_CONFLICTS) in checks and (strapi_key("currency"), CHECK_CONFLICTS) not in checks
 
 
 def test_freshness_checks_fail_past_the_threshold_and_run_by_their_sensor():

@@ -1,4 +1,5 @@
-"""Write-back: what a mapping may declare, who owns a field, and what the reverse sync writes (pure)."""
+"""Two-way fields: what a mapping may declare, what the forward sync and the write-back write for them (pure),
+and write-back runs over an in-memory Strapi and a SQLite Medusa."""
 
 import textwrap
 
@@ -9,7 +10,8 @@ from pipelines.mapping.loader import load_mapping
 from pipelines.sync.plan import PlanContext, plan_entry
 from pipelines.sync.transform import Record
 from pipelines.validate import check_write_back
-from pipelines.writeback.plan import WriteBack, is_empty, plan_write_backs
+from pipelines.sync.merge import Base
+from pipelines.writeback.plan import WriteBack, is_empty, plan_entry_writes
 from pipelines.writeback.run import write_back
 
 PRODUCT = """\
@@ -76,17 +78,38 @@ def test_the_write_back_run_refuses_a_bad_declaration(tmp_path):
 CTX = PlanContext(content_type="product", relations={}, cms_owned=frozenset({"title"}))
 
 
-def test_an_owned_field_is_set_on_create():
+def test_a_two_way_field_is_set_on_create_and_becomes_the_base():
     plan = plan_entry(Record("prod_1", {"title": "Medusa", "subtitle": "s"}), None, CTX)
-    assert plan.action == "create" and plan.data["title"] == "Medusa"
+    assert plan.action == "create" and plan.data["title"] == "Medusa" and plan.agreed == {"title": "Medusa"}
+
+
+def test_a_rename_in_medusa_reaches_strapi_when_strapi_still_holds_the_base():
+    """Scenario 1 of issue 24: renamed in Medusa's admin, untouched in Strapi."""
+    current = {"documentId": "d1", "title": "Shirt"}
+    ctx = PlanContext(content_type="product", relations={}, cms_owned=frozenset({"title"}),
+                      bases={"prod_1": Base({"title": "Shirt"})})
+    plan = plan_entry(Record("prod_1", {"title": "Tee"}), current, ctx)
+    assert plan.action == "update" and plan.data == {"title": "Tee"} and plan.agreed == {"title": "Tee"}
 
 
 def test_an_editors_value_is_never_overwritten_but_other_fields_are():
     current = {"documentId": "d1", "title": "Editor's", "subtitle": "old"}
-    plan = plan_entry(Record("prod_1", {"title": "Medusa", "subtitle": "new"}), current, CTX)
-    assert plan.action == "update" and plan.data == {"subtitle": "new"}
-    same = plan_entry(Record("prod_1", {"title": "Medusa", "subtitle": "old"}), current, CTX)
-    assert same.action == "unchanged"  # Medusa's title differs, but Strapi owns it: nothing to write
+    for bases in (None, {"prod_1": Base({"title": "Medusa"})}):  # no base yet, or the editor changed it since
+        ctx = PlanContext(content_type="product", relations={}, cms_owned=frozenset({"title"}), bases=bases)
+        plan = plan_entry(Record("prod_1", {"title": "Medusa", "subtitle": "new"}), current, ctx)
+        assert plan.action == "update" and plan.data == {"subtitle": "new"} and plan.agreed == {}
+        same = plan_entry(Record("prod_1", {"title": "Medusa", "subtitle": "old"}), current, ctx)
+        assert same.action == "unchanged"  # the write-back merges the editor's change (or the conflict)
+
+
+def test_equal_values_become_the_base_without_a_write():
+    ctx = PlanContext(content_type="product", relations={}, cms_owned=frozenset({"title"}), bases={})
+    plan = plan_entry(Record("prod_1", {"title": "Tee"}), {"documentId": "d1", "title": "Tee"}, ctx)
+    assert plan.action == "unchanged" and plan.agreed == {"title": "Tee"}
+    known = plan_entry(Record("prod_1", {"title": "Tee"}), {"documentId": "d1", "title": "Tee"},
+                       PlanContext(content_type="product", relations={}, cms_owned=frozenset({"title"}),
+                                   bases={"prod_1": Base({"title": "Tee"})}))
+    assert known.action == "unchanged" and known.agreed == {}  # an unchanged catalog records nothing
 
 
 @pytest.mark.parametrize("empty", [None, ""])
@@ -96,9 +119,11 @@ def test_an_empty_owned_field_is_filled_from_medusa(empty):
 
 
 class Spec:
-    """The parts of a MappingSpec plan_write_backs reads."""
+    """The parts of a MappingSpec plan_entry_writes reads."""
 
     write_back = ("title", "subtitle")
+    on_conflict = "strapi"
+    cursor = "updated_at"
     fields = {"title": type("F", (), {"column": "title"})(), "subtitle": type("F", (), {"column": "subtitle"})()}
 
     @staticmethod
@@ -106,17 +131,38 @@ class Spec:
         return medusa_id
 
 
-def test_write_back_sends_what_differs_and_only_non_empty_values():
+def test_write_back_sends_each_sides_changes_and_never_an_empty_value():
     entries = [
-        {"medusa_id": "p1", "title": "New", "subtitle": "same"},  # title edited in Strapi
-        {"medusa_id": "p2", "title": "Same", "subtitle": "Same"},  # nothing to do (a round trip settles)
-        {"medusa_id": "p3", "title": "", "subtitle": None},  # empty: the forward sync fills them, never Medusa
-        {"medusa_id": "gone", "title": "X", "subtitle": "Y"},  # its Medusa row is deleted: nothing
-        {"medusa_id": None, "title": "X"},  # not synced
+        {"documentId": "d1", "medusa_id": "p1", "title": "New", "subtitle": "same"},  # title edited in Strapi
+        {"documentId": "d2", "medusa_id": "p2", "title": "Same", "subtitle": "Same"},  # nothing to do (a round trip settles)
+        {"documentId": "d3", "medusa_id": "p3", "title": "", "subtitle": None},  # empty: filled from Medusa, never sent to it
+        {"documentId": "d4", "medusa_id": "p4", "title": "Shirt", "subtitle": "s"},  # renamed in Medusa: goes to Strapi
+        {"documentId": "d5", "medusa_id": "gone", "title": "X", "subtitle": "Y"},  # its Medusa row is deleted: nothing
+        {"documentId": "d6", "medusa_id": None, "title": "X"},  # not synced
     ]
     rows = {"p1": {"title": "Old", "subtitle": "same"}, "p2": {"title": "Same", "subtitle": "Same"},
-            "p3": {"title": "T", "subtitle": "S"}}
-    assert plan_write_backs(entries, rows, Spec) == [WriteBack("p1", "p1", {"title": "New"})]
+            "p3": {"title": "T", "subtitle": "S"}, "p4": {"title": "Tee", "subtitle": "s"}}
+    bases = {mid: Base({"title": row["title"], "subtitle": row["subtitle"]}) for mid, row in rows.items()}
+    bases["p1"] = Base({"title": "Old", "subtitle": "same"})
+    bases["p4"] = Base({"title": "Shirt", "subtitle": "s"})
+    planned = {p.medusa_id: p for p in plan_entry_writes(entries, rows, bases, Spec, at="2025-01-01T00:00:00.000Z")}
+    assert set(planned) == {"p1", "p3", "p4"}  # p2 agrees and its base stands: nothing, not even a base write
+    assert planned["p1"].to_medusa == WriteBack("p1", "p1", {"title": "New"}) and planned["p1"].to_strapi == {}
+    assert planned["p3"].to_medusa is None and planned["p3"].to_strapi == {"title": "T", "subtitle": "S"}
+    assert planned["p4"].to_medusa is None and planned["p4"].to_strapi == {"title": "Tee"}
+    assert planned["p4"].base.values == {"title": "Tee", "subtitle": "s"} and not planned["p4"].conflicts
+
+
+def test_entries_without_a_base_take_the_agreed_values_and_differences_go_by_the_rule():
+    entries = [{"documentId": "d1", "medusa_id": "p1", "title": "Same", "subtitle": "s"},
+               {"documentId": "d2", "medusa_id": "p2", "title": "Editor", "subtitle": "s"}]
+    rows = {"p1": {"title": "Same", "subtitle": "s"}, "p2": {"title": "Merchant", "subtitle": "s"}}
+    planned = {p.medusa_id: p for p in plan_entry_writes(entries, rows, {}, Spec, at="2025-01-01T00:00:00.000Z")}
+    assert not planned["p1"].writes and planned["p1"].base.values == {"title": "Same", "subtitle": "s"}
+    (conflict,) = planned["p2"].conflicts
+    assert (conflict.had_base, conflict.winner) == (False, "strapi")
+    assert planned["p2"].to_medusa.values == {"title": "Editor"}
+    assert planned["p2"].base.conflicts["title"]["medusa"] == "Merchant"
 
 
 def test_empty_means_none_or_empty_string():
@@ -300,3 +346,15 @@ def test_an_entry_whose_medusa_id_was_moved_writes_nothing_and_is_quarantined(tm
         assert [row["medusa_id"] for row in strapi.entries["quarantined-rows"]] == ["p_two"]
     with medusa.engine.connect() as conn:
         assert conn.execute(medusa.product.select().where(medusa.product.c.id == "p_two")).one().title == "Two"
+
+
+def test_on_conflict_takes_a_known_rule_and_needs_write_back(tmp_path):
+    assert load(tmp_path, PRODUCT + "on_conflict: newest\n").on_conflict == "newest"
+    assert load(tmp_path, PRODUCT).on_conflict == "strapi"
+    with pytest.raises(MappingErrors) as bad:
+        load(tmp_path, PRODUCT + "on_conflict: editor\n")
+    assert "product.yaml:16: on_conflict: 'editor' is not one of strapi, medusa, newest" in str(bad.value.errors[0])
+    without = PRODUCT.replace("write_back: [title, subtitle]\n", "on_conflict: medusa\n")
+    with pytest.raises(MappingErrors) as alone:
+        load(tmp_path, without)
+    assert "on_conflict applies to write_back fields" in str(alone.value.errors[0])
