@@ -25,8 +25,7 @@ from pipelines.writeback.run import state_name, write_back
 
 from .conftest import delete_all
 from .test_cli import run_cli
-from .test_write_back import Side, a_product, medusa_product, set_in_medusa, spec_dir, strapi_product
-from .test_write_back import side, synced  # noqa: F401 - fixtures: each stack's side, synced
+from .test_write_back import Side, _side, a_product, medusa_product, set_in_medusa, settle, spec_dir, strapi_product
 
 
 def forward(side: Side, path: str = "rest", mappings=None) -> int:
@@ -58,13 +57,21 @@ def fresh(label: str) -> str:
     return f"{label} {uuid.uuid4().hex[:6]}"
 
 
+@pytest.fixture(scope="module", params=["v1", "v2"])
+def synced_side(request):
+    """Each stack's side in turn, reconciled once for the module (each test leaves it settled)."""
+    prefix, stack = ("", request.getfixturevalue("stack")) if request.param == "v1" else ("V2_", request.getfixturevalue("stack_v2"))
+    for side in _side(prefix, stack):
+        yield settle(side)
+
+
 @pytest.fixture
-def merged(synced):
-    """A synced stack whose write-back has run once (every entry has its base) and whose catalog is settled."""
-    back(synced)
-    forward(synced)
-    back(synced)
-    return synced
+def merged(synced_side):
+    """The side with its catalog settled: every entry has its base, nothing is left to write either way."""
+    back(synced_side)
+    forward(synced_side)
+    back(synced_side)
+    return synced_side
 
 
 @pytest.mark.parametrize("path", ["rest", "bulk"])
@@ -233,3 +240,54 @@ def test_the_plan_shows_each_direction_and_the_conflicts_it_would_record(merged)
     back(merged)
     forward(merged)
     settled(merged)
+
+
+def test_the_sensors_carry_each_direction(merged, monkeypatch):
+    """Dagster: a rename in Medusa reaches Strapi through the change sensor's run, an editor's change reaches Medusa
+    through the write-back sensor's run; then both sensors rest."""
+    from dagster import DagsterInstance, RunRequest, SkipReason, build_sensor_context
+
+    from assets.resources import MedusaAdminResource
+    from assets.write_back import build_write_back_job, build_write_back_sensor
+    from pipelines.settings import Orchestration
+
+    from .dagster_harness import SensorHarness
+
+    with DagsterInstance.ephemeral() as instance:
+        changes = SensorHarness(merged.mappings, merged.server_url, merged.stack, instance, monkeypatch)
+        spec, account = merged.mappings.get("product"), merged.admin_account
+        settings = Orchestration(medusa_admin_configured=True)
+        edits_job, edits_sensor = build_write_back_job(spec, settings), build_write_back_sensor(spec, settings)
+        resources = {**changes.resources, "medusa_admin": MedusaAdminResource(url=account.url, email=account.email,
+                                                                              password=account.password)}
+
+        def edits_tick():
+            return edits_sensor(build_sensor_context(instance=instance, resources=resources))
+
+        def rest() -> None:  # both sensors: whatever the fixture left, run it, until neither asks for a run
+            for _ in range(4):
+                asked = changes.tick().run_requests
+                for request in asked:
+                    assert changes.execute(request).success
+                edit = edits_tick()
+                if isinstance(edit, RunRequest):
+                    assert edits_job.execute_in_process(instance=instance, resources=resources, tags=edit.tags).success
+                elif not asked:
+                    return
+            raise AssertionError("the sensors did not come to rest")
+
+        rest()
+        product_id = a_product(merged.server_source)
+        rename = fresh("Renamed for the sensor")
+        set_in_medusa(merged.server_source, product_id, title=rename)
+        figures = changes.tick_and_run()
+        assert figures["product"]["updated"] == 1 and titles(merged, product_id) == (rename, rename)
+
+        edited = fresh("Edited for the sensor")
+        merged.edit_in_strapi(product_id, title=edited)
+        request = edits_tick()
+        assert isinstance(request, RunRequest)
+        assert edits_job.execute_in_process(instance=instance, resources=resources, tags=request.tags).success
+        assert titles(merged, product_id) == (edited, edited)
+        rest()
+        assert isinstance(edits_tick(), SkipReason)
