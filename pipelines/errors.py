@@ -14,7 +14,7 @@ from .settings import SettingsError, strapi_credential_variables
 from .strapi.auth import API_TOKEN, LOGIN_PATH
 from .strapi.bulk import BulkUnavailable
 from .strapi.client import StrapiAuthError, StrapiError, StrapiUnavailable
-from .strapi.content_types import SchemaError
+from .strapi.attributes import SchemaError
 
 USAGE_ERRORS = (SettingsError, SecretError, UnknownContentType)  # a setting or an argument to fix
 RUN_ERRORS = (SourceError, StrapiUnavailable, StrapiError, SchemaError, LockTimeout, BulkUnavailable, MedusaAdminError)

@@ -19,7 +19,7 @@ from .medusa.admin_routes import ADMIN_ROUTES
 from .medusa.source import MedusaSource, SourceError
 from .mapping import MappingError, MappingErrors, MappingSet, MappingSpec, load_mapping_set
 from .strapi.client import StrapiClient
-from .strapi.content_types import SchemaError, field_attribute
+from .strapi.attributes import SchemaError, field_attribute
 from .strapi.system_types import MEDIA_FILE, MERGE_BASE, SYNCED_ENTRY, SYSTEM_TYPES, uid_of
 
 

@@ -29,7 +29,7 @@ from ..secrets import describe_error
 from ..settings import DEFAULT_MAX_WRITERS, MediaSettings, WritePaths
 from ..strapi.bulk import BulkClient, BulkUnavailable, WriteMode
 from ..strapi.client import StrapiClient
-from ..strapi.content_types import field_attribute
+from ..strapi.attributes import field_attribute
 from ..validate import preflight
 from .bases import MergeBases, now_iso
 from .merge import Base, next_base

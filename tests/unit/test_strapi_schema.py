@@ -7,7 +7,8 @@ from sqlalchemy.dialects import postgresql
 from pipelines.mapping import Field, MappingSet, MappingSpec, Relation, load_mappings
 from pipelines.settings import REPO_MAPPINGS_DIR, REPO_STRAPI_APP
 from pipelines.strapi.system_types import SYSTEM_TYPES, uid_of
-from pipelines.strapi.content_types import MEDUSA_ID_ATTRIBUTE, field_attribute, read_app_schemas, strapi_type
+from pipelines.strapi.attributes import field_attribute, strapi_type
+from pipelines.strapi.content_types import MEDUSA_ID_ATTRIBUTE, read_app_schemas
 from pipelines.validate import check_strapi
 
 
