@@ -38,7 +38,7 @@ def listening(port: int) -> bool:
 
 
 @pytest.fixture
-def demo_env(stack, tmp_path) -> dict[str, str]:
+def demo_env(stack, tmp_path):
     """The environment that points scripts/demo at the suite's v1 stack, with an instance and a port of its own."""
     settings = os.environ.get("MEDUSA_STRAPI_TEST_STACK_V1")
     if not settings:
@@ -46,18 +46,27 @@ def demo_env(stack, tmp_path) -> dict[str, str]:
     if listening(IMAGE_HOST_PORT):
         pytest.skip(f"something already listens on {IMAGE_HOST_PORT} (a demo?): the test checks the image host it starts")
     overrides = dict(item.split("=", 1) for item in shlex.split(settings))
-    return {**os.environ, **overrides, "DAGSTER_PORT": str(free_port()), "DAGSTER_HOME": str(tmp_path / "dagster")}
+    env = {**os.environ, **overrides, "DAGSTER_PORT": str(free_port()), "DAGSTER_HOME": str(tmp_path / "dagster")}
+    yield env
+    # after the test's own assertions: whatever a failed demo left running must not load the rest of the suite
+    subprocess.run(["pkill", "-KILL", "-f", env["DAGSTER_HOME"]], check=False)
 
 
 def ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a non-interactive shell starts a command in the background
 
 
+def default_sigint() -> None:
+    # as a terminal's shell starts a command, whatever the suite itself inherited (a suite started in the
+    # background ignores SIGINT, and its children would too)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("stop", ["ctrl-c", "sigterm, started in the background"])
 def test_the_demo_reaches_the_ui_and_stops_with_what_it_started(demo_env, stop):
     port = demo_env["DAGSTER_PORT"]
     demo = subprocess.Popen([str(REPO / "scripts" / "demo")], cwd=REPO, env=demo_env, start_new_session=True,
-                            preexec_fn=ignore_sigint if "background" in stop else None,
+                            preexec_fn=ignore_sigint if "background" in stop else default_sigint,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time.monotonic() + 300
