@@ -19,7 +19,8 @@ from .secrets import describe_error, redact
 from .settings import MediaSettings
 from .strapi.bulk import BulkClient
 from .strapi.client import StrapiClient, StrapiError, StrapiUnavailable
-from .strapi.permissions import ACTIONS, missing_actions
+from .strapi.actions import ACTIONS
+from .strapi.permissions import missing_actions
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from urllib3.exceptions import ProtocolError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from ..secrets import clean_secret, remember_url
+from .actions import action_of
 from .auth import API_TOKEN, LOGIN_PATH, NO_AUTH, SERVICE_ACCOUNT, JwtLogin, LoginRefused, ServiceAccount, service_account_login
 
 PAGE_SIZE = 100  # Strapi's maxLimit in config/api.js
@@ -264,25 +265,24 @@ class StrapiClient:
                 f"{method} {path}: Strapi at {self.base_url} is unreachable: {_root_cause(exc)}"
             ) from None
         except LoginRefused as exc:
-            raise self._auth_error("POST", LOGIN_PATH, 401, str(exc), refused=exc.refused) from None
+            raise self.auth_error("POST", LOGIN_PATH, 401, str(exc), refused=exc.refused) from None
         if response.status_code == 403:
-            raise self._auth_error(method, path, 403, f"{_error_message(response)}: {self._lacks(method, path)}")
+            raise self.auth_error(method, path, 403, f"{_error_message(response)}: {self._lacks(method, path)}")
         if response.status_code == 401:
-            raise self._auth_error(method, path, 401, _error_message(response))
+            raise self.auth_error(method, path, 401, _error_message(response))
         if response.status_code >= 400:
             raise StrapiError(method, path, response.status_code, _error_message(response))
         if not response.content:
             return None
         return response.json()
 
-    def _auth_error(self, method: str, path: str, status: int, message: str, refused: bool | None = None) -> StrapiAuthError:
+    def auth_error(self, method: str, path: str, status: int, message: str, refused: bool | None = None) -> StrapiAuthError:
+        """The StrapiAuthError of a refused request, naming these credentials and this Strapi."""
         return StrapiAuthError(method, path, status, message, credentials=self.credentials, base_url=self.base_url,
                                refused=refused)
 
     def _lacks(self, method: str, path: str) -> str:
         """Which permission a 403 says is missing, in words: the credentials, the action, the content type."""
-        from .permissions import action_of  # permissions builds on this module
-
         parts = path.split("?")[0].strip("/").split("/")
         plural = parts[2] if parts[:2] == ["api", "bulk-upsert"] and len(parts) > 2 else parts[1] if len(parts) > 1 else path
         return f"the {self.identity} lacks the permission {action_of(method, path)} on {plural}"
@@ -300,16 +300,6 @@ class StrapiClient:
         """GET /_health with a small retry budget (see __init__): a Strapi that is down or hangs is reported
         within seconds (down) or 30 s (hanging), before a run starts spending the larger budget of its writes."""
         self.request("GET", HEALTH_PATH, authenticate=False)  # no login yet: it would spend the large budget
-
-    def check_access(self, plural: str, *, writes: bool = True) -> None:
-        """Raise StrapiAuthError naming what is missing when the credentials may not find (and, with `writes`,
-        create, update and delete) entries of `/api/<plural>`: fail fast, before any write."""
-        from .permissions import ACTIONS, missing_actions  # permissions builds on this module
-
-        missing = missing_actions(self, plural, ACTIONS if writes else ("find",))
-        if missing:
-            raise self._auth_error("GET", f"/api/{plural}", 403,
-                                   f"the {self.identity} lacks the permission(s) {', '.join(missing)} on {plural}")
 
     def content_types(self) -> dict[str, dict[str, Any]]:
         """Content-type UID -> {"pluralName", "attributes"}, as the running Strapi has them (content-type-builder API)."""

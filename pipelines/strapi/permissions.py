@@ -11,20 +11,13 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
+from .actions import ACTIONS
 from .client import StrapiAuthError, StrapiError
 
 if TYPE_CHECKING:
     from .client import StrapiClient
 
-ACTIONS = ("find", "create", "update", "delete")
 PROBE_DOCUMENT = "medusa-strapi-permission-probe"  # not a documentId Strapi could ever give (it has dashes)
-
-
-def action_of(method: str, path: str) -> str:
-    """The Strapi permission a REST request needs: find, create, update or delete (by method)."""
-    if "/bulk-upsert/" in path:
-        return "find" if method == "GET" or path.endswith(("/find", "/keys")) else "create/update/delete (bulk-upsert)"
-    return {"GET": "find", "POST": "create", "PUT": "update", "DELETE": "delete"}.get(method, method)
 
 
 def allowed_actions(client: "StrapiClient", plural: str, actions: tuple[str, ...] = ACTIONS) -> dict[str, bool]:
@@ -60,3 +53,12 @@ def allowed_actions(client: "StrapiClient", plural: str, actions: tuple[str, ...
 def missing_actions(client: "StrapiClient", plural: str, actions: tuple[str, ...] = ACTIONS) -> list[str]:
     """The actions of `actions` the credentials lack on `/api/<plural>` (empty when all are allowed)."""
     return [action for action, ok in allowed_actions(client, plural, actions).items() if not ok]
+
+
+def check_access(client: "StrapiClient", plural: str, *, writes: bool = True) -> None:
+    """Raise StrapiAuthError naming what is missing when the credentials may not find (and, with `writes`,
+    create, update and delete) entries of `/api/<plural>`: fail fast, before any write."""
+    missing = missing_actions(client, plural, ACTIONS if writes else ("find",))
+    if missing:
+        raise client.auth_error("GET", f"/api/{plural}", 403,
+                                f"the {client.identity} lacks the permission(s) {', '.join(missing)} on {plural}")

@@ -29,6 +29,7 @@ from ..secrets import describe_error
 from ..settings import DEFAULT_MAX_WRITERS, MediaSettings, WritePaths
 from ..strapi.bulk import BulkClient, BulkUnavailable, WriteMode
 from ..strapi.client import StrapiClient
+from ..strapi.permissions import check_access
 from ..strapi.attributes import field_attribute
 from ..validate import preflight
 from .bases import MergeBases, now_iso
@@ -227,7 +228,7 @@ class ContentTypeSync:
         started = time.monotonic()
         self._media_ids = None if window.is_full else []
         self.result.window = window.describe()
-        self.client.check_access(self.spec.plural, writes=not self.dry_run)
+        check_access(self.client, self.spec.plural, writes=not self.dry_run)
         if not self.dry_run:
             self._quarantined = {row.medusa_id: row for row in self.quarantine.rows(self.spec.content_type)}
             self._quarantined_keys = {self.spec.source_key(mid) for mid in self._quarantined}

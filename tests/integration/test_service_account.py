@@ -18,6 +18,7 @@ from pipelines.medusa.source import engine_url
 from pipelines.settings import WritePaths
 from pipelines.strapi.auth import ServiceAccount
 from pipelines.strapi.client import StrapiAuthError, StrapiClient
+from pipelines.strapi.permissions import check_access
 from pipelines.sync.run import sync_all
 
 from .helpers import assert_in_sync
@@ -90,9 +91,9 @@ def test_full_sync_and_reconcile_as_the_service_account(stack, account, mappings
 def test_an_expired_jwt_is_renewed_once(stack, account):
     client = StrapiClient(stack["STRAPI_URL"], account)
     try:
-        client.check_access("products")
+        check_access(client, "products")
         client.login._jwt = "eyJhbGciOiJIUzI1NiJ9.eyJpZCI6MX0.c2lnbmF0dXJlLW5vLWxvbmdlci12YWxpZA"  # refused by Strapi: 401
-        client.check_access("products")
+        check_access(client, "products")
         assert client.login.logins == 2
     finally:
         client.close()
@@ -118,7 +119,7 @@ def test_a_missing_permission_names_the_type_and_the_action(stack, account, medu
     assert f"FAIL strapi product: the service account {account.identifier!r} lacks delete on /api/products" in health.stdout
     assert "ok   strapi currency:" in health.stdout and account.password not in health.stdout + sync.stderr
     with pytest.raises(StrapiAuthError):
-        StrapiClient(stack["STRAPI_URL"], ServiceAccount(account.identifier, "wrong-" + "y" * 10)).check_access("products")
+        check_access(StrapiClient(stack["STRAPI_URL"], ServiceAccount(account.identifier, "wrong-" + "y" * 10)), "products")
 
 
 def test_health_lists_every_check_and_passes(stack, account, mappings, medusa_url):

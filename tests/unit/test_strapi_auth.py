@@ -8,6 +8,7 @@ from pipelines.settings import Settings, SettingsError, strapi_credentials
 from pipelines.strapi import auth
 from pipelines.strapi.auth import ServiceAccount
 from pipelines.strapi.client import StrapiAuthError, StrapiClient
+from pipelines.strapi.permissions import check_access
 
 from .fake_http import ScriptedServer
 
@@ -105,7 +106,7 @@ def test_a_refused_login_says_which_account_and_never_the_password():
     with ScriptedServer([refused]) as server:
         client = StrapiClient(server.url, ServiceAccount("sync@shop.test", PASSWORD))
         with pytest.raises(StrapiAuthError) as error:
-            client.check_access("products")
+            check_access(client, "products")
     text = str(error.value)
     assert "sync@shop.test" in text and "Invalid identifier or password" in text and "STRAPI_PASSWORD" in text
     assert PASSWORD not in text
