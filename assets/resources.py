@@ -12,7 +12,8 @@ from pipelines.medusa.source import MedusaSource
 from pipelines.settings import Orchestration
 from pipelines.medusa.admin import AdminAccount, MedusaAdmin
 from pipelines.strapi.auth import ServiceAccount
-from pipelines.strapi.client import TIMEOUT, StrapiClient
+from pipelines.http_retry import TIMEOUT
+from pipelines.strapi.client import StrapiClient
 from pipelines.sync.run import DEFAULT_CONCURRENCY
 
 

@@ -17,7 +17,7 @@ from requests.adapters import HTTPAdapter
 
 from ..jwt_login import NO_AUTH, JwtLogin
 from ..secrets import clean_secret, remember, remember_url
-from ..strapi.client import TIMEOUT, build_retry
+from ..http_retry import TIMEOUT, build_retry
 from .admin_routes import ADMIN_ROUTES
 
 V2_LOGIN, V1_LOGIN = "/auth/user/emailpass", "/admin/auth/token"

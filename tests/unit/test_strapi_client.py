@@ -200,7 +200,8 @@ def test_create_by_raises_a_unique_refusal_whose_entry_is_not_found():
 
 
 def test_a_batch_gets_a_read_timeout_sized_to_it_within_bounds():
-    from pipelines.strapi.client import TIMEOUT, batch_read_timeout
+    from pipelines.http_retry import TIMEOUT
+    from pipelines.strapi.client import batch_read_timeout
 
     assert batch_read_timeout(0) == TIMEOUT[1]
     assert batch_read_timeout(1000) == TIMEOUT[1] + 10
