@@ -91,7 +91,9 @@ def resync(args: argparse.Namespace) -> None:
     seconds = time.monotonic() - started
     if result.writes or result.failures:
         raise SystemExit(f"not an unchanged catalog: {result.summary()}")
-    print(f"{args.repo}: product read={result.read} writes=0 requests={requests[0]} seconds={seconds:.2f} "
+    import pipelines
+
+    print(f"{Path(pipelines.__file__).parent.parent}: product read={result.read} writes=0 requests={requests[0]} seconds={seconds:.2f} "
           f"path={result.write_path}")
 
 
