@@ -11,13 +11,12 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator, Mapping
 
-from ..strapi.bulk import BulkClient
 from ..strapi.client import StrapiClient
+from ..strapi.keyed_records import KeyedRecords
 from ..strapi.system_types import MERGE_BASE, plural_of
 from .merge import Base
 
 BASES = plural_of(MERGE_BASE)
-BATCH = 1000  # bases per bulk write
 
 
 def base_key(content_type: str, medusa_id: str) -> str:
@@ -36,52 +35,26 @@ class MergeBases:
     def __init__(self, client: StrapiClient, content_type: str):
         self.client = client
         self.content_type = content_type
-        self._bulk: BulkClient | None | bool = False  # unknown until first needed; None: the plugin cannot take it
+        self.records = KeyedRecords(client, BASES)
 
     def read(self, medusa_ids: Iterable[str]) -> dict[str, Base]:
         """medusa_id -> its base, for those of `medusa_ids` that have one."""
         keys = {base_key(self.content_type, m): m for m in medusa_ids if m}
-        if not keys:
-            return {}
-        fields = ["base", "conflicts"]
-        bulk = self._bulk_client()
-        found = (bulk.find(BASES, keys, fields=fields) if bulk is not None
-                 else self.client.find_by(BASES, "key", list(keys), fields=fields))
+        found = self.records.find(keys, ["base", "conflicts"])
         return {keys[key]: Base(entry.get("base") or {}, entry.get("conflicts") or {}) for key, entry in found.items()}
 
     def record(self, bases: Mapping[str, Base]) -> None:
         """Write the bases of `bases` (medusa_id -> base), replacing what was kept for each."""
         at = now_iso()
-        entries = [{"key": base_key(self.content_type, m), "content_type": self.content_type, "medusa_id": m,
-                    "base": dict(b.values), "conflicts": dict(b.conflicts) or None, "conflict_count": len(b.conflicts),
-                    "recorded_at": at} for m, b in bases.items()]
-        bulk = self._bulk_client()
-        for start in range(0, len(entries), BATCH):
-            batch = entries[start:start + BATCH]
-            if bulk is not None:
-                bulk.write(BASES, batch, [])
-                continue
-            for entry in batch:
-                self.client.upsert_by(BASES, "key", entry["key"], {k: v for k, v in entry.items() if k != "key"})
+        self.records.write([{"key": base_key(self.content_type, m), "content_type": self.content_type, "medusa_id": m,
+                             "base": dict(b.values), "conflicts": dict(b.conflicts) or None,
+                             "conflict_count": len(b.conflicts), "recorded_at": at} for m, b in bases.items()])
 
     def with_conflicts(self) -> Iterator[tuple[str, Base]]:
         """(medusa_id, base) of every entry of the type with a conflict recorded."""
         filters = [("filters[content_type][$eq]", self.content_type), ("filters[conflict_count][$gt]", 0)]
         for entry in self.client.iter_entries(BASES, fields=["medusa_id", "base", "conflicts"], filters=filters):
             yield entry["medusa_id"], Base(entry.get("base") or {}, entry.get("conflicts") or {})
-
-    def count_conflicts(self) -> int:
-        """How many entries of the type have a conflict recorded (one request)."""
-        body = self.client.request("GET", f"/api/{BASES}", params=[
-            ("filters[content_type][$eq]", self.content_type), ("filters[conflict_count][$gt]", 0),
-            ("pagination[pageSize]", 1), ("fields[0]", "key")])
-        return int(body.get("meta", {}).get("pagination", {}).get("total", 0))
-
-    def _bulk_client(self) -> BulkClient | None:
-        if self._bulk is False:
-            bulk = BulkClient(self.client, key="key")
-            self._bulk = bulk if bulk.capability(BASES).writable else None
-        return self._bulk  # type: ignore[return-value]
 
 
 def conflict_rows(bases: Iterable[tuple[str, Base]]) -> Iterator[dict[str, Any]]:

@@ -58,11 +58,6 @@ class EntryMerge:
     base: dict[str, Any] = field(default_factory=dict)
     conflicts: list[Conflict] = field(default_factory=list)
 
-    @property
-    def base_moved(self) -> bool:
-        """Whether the base must be written (set by the caller against the stored one)."""
-        return bool(self.to_strapi or self.to_medusa or self.conflicts)
-
 
 def is_empty(value: Any) -> bool:
     """A value Strapi may hold before anyone set it: none, or an empty string. The forward sync always fills it."""
