@@ -99,7 +99,7 @@ def write_back(spec: MappingSpec, source: MedusaSource, client: StrapiClient, ad
     name = state_name(spec.content_type)
     state = SyncState(client, source.identity)
     recorded = state.get(name)
-    merged_before = recorded is not None and recorded.digest == MERGE_MARK
+    merged_before = _kept_bases(recorded)
     since = _minus(recorded.high, overlap) if merged_before and recorded.high else None
     result.since = since
     latest = recorded.high if recorded else None
@@ -199,11 +199,20 @@ def _settle_quarantine(quarantine: Quarantine, name: str, result: WriteBackResul
 
 def settle_write_backs(mappings: MappingSet, results: Iterable[SyncResult], source: MedusaSource, client: StrapiClient,
                        *, overlap: timedelta = DEFAULT_OVERLAP, recorded_by: str = "medusa-strapi") -> None:
-    """After forward runs: `settle_write_back` for each type whose run wrote entries and whose mapping writes back."""
+    """After forward runs: `settle_write_back` for each type whose mapping writes back and whose run wrote entries,
+    or whose write-back watermark is missing or predates merge bases (the sensor would otherwise launch a
+    write-back for an upgrade even when nothing was written and nobody edited)."""
     for result in results:
         spec = mappings.get(result.content_type)
-        if spec.write_back and result.created + result.updated:
+        if not spec.write_back:
+            continue
+        if result.created + result.updated or not _kept_bases(SyncState(client, source.identity).get(state_name(spec.content_type))):
             settle_write_back(spec, source, client, overlap=overlap, recorded_by=recorded_by)
+
+
+def _kept_bases(recorded: Watermark | None) -> bool:
+    """Whether a write-back watermark was recorded by a write-back that keeps merge bases."""
+    return recorded is not None and recorded.digest == MERGE_MARK
 
 
 def settle_write_back(spec: MappingSpec, source: MedusaSource, client: StrapiClient, *,
@@ -232,8 +241,7 @@ def latest_edit(client: StrapiClient, spec: MappingSpec) -> str | None:
 def needs_write_back(latest: str | None, recorded: Watermark | None) -> bool:
     """True when an entry was edited after what the last successful write-back covered, or when that write-back
     kept no merge bases (an upgrade: the next run takes every entry's base)."""
-    return latest is not None and (recorded is None or not recorded.high or latest > recorded.high
-                                   or recorded.digest != MERGE_MARK)
+    return latest is not None and (not _kept_bases(recorded) or not recorded.high or latest > recorded.high)
 
 
 def _edited_entries(client: StrapiClient, spec: MappingSpec, since: str | None) -> Iterator[list[dict[str, Any]]]:

@@ -275,6 +275,26 @@ def test_a_forward_sync_leaves_the_write_back_sensor_nothing_unless_an_editor_ed
         assert synced.back().written == 1  # the editor's title still goes to Medusa
 
 
+def test_a_forward_sync_that_writes_nothing_settles_a_watermark_from_before_merge_bases(synced):
+    """A Strapi synced by an earlier version holds a write-back watermark without merge bases; the sensor takes it
+    for a write-back to run. A forward sync that writes nothing (CI's demo, on a machine where the demo ran
+    before) settles it, so no write-back is launched when nobody edited."""
+    from dataclasses import replace
+
+    from pipelines.sync.state import SyncState
+    from pipelines.writeback.run import latest_edit, needs_write_back, state_name
+
+    spec = synced.mappings.get("product")
+    state = SyncState(synced.strapi, synced.server_source.identity)
+    recorded = state.get(state_name("product"))
+    state.record(state_name("product"), replace(recorded, digest=""), "an earlier version")
+    assert needs_write_back(latest_edit(synced.strapi, spec), state.get(state_name("product")))
+    env = {**synced.stack, "MEDUSA_DATABASE_URL": synced.server_url, "MAPPINGS_DIR": str(spec_dir(synced.mappings))}
+    forward = run_cli("sync", "--only", "product", env=env)
+    assert forward.returncode == 0 and "created=0 updated=0" in forward.stdout, forward.stdout
+    assert not needs_write_back(latest_edit(synced.strapi, spec), state.get(state_name("product")))
+
+
 def test_a_value_medusa_refuses_is_quarantined_and_the_rest_is_written(synced):
     """A 600 KB title (Medusa's JSON body limit answers 413) goes to the quarantine with Medusa's answer; the other
     edit is written, the watermark moves on, and the next run does not send it again until an editor edits it."""
