@@ -48,10 +48,3 @@ def record_history(instance: DagsterInstance, spec: MappingSpec, window: Window,
                                                                  partition=partition, metadata={"synced by": by}))
     return len(covered)
 
-
-def build_backfill_jobs(mappings, settings=None) -> list:
-    """The backfill jobs, runnable on their own (`assets.backfills.build_backfill_jobs`; kept here, where they
-    were built before the history assets, for callers of that name)."""
-    from .backfills import build_backfill_jobs as resolved  # imported here: backfills builds on this module
-
-    return resolved(mappings, settings)

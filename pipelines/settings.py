@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from .media.fetch import FetchPolicy, Network
 from .medusa.admin import AdminAccount
 from .medusa.database_url import ambiguity, ambiguity_message
 from .secrets import SecretError, clean_secret, remember_url
 from .strapi.auth import API_TOKEN, SERVICE_ACCOUNT, ServiceAccount
 from .strapi.bulk import WriteMode
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network  # a CIDR the media fetch may reach (MEDIA_ALLOW_NETWORKS)
 
 REPO_MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
 REPO_STRAPI_APP = Path(__file__).resolve().parent.parent / "strapi"
@@ -88,11 +89,6 @@ class MediaSettings:
     def enabled(self) -> bool:
         """True when at least one host is allowed."""
         return bool(self.allowed_hosts)
-
-    def policy(self) -> FetchPolicy:
-        """The fetch rules these settings make."""
-        return FetchPolicy(self.allowed_hosts, self.allowed_networks, self.max_bytes, deadline=float(self.fetch_deadline),
-                           max_pixels=self.max_pixels)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "MediaSettings":

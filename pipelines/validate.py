@@ -20,7 +20,7 @@ from .medusa.source import MedusaSource, SourceError
 from .mapping import MappingError, MappingErrors, MappingSet, MappingSpec, load_mapping_set
 from .strapi.client import StrapiClient
 from .strapi.attributes import SchemaError, field_attribute
-from .strapi.system_types import MEDIA_FILE, MERGE_BASE, SYNCED_ENTRY, SYSTEM_TYPES, uid_of
+from .system_types import MEDIA_FILE, MERGE_BASE, SYNCED_ENTRY, SYSTEM_TYPES, uid_of
 
 
 # Strapi attribute types that hold the same kind of value: a mapping may write into any of its family.

@@ -21,7 +21,7 @@ import jsonschema
 import yaml
 
 from .aggregates import AGGREGATES
-from ..strapi.system_types import SYSTEM_TYPES
+from ..system_types import SYSTEM_TYPES
 from .spec import (
     Condition,
     Field,
@@ -42,7 +42,7 @@ from .spec import (
 )
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
-RESERVED_CONTENT_TYPES = tuple(SYSTEM_TYPES)  # the sync's own (pipelines/strapi/system_types.py)
+RESERVED_CONTENT_TYPES = tuple(SYSTEM_TYPES)  # the sync's own (pipelines/system_types.py)
 SOURCE_KEYS = ("schema", "primary_key", "cursor", "soft_delete", "json_entries")  # optional keys of `source`
 # Attributes Strapi or the sync manage on every entry; the JSON Schema refuses them as names (a test checks).
 MANAGED_ATTRIBUTES = ("id", "documentId", "medusa_id", "createdAt", "updatedAt", "publishedAt", "locale")

@@ -34,10 +34,10 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from ..settings import MediaSettings, Network
 from .deadline import Deadline, DeadlineAdapter, DeadlineRetry
 from .pixels import READ_TYPES, image_pixels
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_REDIRECTS = 5
 CHUNK = 64 * 1024
 
@@ -120,6 +120,12 @@ class FetchPolicy:
     retries: int = 3
     deadline: float = 60.0  # seconds for one file, redirects and retries included (MEDIA_FETCH_DEADLINE)
     max_pixels: int = 40_000_000  # width × height an image's header may declare (MEDIA_MAX_PIXELS)
+
+    @classmethod
+    def from_settings(cls, settings: MediaSettings) -> "FetchPolicy":
+        """The fetch rules the media settings make."""
+        return cls(settings.allowed_hosts, settings.allowed_networks, settings.max_bytes,
+                   deadline=float(settings.fetch_deadline), max_pixels=settings.max_pixels)
 
     def check_url(self, url: str, resolver: Resolver = resolve, *, origin: str | None = None) -> None:
         """Raise a permanent FetchError when a rule refuses `url` (scheme, host, addresses); `origin`: the URL the

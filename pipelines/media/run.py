@@ -19,10 +19,10 @@ from ..mapping import MappingSpec, MediaAttribute
 from ..secrets import describe_error
 from ..settings import MediaSettings
 from ..strapi.client import StrapiClient, StrapiError
-from ..strapi.system_types import MEDIA_FILE, plural_of
+from ..system_types import MEDIA_FILE, plural_of
 from ..strapi.upload import MediaLibrary
-from ..sync.result import RowFailure
-from .fetch import FetchedFile, FetchError, MediaFetcher, NotModified
+from ..row_failure import RowFailure
+from .fetch import FetchedFile, FetchError, FetchPolicy, MediaFetcher, NotModified
 from .plan import MediaAction, MediaEntry, MediaRecord, file_name, plan_media, text_or_none as _text
 
 RECORDS = plural_of(MEDIA_FILE)
@@ -55,7 +55,7 @@ class MediaPass:
         entries; returns the counts of what was done (with `dry_run`, of what would be tried: `to fetch`...)."""
         self.dry_run = dry_run
         ids = None if medusa_ids is None else sorted(set(medusa_ids))
-        fetcher = MediaFetcher(self.settings.policy())
+        fetcher = MediaFetcher(FetchPolicy.from_settings(self.settings))
         try:
             for media in self.spec.media.values():
                 self._run_attribute(media, ids, fetcher)

@@ -16,7 +16,7 @@ from typing import Any
 from ..medusa.source import MedusaSource
 from ..mapping import MappingSet, MappingSpec
 from .attributes import field_attribute
-from .system_types import SYSTEM_TYPES
+from ..system_types import SYSTEM_TYPES
 
 GENERATED_MARKER = ".generated-by-medusa-strapi"
 
@@ -118,7 +118,7 @@ def generate_app(mappings: MappingSet, source: MedusaSource) -> GeneratedApp:
     files: dict[str, str] = {}
     schemas = {spec.content_type: (content_type_schema(spec, mappings, source), f"mappings/{spec.content_type}.yaml")
                for spec in mappings}
-    schemas.update({name: (schema, "the sync's own state (pipelines/strapi/system_types.py)") for name, schema in SYSTEM_TYPES.items()})
+    schemas.update({name: (schema, "the sync's own state (pipelines/system_types.py)") for name, schema in SYSTEM_TYPES.items()})
     for name, (schema, origin) in schemas.items():
         base = f"src/api/{name}"
         files[f"{base}/content-types/{name}/schema.json"] = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"

@@ -1,5 +1,5 @@
 """The merge bases of a two-way content type (a mapping with `write_back`), kept in Strapi beside the sync's other
-state (`merge-base`, see `strapi.system_types`): one entry per synced entry, keyed `<content type>:<medusa_id>`,
+state (`merge-base`, see `system_types`): one entry per synced entry, keyed `<content type>:<medusa_id>`,
 holding the values of its two-way fields both sides last agreed on and the conflicts recorded on them.
 
 Read a chunk at a time (one request per few thousand entries through the bulk-upsert plugin, else REST pages),
@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from ..strapi.client import StrapiClient
 from ..strapi.keyed_records import KeyedRecords
-from ..strapi.system_types import MERGE_BASE, plural_of
+from ..system_types import MERGE_BASE, plural_of
 from .merge import Base
 
 BASES = plural_of(MERGE_BASE)

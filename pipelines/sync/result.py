@@ -4,24 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..row_failure import RowFailure
+
 MAX_REPORTED_FAILURES = 50
 MAX_SAMPLES = 5
 COUNTS = ("read", "created", "updated", "unchanged", "deleted", "failed", "quarantined")
-
-
-@dataclass
-class RowFailure:
-    """A row that could not be written, with Strapi's (or the resolver's) reason.
-
-    Permanent failures (a value that cannot convert, a row Strapi refuses, a target that is itself
-    quarantined) go to the quarantine and do not fail the run; transient ones (Strapi errors after
-    retries, a target not in Strapi yet) fail it, so that the next run retries them.
-    """
-
-    medusa_id: str
-    action: str
-    message: str
-    permanent: bool = False
 
 
 @dataclass

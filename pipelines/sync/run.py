@@ -35,7 +35,8 @@ from ..validate import preflight
 from .bases import MergeBases, now_iso
 from .merge import Base, next_base
 from .plan import EntryPlan, PlanContext, deletable, link_ids, mass_delete_refusal, plan_deferred_links, plan_entry
-from .result import RowFailure, SyncResult
+from ..row_failure import RowFailure
+from .result import SyncResult
 from .state import Quarantine, QuarantinedRow, SyncState
 from .collector import fewer_collections
 from .transform import Record, transform

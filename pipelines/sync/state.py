@@ -1,4 +1,4 @@
-"""The sync's durable state, kept in Strapi (see `strapi.system_types`): recorded watermarks and the
+"""The sync's durable state, kept in Strapi (see `system_types`): recorded watermarks and the
 quarantine of rows that cannot load. Shared by every entry point that can reach Strapi."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from typing import Iterable
 
 from ..medusa.changes import Watermark
 from ..strapi.client import StrapiClient
-from ..strapi.system_types import QUARANTINE, SYNC_STATE, plural_of
-from .result import RowFailure
+from ..system_types import QUARANTINE, SYNC_STATE, plural_of
+from ..row_failure import RowFailure
 
 STATE_PLURAL = plural_of(SYNC_STATE)
 QUARANTINE_PLURAL = plural_of(QUARANTINE)

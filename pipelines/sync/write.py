@@ -11,7 +11,8 @@ from typing import Any, Literal, NamedTuple
 from ..secrets import describe_error, redact
 from ..strapi.bulk import BulkClient, EntryOutcome, batches
 from ..strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable, encode_json
-from .result import RowFailure, SyncResult
+from ..row_failure import RowFailure
+from .result import SyncResult
 
 COUNTERS = {"create": "created", "update": "updated", "delete": "deleted"}
 # 4xx that say nothing about the row itself: retried by the next run rather than quarantined

@@ -1,5 +1,5 @@
 """The synced entries of a two-way type: the medusa_id each entry (by documentId) was first seen with, kept in
-Strapi (`synced-entry`, see `strapi.system_types`), so that the write-back writes a Medusa row only through the
+Strapi (`synced-entry`, see `system_types`), so that the write-back writes a Medusa row only through the
 entry that stands for it, even where Strapi itself would let an editor change an entry's medusa_id."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Iterable, Mapping
 
 from ..strapi.client import StrapiClient
 from ..strapi.keyed_records import KeyedRecords
-from ..strapi.system_types import SYNCED_ENTRY, plural_of
+from ..system_types import SYNCED_ENTRY, plural_of
 
 LEDGER = plural_of(SYNCED_ENTRY)
 

@@ -36,7 +36,8 @@ from ..secrets import describe_error
 from ..strapi.client import StrapiClient, StrapiError
 from ..sync.bases import MergeBases, now_iso
 from ..sync.merge import Base, Conflict
-from ..sync.result import RowFailure, SyncResult
+from ..row_failure import RowFailure
+from ..sync.result import SyncResult
 from ..sync.state import Quarantine, SyncState
 from ..validate import check_write_back
 from .ledger import EntryLedger

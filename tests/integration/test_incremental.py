@@ -15,7 +15,7 @@ from dagster import AssetSelection, DagsterInstance, materialize
 import pipelines.medusa.changes
 from assets.checks import check_definitions
 from assets.naming import history_key, strapi_key
-from assets.partitions import build_backfill_jobs
+from assets.backfills import build_backfill_jobs
 from assets.resources import MedusaDatabase, StrapiResource
 from pipelines.sync.run import sync_all
 from pipelines.sync.state import SyncState

@@ -18,7 +18,7 @@ from pathlib import Path
 from dagster import DagsterInstance
 
 from assets.naming import STRAPI_POOL
-from assets.partitions import build_backfill_jobs
+from assets.backfills import build_backfill_jobs
 from assets.resources import MedusaDatabase, StrapiResource
 from pipelines.mapping import load_mappings
 from pipelines.medusa.source import engine_url

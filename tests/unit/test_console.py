@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.console import Display
-from pipelines.sync.result import RowFailure, SyncResult
+from pipelines.row_failure import RowFailure
+from pipelines.sync.result import SyncResult
 
 pyte = pytest.importorskip("pyte")
 needs_pty = pytest.mark.skipif(not hasattr(os, "openpty"), reason="no pseudo-terminals here")
@@ -30,7 +31,8 @@ SESSION = textwrap.dedent(f"""
     import logging, threading, time
     from types import SimpleNamespace
     from pipelines.console import Display, configure_logging
-    from pipelines.sync.result import RowFailure, SyncResult
+    from pipelines.row_failure import RowFailure
+    from pipelines.sync.result import SyncResult
 
     configure_logging(False)
     display = Display()

@@ -218,7 +218,7 @@ def test_media_settings_are_off_by_default_and_read_from_the_environment():
     settings = MediaSettings.from_env({"MEDIA_ALLOWED_HOSTS": " cdn.shop.io, *.img.io ", "MEDIA_ALLOW_NETWORKS": "127.0.0.1/32",
                                        "MEDIA_MAX_BYTES": "5000", "MEDIA_CONCURRENCY": "3"})
     assert settings.enabled and settings.allowed_hosts == {"cdn.shop.io", "*.img.io"}
-    assert settings.policy().max_bytes == 5000 and settings.concurrency == 3
+    assert FetchPolicy.from_settings(settings).max_bytes == 5000 and settings.concurrency == 3
     with pytest.raises(SettingsError, match="MEDIA_ALLOW_NETWORKS"):
         MediaSettings.from_env({"MEDIA_ALLOW_NETWORKS": "localhost"})
     with pytest.raises(SettingsError, match="MEDIA_MAX_BYTES"):
@@ -226,7 +226,7 @@ def test_media_settings_are_off_by_default_and_read_from_the_environment():
 
 
 def test_the_fetch_deadline_is_a_media_setting():
-    assert MediaSettings.from_env({}).policy().deadline == 60
-    assert MediaSettings.from_env({"MEDIA_FETCH_DEADLINE": "15"}).policy().deadline == 15
+    assert FetchPolicy.from_settings(MediaSettings.from_env({})).deadline == 60
+    assert FetchPolicy.from_settings(MediaSettings.from_env({"MEDIA_FETCH_DEADLINE": "15"})).deadline == 15
     with pytest.raises(SettingsError, match="MEDIA_FETCH_DEADLINE must be a whole number of seconds >= 1"):
         MediaSettings.from_env({"MEDIA_FETCH_DEADLINE": "0"})

@@ -120,8 +120,8 @@ def test_a_decompression_bomb_is_refused_before_upload_as_a_permanent_failure():
 
 
 def test_the_pixel_limit_is_a_media_setting():
-    assert MediaSettings.from_env({}).policy().max_pixels == 40_000_000
-    assert MediaSettings.from_env({"MEDIA_MAX_PIXELS": "1000000"}).policy().max_pixels == 1_000_000
+    assert FetchPolicy.from_settings(MediaSettings.from_env({})).max_pixels == 40_000_000
+    assert FetchPolicy.from_settings(MediaSettings.from_env({"MEDIA_MAX_PIXELS": "1000000"})).max_pixels == 1_000_000
     with pytest.raises(SettingsError, match="MEDIA_MAX_PIXELS must be a whole number >= 1"):
         MediaSettings.from_env({"MEDIA_MAX_PIXELS": "lots"})
 
@@ -142,7 +142,7 @@ def test_the_media_pass_quarantines_the_bombs_row_with_the_reason():
         url = server.image("/bomb.png", png_header(16000, 16000) + b"\x00" * 100)
         settings = MediaSettings.from_env({"MEDIA_ALLOWED_HOSTS": "127.0.0.1", "MEDIA_ALLOW_NETWORKS": "127.0.0.1/32"})
         media_pass = MediaPass(None, Strapi(), settings, fail=result.record_failure)
-        fetcher = MediaFetcher(settings.policy())
+        fetcher = MediaFetcher(FetchPolicy.from_settings(settings))
         failure = media_pass._do(media, MediaAction("fetch", "img_1", MediaEntry("img_1", "doc1", url)), fetcher)
     result.record_failure(failure)
     assert failure.permanent and result.quarantined == 1 and result.ok

@@ -10,7 +10,8 @@ from pipelines.mapping import load_mappings
 from pipelines.medusa.source import FULL, Window
 from pipelines.recorders import Recording, recorders
 from pipelines.settings import REPO_MAPPINGS_DIR, Settings
-from pipelines.sync.result import RowFailure, SyncResult
+from pipelines.row_failure import RowFailure
+from pipelines.sync.result import SyncResult
 
 ENV = {"MEDUSA_DATABASE_URL": "postgresql://medusa@127.0.0.1/medusa", "STRAPI_URL": "http://127.0.0.1:1337",
        "STRAPI_API_TOKEN": "recording-test-token-3c9f1a77e2"}

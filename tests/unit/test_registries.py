@@ -47,6 +47,6 @@ def test_aggregate_enum_is_the_aggregate_registry():
 
 def test_reserved_content_types_are_the_system_types():
     from pipelines.mapping.loader import RESERVED_CONTENT_TYPES
-    from pipelines.strapi.system_types import SYSTEM_TYPES
+    from pipelines.system_types import SYSTEM_TYPES
 
     assert set(RESERVED_CONTENT_TYPES) == set(SYSTEM_TYPES)

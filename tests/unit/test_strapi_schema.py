@@ -6,7 +6,7 @@ from sqlalchemy.dialects import postgresql
 
 from pipelines.mapping import Field, MappingSet, MappingSpec, Relation, load_mappings
 from pipelines.settings import REPO_MAPPINGS_DIR, REPO_STRAPI_APP
-from pipelines.strapi.system_types import SYSTEM_TYPES, uid_of
+from pipelines.system_types import SYSTEM_TYPES, uid_of
 from pipelines.strapi.attributes import field_attribute, strapi_type
 from pipelines.strapi.content_types import MEDUSA_ID_ATTRIBUTE, read_app_schemas
 from pipelines.validate import check_strapi
@@ -63,7 +63,7 @@ def _spec(**kw) -> MappingSpec:
 
 
 def _system() -> dict:
-    from pipelines.strapi.system_types import SYSTEM_TYPES, uid_of
+    from pipelines.system_types import SYSTEM_TYPES, uid_of
 
     return {uid_of(n): {"pluralName": s["info"]["pluralName"], "attributes": s["attributes"]} for n, s in SYSTEM_TYPES.items()}
 
