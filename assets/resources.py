@@ -9,12 +9,11 @@ from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
 
 from pipelines.medusa.source import MedusaSource
-from pipelines.settings import Orchestration
+from pipelines.settings import DEFAULT_CONCURRENCY, Orchestration
 from pipelines.medusa.admin import AdminAccount, MedusaAdmin
 from pipelines.strapi.auth import ServiceAccount
 from pipelines.http_retry import TIMEOUT
 from pipelines.strapi.client import StrapiClient
-from pipelines.sync.run import DEFAULT_CONCURRENCY
 
 
 class MedusaDatabase(ConfigurableResource):

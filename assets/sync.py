@@ -6,6 +6,7 @@ watermark (`changes`: the sensor).
 No `from __future__ import annotations` here: Dagster inspects the real annotation of `context`.
 """
 
+from dataclasses import replace
 from typing import Literal
 
 from dagster import (
@@ -81,13 +82,11 @@ def run_sync(context, spec: MappingSpec, mappings: MappingSet, medusa: MedusaDat
     try:
         with medusa.source() as source, strapi.client() as client:
             preflight(mappings, source, client, only=[spec.content_type])
-            sync = ContentTypeSync(spec, mappings, source, client, concurrency=strapi.concurrency, log=context.log,
-                                   overlap=settings.overlap, recorded_by=f"dagster run {context.run.run_id}",
-                                   write_paths=settings.write_paths, media=settings.media, max_writers=settings.max_writers)
+            options = replace(settings.sync, concurrency=strapi.concurrency, recorded_by=f"dagster run {context.run.run_id}")
+            sync = ContentTypeSync(spec, mappings, source, client, options, log=context.log)
             result = sync.run_changes() if window is None else sync.run(window, delete_missing=delete_missing)
             if result.ok:
-                settle_write_backs(mappings, [result], source, client, overlap=settings.overlap,
-                                   recorded_by=f"dagster run {context.run.run_id}")
+                settle_write_backs(mappings, [result], source, client, overlap=options.overlap, recorded_by=options.recorded_by)
         failure = None
     except MappingErrors as exc:
         failure = ExpectedFailure(f"{spec.content_type}: the mapping does not match Medusa or Strapi; nothing was written:\n"

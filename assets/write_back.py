@@ -51,7 +51,7 @@ def build_write_back_job(spec: MappingSpec, settings: Orchestration) -> JobDefin
             raise ExpectedFailure("write-back needs MEDUSA_ADMIN_URL, MEDUSA_ADMIN_EMAIL and MEDUSA_ADMIN_PASSWORD")
         try:
             with medusa.source() as source, strapi.client() as client, medusa_admin.admin() as admin:
-                result = write_back(spec, source, client, admin, overlap=settings.overlap, log=context.log,
+                result = write_back(spec, source, client, admin, overlap=settings.sync.overlap, log=context.log,
                                     recorded_by=f"dagster run {context.run.run_id}")
             failure = None
         except Exception as exc:  # noqa: BLE001 - raised outside the except block (no chained text)

@@ -19,13 +19,13 @@ from .medusa.admin import MedusaAdmin
 from .medusa.source import DEFAULT_CHUNK_SIZE, FULL, MedusaSource, SourceError, Window
 from .recorders import Recording, recorders
 from .secrets import describe_error, redact
-from .settings import (REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir, medusa_database_url,
+from .settings import (DEFAULT_CONCURRENCY, REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir, medusa_database_url,
                        strapi_credentials, strapi_url)
 from .strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable
 from .strapi.content_types import generate_app, read_app_schemas
 from .sync.bases import MergeBases, conflict_rows
 from .sync.collector import tune_malloc
-from .sync.run import BULK_CHUNK_SIZE, DEFAULT_CONCURRENCY, DEFAULT_TYPES_AT_ONCE, ContentTypeSync, sync_all
+from .sync.run import BULK_CHUNK_SIZE, DEFAULT_TYPES_AT_ONCE, ContentTypeSync, sync_all
 from .sync.state import Quarantine, QuarantinedRow
 from .writeback.run import settle_write_backs, state_name, write_back
 from .validate import check_database, check_strapi, check_write_back, field_types
@@ -278,18 +278,18 @@ def cmd_sync(args: argparse.Namespace, *, delete_missing: bool = False, dry_run:
     display = Display(quiet=args.quiet, dry_run=dry_run)
     settings = Settings.from_env()
     mode = getattr(args, "write_path", None)
-    write_paths = WritePaths(mode, mode) if mode else settings.write_paths
+    options = replace(settings.sync, chunk_size=args.chunk_size, concurrency=concurrency, dry_run=dry_run,
+                      allow_mass_delete=getattr(args, "allow_mass_delete", False), recorded_by=f"medusa-strapi {args.command}",
+                      write_paths=WritePaths(mode, mode) if mode else settings.sync.write_paths)
     with _connected(args, concurrency, settings) as (mappings, source, client), display.session():
         results = sync_all(
-            mappings, source, client,
-            only=args.only, chunk_size=args.chunk_size, concurrency=concurrency, window=window, types_at_once=args.types_at_once,
-            changes=getattr(args, "changes", False), delete_missing=delete_missing, dry_run=dry_run,
-            allow_mass_delete=getattr(args, "allow_mass_delete", False), recorded_by=f"medusa-strapi {args.command}",
-            write_paths=write_paths, media=settings.media, max_writers=settings.max_writers,
+            mappings, source, client, options=options,
+            only=args.only, window=window, types_at_once=args.types_at_once,
+            changes=getattr(args, "changes", False), delete_missing=delete_missing,
             on_start=display.start, on_result=display.result,
         )
         if not dry_run:
-            settle_write_backs(mappings, results, source, client, recorded_by=f"medusa-strapi {args.command}")
+            settle_write_backs(mappings, results, source, client, overlap=options.overlap, recorded_by=options.recorded_by)
     failed, quarantined = sum(r.failed for r in results), sum(r.quarantined for r in results)
     total = sum(r.read for r in results)
     if dry_run:
@@ -337,7 +337,7 @@ def cmd_health(args: argparse.Namespace) -> int:
     failed = 0
     try:
         checks = [*health.strapi_checks(client, mappings), *health.medusa_checks(source, mappings),
-                  *health.medusa_admin_checks(admin, mappings), *health.media_checks(settings.media, mappings)]
+                  *health.medusa_admin_checks(admin, mappings), *health.media_checks(settings.sync.media, mappings)]
         for check in checks:
             if isinstance(check.error, StrapiAuthError) and check.error.refused:
                 check = replace(check, detail=error_text(check.error))
@@ -436,7 +436,8 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 def cmd_quarantine(args: argparse.Namespace) -> int:
     """List the quarantined rows, or retry them (those that load leave the quarantine)."""
-    with _connected(args) as (mappings, source, client):
+    settings = Settings.from_env()
+    with _connected(args, settings=settings) as (mappings, source, client):
         quarantine = Quarantine(client, source.identity)
         for name in args.only or []:
             mappings.get(name)  # UnknownContentType naming the known types
@@ -457,8 +458,8 @@ def cmd_quarantine(args: argparse.Namespace) -> int:
         for spec in mappings:
             keys = {spec.source_key(r.medusa_id) for r in rows if r.content_type == spec.content_type}
             if keys:
-                result = ContentTypeSync(spec, mappings, source, client, recorded_by="medusa-strapi quarantine retry").run(
-                    Window.of_keys(keys))
+                options = replace(settings.sync, recorded_by="medusa-strapi quarantine retry")
+                result = ContentTypeSync(spec, mappings, source, client, options).run(Window.of_keys(keys))
                 display.result(result)
                 failed += result.failed
         left = [r for r in quarantine.rows() if r.content_type == _quarantined_type(r)

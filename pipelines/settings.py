@@ -12,6 +12,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from .medusa.admin import AdminAccount
+from .medusa.changes import DEFAULT_OVERLAP
 from .medusa.database_url import ambiguity, ambiguity_message
 from .secrets import SecretError, clean_secret, remember_url
 from .strapi.auth import API_TOKEN, SERVICE_ACCOUNT, ServiceAccount
@@ -46,6 +47,7 @@ DATABASE_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")  # what Medu
 
 WRITE_MODES = tuple(mode.value for mode in WriteMode)
 DEFAULT_MAX_WRITERS = 2  # runs writing to one Strapi at once (STRAPI_MAX_WRITERS; dagster.yaml's `strapi` pool has the same)
+DEFAULT_CONCURRENCY = 4  # REST writes in flight: Strapi's write rate stops growing past 4 clients on a 2-core machine
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,42 @@ class MediaSettings:
 
 
 @dataclass(frozen=True)
+class SyncOptions:
+    """How every run of a content type goes, whoever starts it (the CLI, Dagster's assets, sensors, schedules
+    and backfills): read from the environment once per entry point, adjusted there (`dataclasses.replace`),
+    and passed down to the sync."""
+
+    write_paths: WritePaths = WritePaths()  # WRITE_PATH_FULL / WRITE_PATH_CHANGES
+    media: MediaSettings = MediaSettings()  # MEDIA_*: where `media` attributes' files may be fetched from
+    max_writers: int = DEFAULT_MAX_WRITERS  # STRAPI_MAX_WRITERS: runs writing to this Strapi at once, across processes
+    overlap: timedelta = DEFAULT_OVERLAP  # SYNC_OVERLAP_SECONDS: how far before its watermark a run re-reads
+    concurrency: int = DEFAULT_CONCURRENCY  # REST writes in flight (shared by the types a sync_all runs at once)
+    chunk_size: int | None = None  # rows per chunk; None: the write path's own
+    dry_run: bool = False  # plan and count, write nothing
+    allow_mass_delete: bool = False  # a reconcile may delete most of a type's entries
+    recorded_by: str = "medusa-strapi"  # who the recorded watermarks say ran
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "SyncOptions":
+        """Read WRITE_PATH_FULL, WRITE_PATH_CHANGES, MEDIA_*, STRAPI_MAX_WRITERS and SYNC_OVERLAP_SECONDS (all
+        optional); one SettingsError names every unusable value."""
+        env = os.environ if environ is None else environ
+        problems = _Problems()
+        values = {
+            "write_paths": problems.read(WritePaths.from_env, env),
+            "media": problems.read(MediaSettings.from_env, env),
+            "max_writers": problems.read(max_writers, env),
+            "overlap": problems.read(_overlap, env),
+        }
+        problems.raise_any()
+        return cls(**values)
+
+
+def _overlap(env) -> timedelta:
+    return timedelta(seconds=_seconds(env, "SYNC_OVERLAP_SECONDS", int(DEFAULT_OVERLAP.total_seconds()), minimum=0))
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where Medusa and Strapi are, and where the mappings live."""
 
@@ -120,11 +158,9 @@ class Settings:
     strapi_api_token: str = field(repr=False)  # empty when a service account logs in instead
     mappings_dir: Path = REPO_MAPPINGS_DIR
     strapi_ca_bundle: str | None = None  # CA bundle for a Strapi behind a private CA (TLS is always verified)
-    write_paths: WritePaths = WritePaths()
     strapi_account: ServiceAccount | None = None  # STRAPI_IDENTIFIER / STRAPI_PASSWORD, instead of the token
     medusa_admin: AdminAccount | None = None  # MEDUSA_ADMIN_URL / _EMAIL / _PASSWORD: the write-back's Admin API
-    media: MediaSettings = MediaSettings()  # MEDIA_*: where `media` attributes' files may be fetched from
-    max_writers: int = DEFAULT_MAX_WRITERS  # STRAPI_MAX_WRITERS: runs writing to this Strapi at once, across processes
+    sync: SyncOptions = SyncOptions()  # how the runs go: write paths, media, writers, overlap
     dagster_home: Path | None = None  # DAGSTER_HOME: the Dagster instance the command's runs are recorded in
 
     @property
@@ -155,9 +191,7 @@ class Settings:
         values = {
             "mappings_dir": mappings_dir(env),
             "strapi_ca_bundle": env.get("STRAPI_CA_BUNDLE", "").strip() or None,
-            "write_paths": problems.read(WritePaths.from_env, env),
-            "media": problems.read(MediaSettings.from_env, env),
-            "max_writers": problems.read(max_writers, env),
+            "sync": problems.read(SyncOptions.from_env, env),
             "dagster_home": Path(env["DAGSTER_HOME"].strip()) if env.get("DAGSTER_HOME", "").strip() else None,
         }
         problems.raise_any()
@@ -215,16 +249,13 @@ class Orchestration:
 
     mappings_dir: Path = REPO_MAPPINGS_DIR
     sensor_interval_seconds: int = 5
-    overlap: timedelta = timedelta(minutes=5)
     reconcile_cron: str = "0 3 * * *"
     strapi_ca_bundle: str | None = None
-    write_paths: WritePaths = WritePaths()
     executor: str = "in_process"  # or "multiprocess": a process per step (assets.definitions.EXECUTORS)
     strapi_login: bool = False  # STRAPI_IDENTIFIER is set: the runs log in as a service account
     freshness: timedelta = timedelta(hours=26)  # a type not synced for this long fails its freshness check
     medusa_admin_configured: bool = False  # MEDUSA_ADMIN_URL is set: the write-back sensors can write to Medusa
-    media: MediaSettings = MediaSettings()  # MEDIA_*: where `media` attributes' files may be fetched from
-    max_writers: int = DEFAULT_MAX_WRITERS  # STRAPI_MAX_WRITERS: runs writing to Strapi at once, across processes
+    sync: SyncOptions = SyncOptions()  # how the runs go: write paths, media, writers, overlap (as the CLI's)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Orchestration":
@@ -235,16 +266,13 @@ class Orchestration:
         return cls(
             mappings_dir=mappings_dir(env),
             sensor_interval_seconds=_seconds(env, "SENSOR_INTERVAL_SECONDS", cls.sensor_interval_seconds, minimum=1),
-            overlap=timedelta(seconds=_seconds(env, "SYNC_OVERLAP_SECONDS", int(cls.overlap.total_seconds()), minimum=0)),
             reconcile_cron=env.get("RECONCILE_CRON", "").strip() or cls.reconcile_cron,
             strapi_ca_bundle=env.get("STRAPI_CA_BUNDLE", "").strip() or None,
-            write_paths=WritePaths.from_env(env),
             executor=_choice(env, "DAGSTER_EXECUTOR", cls.executor, ("in_process", "multiprocess")),
             strapi_login=bool(env.get("STRAPI_IDENTIFIER", "").strip()),
             freshness=timedelta(seconds=_seconds(env, "FRESHNESS_SECONDS", int(cls.freshness.total_seconds()), minimum=60)),
             medusa_admin_configured=bool(env.get("MEDUSA_ADMIN_URL", "").strip()),
-            media=MediaSettings.from_env(env),
-            max_writers=max_writers(env),
+            sync=SyncOptions.from_env(env),
         )
 
 

@@ -96,34 +96,6 @@ def plan_deferred_links(record: Record, attributes: Iterable[str], current: dict
     return EntryPlan("unchanged")
 
 
-def deletable(entries: Iterable[dict[str, Any]], live: set[str], protected_keys: set[str], source_key) -> list[dict[str, Any]]:
-    """Entries whose medusa_id is not live, except those of source rows that failed (never deleted for that)."""
-    return [
-        e for e in entries
-        if e.get("medusa_id") and e["medusa_id"] not in live and source_key(e["medusa_id"]) not in protected_keys
-    ]
-
-
-MASS_DELETE_SHARE = 0.5  # a reconcile refuses to delete more than this share of a type's synced entries...
-MASS_DELETE_MIN = 10  # ...when that is more than this many (deleting 1 of 1 is ordinary)
-
-
-def mass_delete_refusal(orphans: int, synced: int, live_rows: int, table: str) -> str | None:
-    """Why a reconcile must not delete `orphans` of `synced` entries without being told to, or None.
-
-    An empty source, or most entries gone at once, is far more often a wrong database URL or a different
-    Medusa (ids change between v1 and v2) than a catalog deleted on purpose.
-    """
-    if orphans and live_rows == 0:
-        return (f"refusing to delete all {orphans} entries: Medusa's {table} has no live row (wrong database?); "
-                "allow it with --allow-mass-delete")
-    if orphans > MASS_DELETE_MIN and orphans > synced * MASS_DELETE_SHARE:
-        return (f"refusing to delete {orphans} of {synced} entries: their medusa_ids are not live in Medusa's {table} "
-                "(a wrong database, or a different Medusa: ids change between Medusa v1 and v2, see README); "
-                "allow it with --allow-mass-delete")
-    return None
-
-
 def entry_data(attributes: dict[str, Any], links: dict[str, Link], ctx: PlanContext) -> dict[str, Any]:
     """Attributes plus relations as the target entries' documentIds (None disconnects)."""
     data = dict(attributes)

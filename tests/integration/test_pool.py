@@ -22,7 +22,7 @@ from assets.backfills import build_backfill_jobs
 from assets.resources import MedusaDatabase, StrapiResource
 from pipelines.mapping import load_mappings
 from pipelines.medusa.source import engine_url
-from pipelines.settings import REPO_MAPPINGS_DIR, Orchestration
+from pipelines.settings import REPO_MAPPINGS_DIR, Orchestration, SyncOptions
 from pipelines.sync.run import sync_all
 
 from throwaway_db import empty_database  # scripts/, on the path by conftest
@@ -57,7 +57,7 @@ def most_at_once(intervals: list[tuple[float, float]]) -> int:
 def run_partition(home: str, month: str, medusa_url: str, strapi_url: str, token: str) -> None:
     """One partition of backfill_product, in a process of its own, on the shared instance in `home`; the exit
     code says whether it succeeded."""
-    settings = Orchestration(max_writers=CAP)
+    settings = Orchestration(sync=SyncOptions(max_writers=CAP))
     (job,) = [j for j in build_backfill_jobs(load_mappings(REPO_MAPPINGS_DIR), settings) if j.name == "backfill_product"]
     resources = {"medusa": MedusaDatabase(url=medusa_url), "strapi": StrapiResource(url=strapi_url, api_token=token)}
     with DagsterInstance.from_config(home) as instance:

@@ -7,6 +7,7 @@ import time
 
 from pipelines.medusa.source import FULL, MedusaSource
 from pipelines.medusa.locks import ContentTypeLock, WriterSlots
+from pipelines.settings import SyncOptions
 from pipelines.strapi.client import StrapiClient
 from pipelines.sync.run import ContentTypeSync, sync_all
 
@@ -24,7 +25,7 @@ def test_reconcile_keeps_a_product_created_while_it_runs(stack, medusa_url, sour
         reconcile_source = MedusaSource(medusa_url)
 
         def reconcile():
-            sync = ContentTypeSync(mappings.get("product"), mappings, reconcile_source, slow, chunk_size=3, concurrency=1)
+            sync = ContentTypeSync(mappings.get("product"), mappings, reconcile_source, slow, SyncOptions(chunk_size=3, concurrency=1))
             outcome["result"] = sync.run(FULL, delete_missing=True)
 
         thread = threading.Thread(target=reconcile)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from pipelines.settings import WritePaths
+from pipelines.settings import SyncOptions, WritePaths
 from pipelines.sync import run as run_module
 from pipelines.sync.run import ContentTypeSync, sync_all
 
@@ -18,7 +18,7 @@ from .helpers import assert_in_sync, strapi_entries
 @pytest.fixture(autouse=True, params=["rest", "bulk"])
 def write_path(request, monkeypatch) -> str:
     """Every test here runs on both write paths: over REST, and through the bulk-upsert plugin."""
-    monkeypatch.setattr(run_module, "DEFAULT_WRITE_PATHS", WritePaths(request.param, request.param))
+    monkeypatch.setattr(run_module, "DEFAULT_OPTIONS", SyncOptions(write_paths=WritePaths(request.param, request.param)))
     return request.param
 
 
@@ -210,7 +210,7 @@ def test_concurrent_syncs_never_duplicate(source, clean_strapi, mappings):
 
     def run():
         try:
-            results.append(ContentTypeSync(spec, mappings, source, clean_strapi, concurrency=4, chunk_size=7).run())
+            results.append(ContentTypeSync(spec, mappings, source, clean_strapi, SyncOptions(concurrency=4, chunk_size=7)).run())
         except Exception as exc:  # surfaced below: a thread's exception would otherwise be lost
             errors.append(exc)
 

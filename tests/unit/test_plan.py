@@ -24,7 +24,8 @@ def test_different(desired, current):
     assert not values_equal(desired, current)
 
 
-from pipelines.sync.plan import PlanContext, deletable, plan_deferred_links, plan_entry  # noqa: E402
+from pipelines.sync.plan import PlanContext, plan_deferred_links, plan_entry  # noqa: E402
+from pipelines.sync.reconcile import deletable  # noqa: E402
 from pipelines.sync.transform import Record  # noqa: E402
 
 CTX = PlanContext(
@@ -94,7 +95,7 @@ def test_deep_values_compare_without_recursion():
 
 
 def test_mass_deletes_are_refused_unless_ordinary():
-    from pipelines.sync.plan import mass_delete_refusal
+    from pipelines.sync.reconcile import mass_delete_refusal
 
     assert "no live row" in mass_delete_refusal(3, 3, 0, "product_type")
     assert "refusing to delete 60 of 100" in mass_delete_refusal(60, 100, 40, "product")

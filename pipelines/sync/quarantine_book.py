@@ -1,0 +1,89 @@
+"""What one run of a content type reads from the quarantine and what it leaves there.
+
+At the start: the type's quarantined rows (released at the end when they loaded, or when a full run no longer
+read them). During the run: which of them it read again, which rows failed, and whether a relation target that
+is missing is itself quarantined (the row then waits for it in the quarantine, instead of failing the run).
+A dry run reads and writes none of it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Iterable
+
+from ..row_failure import RowFailure
+from .plan import EntryPlan
+from .result import SyncResult
+from .state import Quarantine, QuarantinedRow
+from .transform import Record
+from .waiting import waits_for_reason
+
+
+class QuarantineBook:
+    """One run's view of the quarantine of `content_type` (`quarantine` None: a dry run, which has none);
+    `source_key` turns a medusa_id into its Medusa row's key."""
+
+    def __init__(self, content_type: str, source_key: Callable[[str], Any], quarantine: Quarantine | None):
+        self.content_type = content_type
+        self.source_key = source_key
+        self.quarantine = quarantine
+        self.held: dict[str, QuarantinedRow] = {}  # this type's quarantined rows when the run started
+        self._held_keys: set[str] = set()  # their source keys
+        self.seen_keys: set[str] = set()  # source keys of quarantined rows this run read again
+        self.failed_ids: set[str] = set()  # medusa_ids that failed in this run, either way
+        self._targets: dict[str, set[str]] | None = None  # every type's quarantined ids, on demand
+
+    def load(self) -> None:
+        """Read the type's quarantined rows (nothing for a dry run)."""
+        if self.quarantine is None:
+            return
+        self.held = {row.medusa_id: row for row in self.quarantine.rows(self.content_type)}
+        self._held_keys = {self.source_key(mid) for mid in self.held}
+
+    def every_row(self) -> list[QuarantinedRow]:
+        """Every type's quarantined rows ([] for a dry run); the same read answers `unresolved` later."""
+        if self.quarantine is None:
+            return []
+        rows = self.quarantine.rows()
+        self._targets = {}
+        for row in rows:
+            self._targets.setdefault(row.content_type, set()).add(row.medusa_id)
+        return rows
+
+    def note_read(self, records: Iterable[Record]) -> None:
+        """Remember the quarantined rows among `records` (read again: the run now knows how they fare)."""
+        if self._held_keys:
+            read = (self.source_key(r.medusa_id) for r in records)
+            self.seen_keys.update(k for k in read if k in self._held_keys)
+
+    def note_failed(self, failure: RowFailure) -> None:
+        """Remember a row that failed in this run (it stays quarantined)."""
+        self.failed_ids.add(failure.medusa_id)
+
+    def unresolved(self, record: Record, plan: EntryPlan) -> RowFailure:
+        """A row whose targets are not in Strapi: transient (they may come), unless a target is itself
+        quarantined, when the row waits for it in the quarantine too."""
+        if self.quarantine is None:
+            return RowFailure(record.medusa_id, "resolve", plan.reason)
+        if self._targets is None:
+            self.every_row()
+        targets: dict[str, set[str]] = self._targets or {}
+        stuck = [(target, mid) for target, ids in plan.missing for mid in ids if mid in targets.get(target, ())]
+        if stuck:
+            return RowFailure(record.medusa_id, "resolve", waits_for_reason(stuck[:5], plan.reason), permanent=True)
+        return RowFailure(record.medusa_id, "resolve", plan.reason)
+
+    def settle(self, result: SyncResult, *, full: bool, log: logging.Logger | Any) -> None:
+        """Quarantine the run's permanent failures; release rows that loaded, or are gone from Medusa."""
+        if self.quarantine is None:
+            return
+        if result.to_quarantine:
+            self.quarantine.add(self.content_type, result.to_quarantine)
+        released = [
+            row for mid, row in self.held.items()
+            # a full run read every live row: a quarantined row it did not fail either loaded or is gone
+            if mid not in self.failed_ids and (full or self.source_key(mid) in self.seen_keys)
+        ]
+        if released:
+            self.quarantine.clear(released)
+            log.info(f"{self.content_type}: {len(released)} row(s) left the quarantine")
