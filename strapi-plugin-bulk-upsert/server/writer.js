@@ -75,58 +75,93 @@ async function upsertBatch(strapi, ct, key, entries, deletes, auth = undefined) 
   }
 }
 
-/** `written` collects the rows inserted or deleted per table, and the columns rows are looked up by (for
- * statistics.js). */
+/**
+ * The batch's steps, in one transaction: lock the entries that exist, leave out those whose links or required
+ * attributes are missing, create, update, link the relations, report each entry, delete. `written` collects the
+ * rows inserted or deleted per table, and the columns rows are looked up by (for statistics.js).
+ */
 async function writeBatch(strapi, trx, ct, key, entries, checked, deletes, written) {
+  const batch = startBatch(strapi, trx, ct, key, entries, checked, written);
+  await lockExisting(batch);
+  await leaveOutUnwritable(batch);
+  await createEntries(batch);
+  await updateEntries(batch);
+  await linkRelations(batch);
+  reportWrites(batch);
+  const deleted = await deleteEntries(batch, deletes);
+  return { results: batch.results, deleted };
+}
+
+/** What the steps share: the type's metadata, the entries and their checks, and what each step found. */
+function startBatch(strapi, trx, ct, key, entries, checked, written) {
   const meta = strapi.db.metadata.get(ct.uid);
   const column = (name) => (meta.attributes[name] && meta.attributes[name].columnName) || name;
-  const keyColumn = column(key);
-  const count = (table, rows, columns = null) => {
-    const seen = written.get(table) || { rows: 0, columns };
-    written.set(table, { rows: seen.rows + rows, columns });
+  return {
+    strapi, trx, ct, key, entries, checked, meta,
+    keyColumn: column(key),
+    now: new Date(),
+    relationNames: Object.keys(ct.attributes).filter((n) => ct.attributes[n].type === 'relation'),
+    results: entries.map((entry, i) => (checked[i].error
+      ? { key: entry && entry[key], status: 'error', error: { status: 400, message: checked[i].error } }
+      : null)),
+    pending: checked.map((c, i) => (c.error ? null : i)).filter((i) => i !== null), // entries that passed the checks
+    existing: new Map(), // key -> {id, documentId} of the entries already there, locked
+    created: new Map(), // key -> {id, documentId} of the entries this batch created
+    writable: [], // indexes of the entries to write
+    targetIds: new Map(), // target uid -> documentId -> row id
+    count(table, rows, columns = null) {
+      const seen = written.get(table) || { rows: 0, columns };
+      written.set(table, { rows: seen.rows + rows, columns });
+    },
   };
-  const now = new Date();
-  const results = entries.map((entry, i) => (checked[i].error
-    ? { key: entry && entry[key], status: 'error', error: { status: 400, message: checked[i].error } }
-    : null));
-  const pending = checked.map((c, i) => (c.error ? null : i)).filter((i) => i !== null);
+}
 
-  const existing = new Map();
+/** Lock the rows of the entries that exist already (FOR UPDATE), so that a concurrent batch waits. */
+async function lockExisting(batch) {
+  const { trx, meta, keyColumn, pending, entries, key } = batch;
   const current = await rowsWhereIn(trx, meta.tableName, ['id', 'document_id', keyColumn], keyColumn, pending.map((i) => entries[i][key]), { forUpdate: true });
-  for (const row of current) existing.set(row[keyColumn], { id: row.id, documentId: row.document_id });
+  for (const row of current) batch.existing.set(row[keyColumn], { id: row.id, documentId: row.document_id });
+}
 
-  const relationNames = Object.keys(ct.attributes).filter((n) => ct.attributes[n].type === 'relation');
-  const targetIds = await resolveTargets(strapi, trx, ct, relationNames, pending.map((i) => checked[i].data));
-  const writable = [];
+/** Report and leave out entries linking to a target that is not there, and new entries missing a required attribute. */
+async function leaveOutUnwritable(batch) {
+  const { strapi, trx, ct, key, checked, relationNames, pending, existing, results } = batch;
+  batch.targetIds = await resolveTargets(strapi, trx, ct, relationNames, pending.map((i) => checked[i].data));
   for (const i of pending) {
     const data = checked[i].data;
-    const missing = missingLink(ct, relationNames, data, targetIds) || (!existing.has(data[key]) && missingRequired(ct, data));
+    const missing = missingLink(ct, relationNames, data, batch.targetIds) || (!existing.has(data[key]) && missingRequired(ct, data));
     if (missing) results[i] = { key: data[key], status: 'error', error: { status: 400, message: missing } };
-    else writable.push(i);
+    else batch.writable.push(i);
   }
+}
 
-  const relations = new Set(relationNames);
-  const scalars = (data) => {
-    const values = {};
-    for (const name of Object.keys(data)) if (!relations.has(name)) values[name] = data[name];
-    return values;
-  };
-  const creates = writable.filter((i) => !existing.has(checked[i].data[key]));
-  // Relation names ride along: insertEntries writes the scalar attributes only.
-  const newEntries = creates.map((i) => ({
+/** Insert the new entries (their scalar attributes; relations are linked by `linkRelations`). */
+async function createEntries(batch) {
+  const { strapi, trx, ct, key, checked, writable, existing, now } = batch;
+  const newEntries = writable.filter((i) => !existing.has(checked[i].data[key])).map((i) => ({
     ...checked[i].data, documentId: newDocumentId(), createdAt: now, updatedAt: now, publishedAt: now,
   }));
   const newIds = await insertEntries(strapi, trx, ct, newEntries);
-  const created = new Map(newEntries.map((entry) => [entry[key], { id: newIds.get(entry.documentId), documentId: entry.documentId }]));
+  for (const entry of newEntries) batch.created.set(entry[key], { id: newIds.get(entry.documentId), documentId: entry.documentId });
+}
+
+/** Update the given scalar attributes of the entries that exist (Strapi's Query Engine, row by row). */
+async function updateEntries(batch) {
+  const { strapi, ct, key, checked, writable, existing, relationNames, now } = batch;
+  const relations = new Set(relationNames);
   for (const i of writable) {
     const data = checked[i].data;
     const row = existing.get(data[key]);
     if (!row) continue;
-    const values = scalars(data);
-    delete values[key];
+    const values = {};
+    for (const name of Object.keys(data)) if (!relations.has(name) && name !== key) values[name] = data[name];
     await strapi.db.query(ct.uid).updateMany({ where: { id: row.id }, data: { ...values, updatedAt: now } });
   }
+}
 
+/** Set each relation the entries give to exactly the targets given (links.js), in the targets' order. */
+async function linkRelations(batch) {
+  const { trx, ct, key, checked, writable, existing, created, meta, relationNames, targetIds } = batch;
   const freshIds = new Set([...created.values()].map((row) => row.id));
   for (const name of relationNames) {
     const wanted = new Map();
@@ -140,28 +175,34 @@ async function writeBatch(strapi, trx, ct, key, entries, checked, deletes, writt
     }
     const { joinTable } = meta.attributes[name];
     if (wanted.size) {
-      count(joinTable.name, await setLinks(trx, meta.attributes[name], wanted, freshIds),
+      batch.count(joinTable.name, await setLinks(trx, meta.attributes[name], wanted, freshIds),
         [joinTable.joinColumn.name, joinTable.inverseJoinColumn.name]);
     }
   }
+}
 
+/** Each written entry's result: created or updated, with its documentId. */
+function reportWrites(batch) {
+  const { key, checked, writable, existing, created, results } = batch;
   for (const i of writable) {
     const data = checked[i].data;
     const isNew = !existing.has(data[key]);
     const row = isNew ? created.get(data[key]) : existing.get(data[key]);
     results[i] = { key: data[key], status: isNew ? 'created' : 'updated', documentId: row.documentId };
   }
+}
 
-  const deleted = [];
+/** Delete the entries `deletes` (documentIds) with their media links; each reported deleted or missing. */
+async function deleteEntries(batch, deletes) {
+  const { strapi, trx, ct, meta } = batch;
   const found = new Map();
   for (const row of await rowsWhereIn(trx, meta.tableName, ['id', 'document_id'], 'document_id', deletes)) found.set(row.document_id, row.id);
   // Link rows go with their entries (ON DELETE CASCADE on every link table); media links live in the upload
   // plugin's polymorphic table, which has no foreign key to the entry, so they go by hand.
   await deleteMediaLinks(strapi, trx, ct, [...found.values()]);
   for (const ids of chunks([...found.values()])) await whereAny(trx, trx(meta.tableName), 'id', ids, 'integer').del();
-  count(meta.tableName, creates.length + found.size, ['document_id']);
-  for (const documentId of deletes) deleted.push({ documentId, status: found.has(documentId) ? 'deleted' : 'missing' });
-  return { results, deleted };
+  batch.count(meta.tableName, batch.created.size + found.size, ['document_id']);
+  return deletes.map((documentId) => ({ documentId, status: found.has(documentId) ? 'deleted' : 'missing' }));
 }
 
 /** Map target uid -> (documentId -> row id) for every documentId the entries link to. */
@@ -195,4 +236,7 @@ function missingLink(ct, relationNames, data, targetIds) {
   return null;
 }
 
-module.exports = { upsertBatch, MAX_ENTRIES };
+// The steps, for their tests (test/writer.test.js).
+const steps = { startBatch, reportWrites, missingLink };
+
+module.exports = { upsertBatch, MAX_ENTRIES, steps };
