@@ -119,7 +119,7 @@ def mass_delete_refusal(orphans: int, synced: int, live_rows: int, table: str) -
                 "allow it with --allow-mass-delete")
     if orphans > MASS_DELETE_MIN and orphans > synced * MASS_DELETE_SHARE:
         return (f"refusing to delete {orphans} of {synced} entries: their medusa_ids are not live in Medusa's {table} "
-                "(a wrong database, or a different Medusa: ids change between Medusa v1 and v2, see README); "
+                "(a wrong database, or a different Medusa: ids change between Medusa v1 and v2, see docs/mappings.md#medusa-v2); "
                 "allow it with --allow-mass-delete")
     return None
 

@@ -49,7 +49,7 @@ Progress = Callable[[int, "int | None"], None]  # (rows read so far, rows in the
 
 DEFAULT_CONCURRENCY = 4  # Strapi's write rate stops growing past 4 clients on a 2-core machine
 DEFAULT_TYPES_AT_ONCE = 2  # content types a sync_all runs at once (as their relations allow)
-BULK_CHUNK_SIZE = 1000  # rows per chunk through the plugin: one batch each (see the README on memory for why not 2000)
+BULK_CHUNK_SIZE = 1000  # rows per chunk through the plugin: one batch each (see docs/performance.md on memory for why not 2000)
 BATCHES_IN_FLIGHT = 2  # chunks whose batch writes go on while the next is read and planned
 # Relation targets' documentIds a run keeps between chunks, all target types together: enough for the targets
 # chunks share (regions, collections, tags); a product's own images or variants are read with its chunk anyway.
