@@ -46,7 +46,7 @@ class BoundedRetry(Retry):
         return None if seconds is None else min(seconds, self.max_retry_after)
 
 
-# The retry budget (README, "Reliability"): answers that say "not now" (429, 502, 503, 504, and resets
+# The retry budget (docs/internals.md#reliability): answers that say "not now" (429, 502, 503, 504, and resets
 # before a request was sent) are retried up to 8 times with exponential back-off, enough that a Strapi
 # failing 1 request in 5 still loses nothing (0.2^9 per request); a request that was sent and got no answer
 # (a read timeout, a reset mid-answer) only twice, so that a Strapi that accepts and never answers is

@@ -51,7 +51,7 @@ from .write import BatchWriter, Write, Writer
 Progress = Callable[[int, "int | None"], None]  # (rows read so far, rows in the window when known)
 
 DEFAULT_TYPES_AT_ONCE = 2  # content types a sync_all runs at once (as their relations allow)
-BULK_CHUNK_SIZE = 1000  # rows per chunk through the plugin: one batch each (see the README on memory for why not 2000)
+BULK_CHUNK_SIZE = 1000  # rows per chunk through the plugin: one batch each (see docs/performance.md on memory for why not 2000)
 BASES_RECORDED_AT_ONCE = 1000  # merge bases kept before they are written (two-way types)
 DEFAULT_OPTIONS = SyncOptions()  # full runs through the bulk plugin where installed, incremental runs over REST
 

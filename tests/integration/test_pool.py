@@ -96,8 +96,9 @@ def test_parallel_backfill_partitions_stay_under_the_writer_cap(mappings, medusa
             f"storage:\n  postgres:\n    postgres_url: {storage_url}\n"
             f"concurrency:\n  pools:\n    default_limit: {DAGSTER_POOL}\n    granularity: op\n")
         with DagsterInstance.from_config(home) as instance:  # its storage created once, before the runs race for it
-            # The pool's slots too, as `dagster instance concurrency set strapi N` does in a deployment (README):
-            # processes that first meet a pool at the same moment could each allocate default_limit slots.
+            # The pool's slots too, as `dagster instance concurrency set strapi N` does in a deployment
+            # (docs/internals.md, "Past one machine"): processes that first meet a pool at the same moment could
+            # each allocate default_limit slots.
             instance.event_log_storage.set_concurrency_slots(STRAPI_POOL, DAGSTER_POOL)
         exit_codes = run_in_parallel(home, months, medusa_url, stack["STRAPI_URL"], stack["STRAPI_API_TOKEN"])
         assert exit_codes == [0] * len(months)
