@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import signal
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -60,10 +61,17 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+def _stop(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=9180)
     args = parser.parse_args(argv)
+    # SIGTERM stops it even when it was started with SIGTERM ignored (a harness's disposition is inherited and
+    # would otherwise leave it serving after `scripts/demo` stops it)
+    signal.signal(signal.SIGTERM, _stop)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     print(f"[image-host] serving demo pictures on http://127.0.0.1:{args.port}{PREFIXES[0]}...", file=sys.stderr, flush=True)
     try:

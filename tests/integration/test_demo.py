@@ -54,12 +54,15 @@ def demo_env(stack, tmp_path):
 
 def ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a non-interactive shell starts a command in the background
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # which leaves SIGTERM at its default, whatever the suite inherited
 
 
 def default_sigint() -> None:
     # as a terminal's shell starts a command, whatever the suite itself inherited (a suite started in the
     # background ignores SIGINT, and its children would too)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # and SIGTERM ignored, as some harnesses pass it on (CI's did): what the demo starts must still stop
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 @pytest.mark.parametrize("stop", ["ctrl-c", "sigterm, started in the background"])
