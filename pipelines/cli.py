@@ -15,6 +15,7 @@ from . import health
 from .console import Display, configure_logging
 from .errors import RUN_ERRORS, USAGE_ERRORS, error_text
 from .mapping import MappingErrors, MappingSet, load_mappings
+from .mapping.spec import DEFAULT_PARTITION_COLUMN
 from .medusa.admin import MedusaAdmin
 from .medusa.source import DEFAULT_CHUNK_SIZE, FULL, MedusaSource, SourceError, Window
 from .recorders import Recording, recorders
@@ -428,7 +429,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     outcome = EXIT_OK
     for name in args.only:
         spec = mappings.get(name)
-        column = spec.partition.column if spec.partition else "created_at"
+        column = spec.partition.column if spec.partition else DEFAULT_PARTITION_COLUMN
         one = argparse.Namespace(**{**vars(args), "only": [name]})
         outcome = max(outcome, cmd_sync(one, window=Window.between(column, args.start, args.end)))
     return outcome

@@ -153,12 +153,16 @@ class MediaAttribute:
         return tuple(name for name in (self.source, self.alt, self.caption) if name)
 
 
+DEFAULT_CURSOR = "updated_at"  # the column whose moves a run reads changes by (mapping key `cursor`)
+DEFAULT_PARTITION_COLUMN = "created_at"  # the column a type's history is partitioned and backfilled by
+
+
 @dataclass(frozen=True)
 class Partitioning:
     """Time partitions of a content type's history, for backfills."""
 
     start: str  # YYYY-MM-DD
-    column: str = "created_at"
+    column: str = DEFAULT_PARTITION_COLUMN
     granularity: str = "monthly"
 
 
@@ -171,7 +175,7 @@ class MappingSpec:
     table: str
     schema: str = "public"
     primary_key: str = "id"
-    cursor: str | None = "updated_at"
+    cursor: str | None = DEFAULT_CURSOR
     soft_delete: str | None = "deleted_at"
     json_entries: str | None = None
     where: tuple[Condition, ...] = ()  # only rows matching every condition are synced (others count as deleted)

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from ..mapping import MappingSpec, Relation
 from ..mapping.aggregates import AGGREGATES
-from ..mapping.spec import Condition, Hop, HopPath, TargetTable
+from ..mapping.spec import DEFAULT_CURSOR, Condition, Hop, HopPath, TargetTable
 
 Tables = Callable[[str, str], sa.Table]  # (name, schema) -> reflected table
 
@@ -335,7 +335,7 @@ def _key(table: sa.FromClause, target: TargetTable) -> sa.ColumnElement:
 
 def hop_stamps(table: sa.Table, hop: Hop, spec: MappingSpec) -> list[str]:
     """Columns of a hop's table that move when its rows change: the mapping's cursor name and the hop's soft delete."""
-    names = [spec.cursor or "updated_at", hop.soft_delete]
+    names = [spec.cursor or DEFAULT_CURSOR, hop.soft_delete]
     return [n for n in dict.fromkeys(names) if n and n in table.c]
 
 
