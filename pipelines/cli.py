@@ -26,7 +26,8 @@ from .strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUna
 from .strapi.content_types import generate_app, read_app_schemas
 from .sync.bases import MergeBases, conflict_rows
 from .sync.collector import tune_malloc
-from .sync.run import BULK_CHUNK_SIZE, DEFAULT_TYPES_AT_ONCE, ContentTypeSync, sync_all
+from .sync.run import DEFAULT_TYPES_AT_ONCE, ContentTypeSync, sync_all
+from .sync.write_path import BULK_CHUNK_SIZE
 from .sync.state import Quarantine, QuarantinedRow
 from .writeback.run import settle_write_backs, state_name, write_back
 from .validate import check_database, check_strapi, check_write_back, field_types

@@ -52,7 +52,8 @@ from pipelines.strapi.bulk import BulkClient  # noqa: E402
 from pipelines.strapi.client import StrapiClient  # noqa: E402
 from pipelines.sync.collector import fewer_collections, tune_malloc  # noqa: E402
 from pipelines.sync.extract import extracted_records  # noqa: E402
-from pipelines.sync.run import BULK_CHUNK_SIZE, DEFAULT_TYPES_AT_ONCE, related_types, sync_all  # noqa: E402
+from pipelines.sync.run import DEFAULT_TYPES_AT_ONCE, related_types, sync_all  # noqa: E402
+from pipelines.sync.write_path import BULK_CHUNK_SIZE  # noqa: E402
 from pipelines.sync.schedule import run_in_dependency_order  # noqa: E402
 from pipelines.sync.transform import transform  # noqa: E402
 from tests.support.image_server import ImageServer, png  # noqa: E402

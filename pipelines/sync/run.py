@@ -25,7 +25,6 @@ from ..medusa.locks import ContentTypeLock, WriterSlots
 from ..medusa.source import DEFAULT_CHUNK_SIZE, FULL, MedusaSource, Window, database_errors
 from ..secrets import describe_error
 from ..settings import SyncOptions
-from ..strapi.bulk import BulkClient, BulkUnavailable, WriteMode
 from ..strapi.client import StrapiClient
 from ..strapi.permissions import check_access
 from ..strapi.attributes import field_attribute
@@ -46,12 +45,12 @@ from .extract import extracted_records
 from .read_ahead import read_ahead
 from .schedule import run_in_dependency_order
 from .pipeline import WritePipeline
-from .write import BatchWriter, Write, Writer
+from .write import Write, Writer
+from .write_path import WritePath, choose_write_path
 
 Progress = Callable[[int, "int | None"], None]  # (rows read so far, rows in the window when known)
 
 DEFAULT_TYPES_AT_ONCE = 2  # content types a sync_all runs at once (as their relations allow)
-BULK_CHUNK_SIZE = 1000  # rows per chunk through the plugin: one batch each (see docs/performance.md on memory for why not 2000)
 BASES_RECORDED_AT_ONCE = 1000  # merge bases kept before they are written (two-way types)
 DEFAULT_OPTIONS = SyncOptions()  # full runs through the bulk plugin where installed, incremental runs over REST
 
@@ -85,19 +84,19 @@ class ContentTypeSync:
         self.client = client
         self.options = options = options or DEFAULT_OPTIONS
         self.dry_run = options.dry_run
-        self.chunk_size = options.chunk_size or DEFAULT_CHUNK_SIZE  # set again once the write path is chosen
         self.log = log
         self.progress = progress
         self.state = SyncState(client, source.identity)
         self.quarantine = Quarantine(client, source.identity)
         self.book = QuarantineBook(spec.content_type, spec.source_key, None if options.dry_run else self.quarantine)
         self.targets = TargetResolver({rel.attribute: rel.target for rel in spec.relations},
-                                      lambda target: mappings.get(target).plural, self._find)
+                                      lambda target: mappings.get(target).plural,
+                                      lambda plural, ids: self.path.find(plural, ids))
         self.reconciler: Reconciler | None = None  # set by `_execute` for a reconcile
         self.result = SyncResult(spec.content_type)
         # REST writes in flight: `concurrency`, or fewer when sync_all's types share `rest_slots`
         self.writer = Writer(client, spec.plural, self.result, dry_run=options.dry_run, slots=rest_slots)
-        self.batch_writer: BatchWriter | None = None  # set when this run writes through the bulk plugin
+        self.path = WritePath("rest", client, None, options.chunk_size or DEFAULT_CHUNK_SIZE)  # chosen per run
         self._media_ids: list[str] | None = None  # a partial run's medusa_ids, for its media pass (None: all)
         self._context: PlanContext | None = None  # built on first use (needs the reflected table)
         self._deferred: list[tuple[Record, list[str]]] = []  # self-relations left for the second pass
@@ -158,25 +157,10 @@ class ContentTypeSync:
         return self.result
 
     def _choose_write_path(self, mode: str) -> None:
-        """Write through the bulk-upsert plugin (`bulk`, or `auto` when it is installed and takes this type)
-        or over REST; the choice is logged and shown in the result."""
-        self.batch_writer = None
-        self.result.write_path = "rest"
-        self.chunk_size = self.options.chunk_size or DEFAULT_CHUNK_SIZE
-        if self.dry_run or WriteMode(mode) is WriteMode.REST:
-            return
-        bulk = BulkClient(self.client)
-        capability = bulk.capability(self.spec.plural)
-        if not capability.installed and WriteMode(mode) is WriteMode.BULK:
-            raise BulkUnavailable(f"{self.spec.content_type}: bulk writes were asked for, but {capability.reason} "
-                                  "(install strapi-plugin-bulk-upsert, or choose auto or rest)")
-        if not capability.writable:
-            if capability.installed:
-                self.log.info(f"{self.spec.content_type}: written over REST: {capability.reason}")
-            return
-        self.batch_writer = BatchWriter(bulk, self.writer, self.log)
-        self.result.write_path = "bulk"
-        self.chunk_size = self.options.chunk_size or BULK_CHUNK_SIZE
+        """Write through the bulk-upsert plugin or over REST (`write_path.choose_write_path`); shown in the result."""
+        self.path = choose_write_path(self.client, self.spec, mode, self.writer, dry_run=self.dry_run,
+                                      chunk_size=self.options.chunk_size, log=self.log)
+        self.result.write_path = self.path.name
 
     def _execute(self, window: Window, *, delete_missing: bool = False, mark: Watermark | None = None,
                  total: int | None = None) -> SyncResult:
@@ -191,7 +175,7 @@ class ContentTypeSync:
         check_access(self.client, self.spec.plural, writes=not self.dry_run)
         self.book.load()
         self.reconciler = Reconciler(self.spec, self.source, allow_mass_delete=self.options.allow_mass_delete,
-                                     chunk_size=self.chunk_size) if delete_missing else None
+                                     chunk_size=self.path.chunk_size) if delete_missing else None
         lock = ContentTypeLock(self.source.engine, self.spec.content_type, log=self.log)
         slots = WriterSlots(self.source.engine, self.client.base_url, self.options.max_writers, log=self.log,
                             label=self.spec.content_type)
@@ -209,9 +193,9 @@ class ContentTypeSync:
         """The run's stages: read, look up, plan and write each chunk; link the self-relations left for
         later; record the merge bases; delete what a reconcile found gone; fill the media attributes."""
         with ThreadPoolExecutor(max_workers=self.options.concurrency, thread_name_prefix="strapi-write") as pool:
-            writes = WritePipeline(pool, self.writer, self.batch_writer, self._count)
+            writes = WritePipeline(pool, self.writer, self.path.batch_writer, self._count)
             with nullcontext() if self.dry_run else lock.shared():
-                chunks = extracted_records(self.source, self.spec, window, self.chunk_size)
+                chunks = extracted_records(self.source, self.spec, window, self.path.chunk_size)
                 for chunk in read_ahead(self._looked_up(chunks), name=f"lookup-{self.spec.content_type}"):
                     writes.send(self._planned(chunk))
                     self._report_progress(started, total)
@@ -295,33 +279,16 @@ class ContentTypeSync:
     def _deletes(self, reconciler: Reconciler) -> list[Write]:
         """The deletes of the entries the reconcile found gone from Medusa (none when it refuses a mass delete,
         whose refusal is recorded)."""
-        orphans = reconciler.orphans(self._synced_entries())
+        orphans = reconciler.orphans(self.path.keys(self.spec.plural))
         if isinstance(orphans, RowFailure):
             self._fail(orphans)
             return []
         return [Write(e["medusa_id"], "delete", {}, e["documentId"]) for e in orphans]
 
-    def _synced_entries(self) -> Iterator[dict[str, Any]]:
-        """Every entry with a medusa_id (documentId and medusa_id only): pages of 20,000 through the
-        plugin, else REST pages of 100."""
-        if self.batch_writer is not None:
-            return self.batch_writer.bulk.keys(self.spec.plural)
-        return self.client.iter_entries(self.spec.plural, fields=["medusa_id"], filters=[("filters[medusa_id][$notNull]", "true")])
-
     def _index(self, medusa_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Existing entries with the values the sync compares (mapped fields, relation targets' medusa_id)."""
-        return self._find(
-            self.spec.plural,
-            medusa_ids,
-            fields=["medusa_id", *self.spec.fields],
-            populate={rel.attribute: ["medusa_id"] for rel in self.spec.relations},
-        )
-
-    def _find(self, plural: str, medusa_ids: Iterable[str], **selection: Any) -> dict[str, dict[str, Any]]:
-        """Entries by medusa_id: one request per few thousand through the plugin, else REST pages of 100."""
-        if self.batch_writer is not None:
-            return self.batch_writer.bulk.find(plural, medusa_ids, **selection)
-        return self.client.find_by_medusa_ids(plural, medusa_ids, **selection)
+        return self.path.find(self.spec.plural, medusa_ids, fields=["medusa_id", *self.spec.fields],
+                              populate={rel.attribute: ["medusa_id"] for rel in self.spec.relations})
 
     def _count(self, outcomes: Iterable[tuple[Write, str | RowFailure | None]]) -> None:
         """Count each write's outcome; the merge base a write carries is due once the write went through."""
