@@ -26,7 +26,8 @@ if str(Path(__file__).resolve().parent) not in sys.path:  # the catalog package 
 from catalog.database import NotMigrated, engine_url  # noqa: E402
 from catalog.ids import CROCKFORD, crockford, make_id  # noqa: E402
 from catalog.moments import ANCHOR, START, stamps  # noqa: E402
-from catalog.products import Catalog, ProductGenerator, Taken  # noqa: E402
+from catalog.model import Catalog, Taken  # noqa: E402
+from catalog.products import ProductGenerator  # noqa: E402
 from catalog.regions import CURRENCIES, assign_countries, build_regions, build_shipping_options  # noqa: E402
 from catalog.summary import format_summary  # noqa: E402
 from catalog.taxonomy import build_category_tree, build_collections, build_tags  # noqa: E402

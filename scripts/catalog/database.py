@@ -7,7 +7,7 @@ from typing import Any, Iterable
 import sqlalchemy as sa
 from sqlalchemy.types import JSON
 
-from catalog.products import Taken
+from catalog.model import Taken
 
 #: Tables the generator writes or reads; a database missing any of them is not a migrated Medusa v1.
 REQUIRED_TABLES = (

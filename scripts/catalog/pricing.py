@@ -11,7 +11,7 @@ from catalog.moments import stamps
 from catalog.values import weighted_count
 
 if TYPE_CHECKING:
-    from catalog.products import Catalog
+    from catalog.model import Catalog
 
 #: Currencies whose amounts are whole units (no cents): prices are scaled accordingly.
 ZERO_DECIMAL = {"jpy", "krw"}

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import itertools
 import random
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 from catalog.ids import make_id, token
 from catalog.media import add_images
+from catalog.model import Catalog, Taken
 from catalog.moments import SOFT_DELETE_RATE, deleted_after, stamps
 from catalog.pricing import add_prices
 from catalog.values import LOREM, description, make_handle, maybe, metadata, product_title, unique_value, weighted_count
@@ -32,36 +32,6 @@ OPTION_KINDS = (
     ("色 / Colour", ("藍", "白", "黒", "緑")),
     ("Pack", ("1", "3", "6", "12")),
 )
-
-
-@dataclass
-class Taken:
-    """Values that must stay unique (among live rows, or among all rows for category handles)."""
-
-    product_handles: set[str] = field(default_factory=set)
-    collection_handles: set[str] = field(default_factory=set)
-    category_handles: set[str] = field(default_factory=set)
-    skus: set[str] = field(default_factory=set)
-    barcodes: set[str] = field(default_factory=set)
-    eans: set[str] = field(default_factory=set)
-    upcs: set[str] = field(default_factory=set)
-
-
-@dataclass
-class Catalog:
-    """What products point at: ids of the reference rows."""
-
-    currencies: list[str]
-    region_by_currency: dict[str, list[str]]
-    collections: list[str]
-    types: list[str]
-    tags: list[str]
-    categories: list[str]
-    statuses: list[str]
-    default_profile: str | None = None
-    gift_card_profile: str | None = None
-    custom_profile: str | None = None
-    sales_channel: str | None = None
 
 
 class ProductGenerator:

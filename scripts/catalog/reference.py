@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from catalog.database import insert, insert_missing, load_taken
 from catalog.ids import make_id
 from catalog.moments import stamps
-from catalog.products import Catalog, Taken
+from catalog.model import Catalog, Taken
 from catalog.regions import CURRENCIES, PROVIDER, assign_countries, build_regions, build_shipping_options, currency_rows
 from catalog.summary import Report
 from catalog.taxonomy import build_category_tree, build_collections, build_tags, build_types
