@@ -1,6 +1,6 @@
 module.exports = ({ env }) => ({
-  // No admin UI build is shipped: the app only serves the content API.
-  serveAdminPanel: false,
+  // The admin panel at /admin, once `scripts/stack` has built it (STRAPI_ADMIN_PANEL=true); off otherwise.
+  serveAdminPanel: env.bool('STRAPI_ADMIN_PANEL', false),
   auth: {
     secret: env('ADMIN_JWT_SECRET'),
   },

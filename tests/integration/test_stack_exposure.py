@@ -65,3 +65,35 @@ def test_no_secret_is_on_a_command_line(stack):
         except OSError:
             continue
         assert not any(secret in text for secret in secrets), cmdline.parent.name
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_strapi_serves_its_admin_panel_and_its_login_takes_the_stacks_admin(version):
+    """The panel `scripts/stack up` builds is served at /admin, and the first admin the stack created logs in."""
+    url = stack_url(version, "STRAPI_URL")
+    page = requests.get(f"{url}/admin", timeout=30)
+    assert page.status_code == 200 and "text/html" in page.headers["Content-Type"] and "<title>Strapi Admin</title>" in page.text
+    email, password = os.environ.get(VERSIONS[version] + "STRAPI_ADMIN_EMAIL"), os.environ.get(VERSIONS[version] + "STRAPI_ADMIN_PASSWORD")
+    if not (email and password):
+        pytest.fail("no STRAPI_ADMIN_EMAIL / STRAPI_ADMIN_PASSWORD for the test stack: run the tests with scripts/test")
+    login = requests.post(f"{url}/admin/login", json={"email": email, "password": password}, timeout=30)
+    assert login.status_code == 200 and login.json()["data"]["token"], login.text
+    wrong = requests.post(f"{url}/admin/login", json={"email": email, "password": password + "x"}, timeout=30)
+    assert wrong.status_code in (400, 401) and "token" not in wrong.text
+
+
+def test_a_second_stack_up_does_not_build_the_admin_panel_again():
+    """The build is cached by a hash of what it is built from; `up` on a running stack skips it."""
+    import shlex
+    import subprocess
+
+    settings = os.environ.get("MEDUSA_STRAPI_TEST_STACK_V1")
+    if not settings:
+        pytest.skip("no MEDUSA_STRAPI_TEST_STACK_V1: run the tests with scripts/test")
+    repo = Path(__file__).resolve().parents[2]
+    overrides = dict(item.split("=", 1) for item in shlex.split(settings))
+    up = subprocess.run([str(repo / "scripts" / "stack"), "up"], cwd=repo, env={**os.environ, **overrides},
+                        capture_output=True, text=True, timeout=300)
+    assert up.returncode == 0, up.stderr
+    assert "strapi build" not in up.stderr and "strapi already running" in up.stderr, up.stderr
+    assert (repo / "strapi" / "build" / ".built-from").is_file()
