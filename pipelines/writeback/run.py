@@ -201,13 +201,14 @@ def _settle_quarantine(quarantine: Quarantine, name: str, result: WriteBackResul
 def settle_write_backs(mappings: MappingSet, results: Iterable[SyncResult], source: MedusaSource, client: StrapiClient,
                        *, overlap: timedelta = DEFAULT_OVERLAP, recorded_by: str = "medusa-strapi") -> None:
     """After forward runs: `settle_write_back` for each type whose mapping writes back and whose run wrote entries,
-    or whose write-back watermark is missing or predates merge bases (the sensor would otherwise launch a
-    write-back for an upgrade even when nothing was written and nobody edited)."""
+    or whose write-back the sensor would launch anyway (entries moved past the watermark by someone else's writes,
+    a watermark missing or from before merge bases): it settles when what it finds has nothing to write."""
     for result in results:
         spec = mappings.get(result.content_type)
         if not spec.write_back:
             continue
-        if result.created + result.updated or not _kept_bases(SyncState(client, source.identity).get(state_name(spec.content_type))):
+        if result.created + result.updated or needs_write_back(
+                latest_edit(client, spec), SyncState(client, source.identity).get(state_name(spec.content_type))):
             settle_write_back(spec, source, client, overlap=overlap, recorded_by=recorded_by)
 
 
