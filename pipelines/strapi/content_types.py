@@ -16,6 +16,7 @@ from typing import Any
 from ..medusa.source import MedusaSource
 from ..mapping import MappingSet, MappingSpec
 from .attributes import field_attribute
+from .editor_view import content_manager_config
 from ..system_types import SYSTEM_TYPES
 
 GENERATED_MARKER = ".generated-by-medusa-strapi"
@@ -71,6 +72,7 @@ def content_type_schema(spec: MappingSpec, mappings: MappingSet, source: MedusaS
         "options": {"draftAndPublish": False},
         "pluginOptions": {},
         "attributes": attributes,
+        "config": content_manager_config(spec, mappings, attributes),
     }
 
 

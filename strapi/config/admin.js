@@ -4,6 +4,8 @@ module.exports = ({ env }) => ({
   auth: {
     secret: env('ADMIN_JWT_SECRET'),
   },
+  // Admin logins per email, path and address in 5 minutes: Strapi's 5 unless the stack raises it (its test stacks).
+  rateLimit: { max: env.int('STRAPI_AUTH_RATE_LIMIT', 5) },
   apiToken: {
     salt: env('API_TOKEN_SALT'),
   },
