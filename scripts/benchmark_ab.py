@@ -33,11 +33,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 
-def _engine_url(url: str):
+def _throwaway_db():
     sys.path.insert(0, str(REPO / "scripts"))
-    from throwaway_db import engine_url
+    import throwaway_db
 
-    return engine_url(url)
+    return throwaway_db
 
 
 def _sync(repo: Path):
@@ -58,30 +58,21 @@ def _sync(repo: Path):
                               BULK_CHUNK_SIZE=BULK_CHUNK_SIZE)
 
 
-def _connect(args: argparse.Namespace):
+def _connect(args: argparse.Namespace, *, strapi: bool = True):
     sync = _sync(args.repo)
     mappings = sync.load_mappings(args.repo / "mappings")
     source = sync.MedusaSource(args.url)
-    client = sync.StrapiClient(os.environ["STRAPI_URL"], os.environ["STRAPI_API_TOKEN"], pool_size=8)
+    client = sync.StrapiClient(os.environ["STRAPI_URL"], os.environ["STRAPI_API_TOKEN"], pool_size=8) if strapi else None
     return sync, mappings, source, client
 
 
 def prepare(args: argparse.Namespace) -> None:
-    import sqlalchemy as sa
-
-    template = _engine_url(os.environ["MEDUSA_DATABASE_URL"])
-    from throwaway_db import _dump_into  # scripts/ is on the path now (_engine_url)
-
-    name = f"{template.database}_bench_ab"
-    admin = sa.create_engine(template.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    _dump_into(template, name)
-    url = template.set(database=name).render_as_string(hide_password=False)
+    db = _throwaway_db()
+    template = db.engine_url(os.environ["MEDUSA_DATABASE_URL"])
+    url = db.kept_copy(os.environ["MEDUSA_DATABASE_URL"], f"{template.database}_bench_ab")
     subprocess.run([sys.executable, str(REPO / "scripts" / "generate_catalog.py"), "--database-url", url,
                     "--products", str(args.products)], check=True, stdout=subprocess.DEVNULL)
-    print(template.set(database=name).render_as_string(hide_password=True))
+    print(db.engine_url(url).render_as_string(hide_password=True))
 
 
 def full(args: argparse.Namespace) -> None:
@@ -112,7 +103,7 @@ def changes(args: argparse.Namespace) -> None:
 
 
 def extract(args: argparse.Namespace) -> None:
-    sync, mappings, source, _ = _connect(args)
+    sync, mappings, source, _ = _connect(args, strapi=False)  # (f) reads Medusa alone
     started = time.monotonic()
     rows = sum(len(records) for spec in mappings
                for records in sync.extracted_records(source, spec, sync.FULL, sync.BULK_CHUNK_SIZE))
@@ -121,12 +112,7 @@ def extract(args: argparse.Namespace) -> None:
 
 
 def drop(args: argparse.Namespace) -> None:
-    import sqlalchemy as sa
-
-    url = _engine_url(args.url)
-    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    _throwaway_db().drop_database(args.url)
 
 
 def main() -> None:

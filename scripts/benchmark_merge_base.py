@@ -52,19 +52,11 @@ def _counted(client) -> list[int]:
 
 
 def prepare(args: argparse.Namespace) -> None:
-    import sqlalchemy as sa
-
     sys.path.insert(0, str(REPO / "scripts"))
-    from throwaway_db import _dump_into, engine_url
+    from throwaway_db import engine_url, kept_copy
 
     template = engine_url(os.environ["MEDUSA_DATABASE_URL"])
-    name = f"{template.database}_bench_merge"
-    admin = sa.create_engine(template.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    _dump_into(template, name)
-    url = template.set(database=name).render_as_string(hide_password=False)
+    url = kept_copy(os.environ["MEDUSA_DATABASE_URL"], f"{template.database}_bench_merge")
     subprocess.run([sys.executable, str(REPO / "scripts" / "generate_catalog.py"), "--database-url", url,
                     "--products", str(args.products)], check=True, stdout=subprocess.DEVNULL)
     load_mappings, MedusaSource, StrapiClient, sync_all = _import_sync(REPO)
@@ -78,7 +70,7 @@ def prepare(args: argparse.Namespace) -> None:
             raise SystemExit(f"the {label} failed rows, e.g. {failed[:3]}")
         print(f"{label}: {sum(r.read for r in results)} rows, {sum(r.writes for r in results)} writes, "
               f"{time.monotonic() - started:.1f}s", file=sys.stderr)
-    print(template.set(database=name).render_as_string(hide_password=True))
+    print(engine_url(url).render_as_string(hide_password=True))
 
 
 def resync(args: argparse.Namespace) -> None:
@@ -98,12 +90,10 @@ def resync(args: argparse.Namespace) -> None:
 
 
 def drop(args: argparse.Namespace) -> None:
-    import sqlalchemy as sa
+    sys.path.insert(0, str(REPO / "scripts"))
+    from throwaway_db import drop_database
 
-    url = sa.make_url(args.url)
-    admin = sa.create_engine(url.set(database="postgres", drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    drop_database(args.url)
 
 
 def main() -> None:

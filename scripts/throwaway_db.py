@@ -35,6 +35,32 @@ def empty_database(url: str, label: str) -> Iterator[str]:
         yield empty_url
 
 
+def kept_copy(url: str, name: str) -> str:
+    """Copy the database at `url` into `name` (replaced if it exists) through pg_dump | pg_restore, and keep it (a
+    benchmark's catalog, dropped by `drop_database`); the copy's URL, password included."""
+    template = engine_url(url)
+    admin = sa.create_engine(template.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    _dump_into(template, name)
+    return template.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    """Drop the database at `url` (a `kept_copy`), whoever is connected to it."""
+    target = engine_url(url)
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
 @contextmanager
 def _throwaway(url: str, label: str, copy: bool) -> Iterator[str]:
     template = engine_url(url)

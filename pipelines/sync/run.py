@@ -87,8 +87,8 @@ class ContentTypeSync:
         self.log = log
         self.progress = progress
         self.state = SyncState(client, source.identity)
-        self.quarantine = Quarantine(client, source.identity)
-        self.book = QuarantineBook(spec.content_type, spec.source_key, None if options.dry_run else self.quarantine)
+        self.book = QuarantineBook(spec.content_type, spec.source_key,
+                                   None if options.dry_run else Quarantine(client, source.identity))
         self.targets = TargetResolver({rel.attribute: rel.target for rel in spec.relations},
                                       lambda target: mappings.get(target).plural,
                                       lambda plural, ids: self.path.find(plural, ids))
