@@ -9,6 +9,7 @@ permanently go to the quarantine; a run without transient failures records its w
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -67,6 +68,16 @@ class LookedUp:
     bases: dict[str, Base] | None = None  # medusa_id -> merge base of the existing entries (two-way types only)
 
 
+def _source_errors(method: Callable[..., SyncResult]) -> Callable[..., SyncResult]:
+    """A run's entry point: a failure of Medusa's database anywhere in it is one SourceError line
+    (`database_errors`), and the collector runs less often while it holds many rows (`fewer_collections`)."""
+    @functools.wraps(method)
+    def guarded(self: ContentTypeSync, *args: Any, **kwargs: Any) -> SyncResult:
+        with database_errors(self.spec.content_type), fewer_collections():
+            return method(self, *args, **kwargs)
+    return guarded
+
+
 class ContentTypeSync:
     """One run over one content type: diff a window of Medusa rows against Strapi and write the difference.
 
@@ -85,7 +96,9 @@ class ContentTypeSync:
         self.options = options = options or DEFAULT_OPTIONS
         self.dry_run = options.dry_run
         self.log = log
-        self.progress = progress
+        # a caller's progress callback gets the window's size (a COUNT); without one, the run logs how far it is
+        self.shows_progress = progress is not None
+        self.progress: Progress = progress or self._log_progress
         self.state = SyncState(client, source.identity)
         self.book = QuarantineBook(spec.content_type, spec.source_key,
                                    None if options.dry_run else Quarantine(client, source.identity))
@@ -98,7 +111,7 @@ class ContentTypeSync:
         self.writer = Writer(client, spec.plural, self.result, dry_run=options.dry_run, slots=rest_slots)
         self.path = WritePath("rest", client, None, options.chunk_size or DEFAULT_CHUNK_SIZE)  # chosen per run
         self._media_ids: list[str] | None = None  # a partial run's medusa_ids, for its media pass (None: all)
-        self._context: PlanContext | None = None  # built on first use (needs the reflected table)
+        self._context: PlanContext | None = None  # built when a run starts reading (needs the reflected table)
         self._deferred: list[tuple[Record, list[str]]] = []  # self-relations left for the second pass
         # medusa_ids already counted as created or updated in this run (only kept for self-relations)
         self._counted: set[str] = set()
@@ -107,6 +120,7 @@ class ContentTypeSync:
         self._bases = MergeBases(client, spec.content_type) if spec.write_back else None
         self._bases_due: dict[str, Base] = {}
 
+    @_source_errors
     def run(self, window: Window = FULL, *, delete_missing: bool = False) -> SyncResult:
         """Sync the rows of the window; returns the counts (row failures are counted, not raised).
 
@@ -122,21 +136,20 @@ class ContentTypeSync:
         if delete_missing and not window.is_full:
             raise ValueError("delete_missing needs the full window: a partial window cannot tell what is gone")
         mark = None
-        with database_errors(self.spec.content_type):
-            if window.is_full and not self.dry_run:
-                recorded = self.state.get(self.spec.content_type)
-                changes = changes_since(self.source, self.spec, recorded)
-                mark = next_watermark(self.source, self.spec, recorded, changes, self.options.overlap)
-            total = self.source.count(self.spec) if window.is_full and self.progress else None
+        if window.is_full and not self.dry_run:
+            recorded = self.state.get(self.spec.content_type)
+            changes = changes_since(self.source, self.spec, recorded)
+            mark = next_watermark(self.source, self.spec, recorded, changes, self.options.overlap)
+        total = self.source.count(self.spec) if window.is_full and self.shows_progress else None
         self._choose_write_path(self.options.write_paths.full)
         return self._execute(window, delete_missing=delete_missing, mark=mark, total=total)
 
+    @_source_errors
     def run_changes(self) -> SyncResult:
         """Sync what changed since the watermark the last successful run recorded (everything the first
         time), then record the new one. A run with nothing to do reads nothing and writes nothing."""
         recorded = self.state.get(self.spec.content_type)
-        with database_errors(self.spec.content_type):
-            changes = changes_since(self.source, self.spec, recorded)
+        changes = changes_since(self.source, self.spec, recorded)
         self.log.info(f"{self.spec.content_type}: {changes.describe()}")
         ready = ready_to_retry(self.book.every_row(), self.spec.content_type)
         if not changes.any and not ready:
@@ -144,8 +157,7 @@ class ContentTypeSync:
             return self.result
         self._choose_write_path(self.options.write_paths.changes)
         if changes.any:
-            with database_errors(self.spec.content_type):
-                mark = None if self.dry_run else next_watermark(self.source, self.spec, recorded, changes, self.options.overlap)
+            mark = None if self.dry_run else next_watermark(self.source, self.spec, recorded, changes, self.options.overlap)
             self._execute(Window.changes_since(changes.since, changes.buckets), mark=mark)
         keys = {self.spec.source_key(row.medusa_id) for row in ready} - self.book.seen_keys
         if keys:  # rows that waited for a quarantined target no longer there: read again, unchanged themselves
@@ -164,11 +176,6 @@ class ContentTypeSync:
 
     def _execute(self, window: Window, *, delete_missing: bool = False, mark: Watermark | None = None,
                  total: int | None = None) -> SyncResult:
-        with database_errors(self.spec.content_type), fewer_collections():
-            return self._execute_unguarded(window, delete_missing=delete_missing, mark=mark, total=total)
-
-    def _execute_unguarded(self, window: Window, *, delete_missing: bool, mark: Watermark | None,
-                           total: int | None) -> SyncResult:
         started = time.monotonic()
         self._media_ids = None if window.is_full else []
         self.result.window = window.describe()
@@ -179,7 +186,7 @@ class ContentTypeSync:
         lock = ContentTypeLock(self.source.engine, self.spec.content_type, log=self.log)
         slots = WriterSlots(self.source.engine, self.client.base_url, self.options.max_writers, log=self.log,
                             label=self.spec.content_type)
-        if self.progress:
+        if self.shows_progress:
             self.progress(0, total)
         with nullcontext() if self.dry_run else slots.held():  # before the type's lock: see WriterSlots
             self._read_and_write(window, lock, started=started, total=total)
@@ -192,13 +199,15 @@ class ContentTypeSync:
     def _read_and_write(self, window: Window, lock: ContentTypeLock, *, started: float, total: int | None) -> None:
         """The run's stages: read, look up, plan and write each chunk; link the self-relations left for
         later; record the merge bases; delete what a reconcile found gone; fill the media attributes."""
+        self._context = self._context or self._type_context()
         with ThreadPoolExecutor(max_workers=self.options.concurrency, thread_name_prefix="strapi-write") as pool:
             writes = WritePipeline(pool, self.writer, self.path.batch_writer, self._count)
             with nullcontext() if self.dry_run else lock.shared():
                 chunks = extracted_records(self.source, self.spec, window, self.path.chunk_size)
                 for chunk in read_ahead(self._looked_up(chunks), name=f"lookup-{self.spec.content_type}"):
                     writes.send(self._planned(chunk))
-                    self._report_progress(started, total)
+                    self.result.seconds = time.monotonic() - started
+                    self.progress(self.result.read, total)
                 writes.drain()
                 if self._deferred:
                     writes.send(self._deferred_links())
@@ -212,12 +221,8 @@ class ContentTypeSync:
             with nullcontext() if self.dry_run else lock.shared():
                 self._media_pass()
 
-    def _report_progress(self, started: float, total: int | None) -> None:
-        self.result.seconds = time.monotonic() - started
-        if self.progress:
-            self.progress(self.result.read, total)
-        else:
-            self.log.info(f"so far: {self.result.summary()}")
+    def _log_progress(self, read: int, total: int | None) -> None:
+        self.log.info(f"so far: {self.result.summary()}")
 
     def _media_pass(self) -> None:
         """Fill the type's media attributes from its URL fields (pipelines.media), where media upload is on (a dry
@@ -259,7 +264,7 @@ class ContentTypeSync:
                 self._fail(RowFailure(record.medusa_id, "convert", record.error, permanent=True))
         gone = [r for r in records if r.deleted]
         records = [r for r in records if not r.error and not r.deleted]
-        context = self._plan_context(chunk.targets, chunk.bases)
+        context = self._with_targets(chunk.targets, chunk.bases)
         writes = []
         for record in records:
             try:
@@ -329,27 +334,30 @@ class ContentTypeSync:
             self._counted.add(record.medusa_id)
         return Write(record.medusa_id, plan.action, plan.data, plan.document_id, base=base)
 
-    def _plan_context(self, targets: Mapping[str, Mapping[str, str]], bases: Mapping[str, Base] | None = None) -> PlanContext:
-        """The planner's view of this type, with the targets resolved for the records about to be planned."""
-        if self._context is None:
-            json_attributes = frozenset(
-                name for name, f in self.spec.fields.items() if field_attribute(self.spec, f, self.source.table)["type"] == "json"
-            )
-            self._context = PlanContext(
-                content_type=self.spec.content_type,
-                relations={rel.attribute: rel.target for rel in self.spec.relations},
-                json_attributes=json_attributes,
-                assume_targets=self.dry_run,
-                cms_owned=frozenset(self.spec.write_back),
-            )
+    def _type_context(self) -> PlanContext:
+        """The planner's view of this type; each chunk's targets and bases are added to it (`_with_targets`)."""
+        json_attributes = frozenset(
+            name for name, f in self.spec.fields.items() if field_attribute(self.spec, f, self.source.table)["type"] == "json"
+        )
+        return PlanContext(
+            content_type=self.spec.content_type,
+            relations={rel.attribute: rel.target for rel in self.spec.relations},
+            json_attributes=json_attributes,
+            assume_targets=self.dry_run,
+            cms_owned=frozenset(self.spec.write_back),
+        )
+
+    def _with_targets(self, targets: Mapping[str, Mapping[str, str]], bases: Mapping[str, Base] | None = None) -> PlanContext:
+        """The type's plan context with the targets resolved (and bases read) for the records about to be planned."""
+        assert self._context is not None, "built by _read_and_write"
         return replace(self._context, target_ids=targets, bases=bases)
 
     def _deferred_links(self) -> list[Write]:
         """Second pass for self-relations whose targets were written later in the same run."""
         pending, self._deferred = self._deferred, []
         records = [record for record, _ in pending]
-        context = self._plan_context(self.targets.targets_of(records))
         existing = self._index([r.medusa_id for r in records])
+        context = self._with_targets(self.targets.targets_of(records))
         writes = []
         for record, attributes in pending:
             current = existing.get(record.medusa_id)
