@@ -34,7 +34,7 @@ from pipelines.secrets import describe_error
 from pipelines.settings import Orchestration
 from pipelines.sync.state import Quarantine, SyncState
 from pipelines.sync.tick import TickState
-from pipelines.sync.waiting import ready_to_retry
+from pipelines.sync.quarantine_book import ready_to_retry
 from pipelines.validate import problems_on_disk
 
 from .naming import CHANGES_SENSOR, CHECK_MAPPING, CHECK_QUARANTINE, TAG_CONTENT_TYPES, TAG_LAUNCH, TAG_MODE, op_name, strapi_key

@@ -248,6 +248,12 @@ def check_strapi(
             problem = _type_error(written, held) if written and held else None
             if problem:
                 errors.append(spec.error(problem, "fields", name))
+        for key, held_key, feature in (("draft_and_publish", "draftAndPublish", "Draft & Publish"), ("localized", "localized", "i18n")):
+            wanted, held = getattr(spec.strapi, key), schema.get(held_key)
+            if held is not None and bool(held) != wanted:
+                errors.append(spec.error(f"{spec.uid} in {where} has {feature} {'on' if held else 'off'}, and the mapping says "
+                                         f"strapi.{key}: {str(wanted).lower()} (`medusa-strapi strapi-schema` generates it)",
+                                         "strapi", key))
         if "medusa_id" not in attributes:
             errors.append(spec.error(f"{spec.uid} in {where} has no medusa_id attribute", "content_type"))
         for name in spec.media:

@@ -21,6 +21,7 @@ import jsonschema
 import yaml
 
 from .aggregates import AGGREGATES
+from ..entry_versions import EntryVersions
 from ..system_types import SYSTEM_TYPES
 from .spec import (
     Condition,
@@ -240,6 +241,7 @@ def _build_spec(data: dict[str, Any], lines: dict[KeyPath, int], path: Path) -> 
         cms_only=dict(data.get("cms_only") or {}),
         write_back=tuple(data.get("write_back") or ()),
         **({"on_conflict": data["on_conflict"]} if "on_conflict" in data else {}),
+        strapi=EntryVersions(**(data.get("strapi") or {})),
         media={name: MediaAttribute(name, m["from"], m.get("alt"), m.get("caption")) for name, m in (data.get("media") or {}).items()},
         drop=tuple(data.get("drop") or ()),
         description=data.get("description"),
@@ -279,6 +281,9 @@ def _spec_errors(spec: MappingSpec) -> list[MappingError]:
             name = getattr(media, "source" if key == "from" else key)
             if name and name not in spec.fields:
                 errors.append(spec.error(f"{name!r} is not a field of this mapping (media reads mapped fields)", "media", media.attribute, key))
+    for key in ("publish", "on_delete"):
+        if ("strapi", key) in spec.lines and not spec.strapi.draft_and_publish:
+            errors.append(spec.error("applies to a type with Draft & Publish (strapi.draft_and_publish: true)", "strapi", key))
     if ("on_conflict",) in spec.lines and not spec.write_back:
         errors.append(spec.error("on_conflict applies to write_back fields, and this mapping has none", "on_conflict"))
     if spec.partition:

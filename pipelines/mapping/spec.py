@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from ..entry_versions import PLAIN, EntryVersions
+
 KeyPath = tuple[str | int, ...]
 KEY_COLUMN, VALUE_COLUMN = "$key", "$value"  # pseudo-columns of a `json_entries` source
 LOOKUP_PREFIX, LINK_PREFIX = "@lookup:", "@link:"  # labels of the values the extractor computes per row
@@ -184,6 +186,7 @@ class MappingSpec:
     cms_only: dict[str, str] = field(default_factory=dict)
     write_back: tuple[str, ...] = ()  # two-way fields, merged on both sides (see sync.merge, writeback.plan)
     on_conflict: str = "strapi"  # which side wins when both changed a write_back field: strapi, medusa or newest
+    strapi: EntryVersions = PLAIN  # Draft & Publish and locales of the type in Strapi (mapping key `strapi`)
     media: dict[str, MediaAttribute] = field(default_factory=dict)  # media attributes filled from URL fields
     drop: tuple[str, ...] = ()
     description: str | None = None

@@ -83,9 +83,10 @@ class MediaPass:
     def _entries(self, media: MediaAttribute, ids: list[str] | None) -> dict[str, MediaEntry]:
         selection = {"fields": ["medusa_id", *media.fields()], "populate": {media.attribute: ["alternativeText", "caption"]}}
         if ids is None:
-            found = self.client.iter_entries(self.spec.plural, filters=[("filters[medusa_id][$notNull]", "true")], **selection)
+            found = self.client.iter_entries(self.spec.plural, filters=[("filters[medusa_id][$notNull]", "true")],
+                                             query=self.spec.strapi.read, **selection)
         else:
-            found = self.client.find_by_medusa_ids(self.spec.plural, ids, **selection).values()
+            found = self.client.find_by_medusa_ids(self.spec.plural, ids, query=self.spec.strapi.read, **selection).values()
         return {e["medusa_id"]: MediaEntry(e["medusa_id"], e["documentId"], e.get(media.source),
                                            e.get(media.alt) if media.alt else None,
                                            e.get(media.caption) if media.caption else None, e.get(media.attribute))
@@ -146,7 +147,7 @@ class MediaPass:
             existing = self.library.upload(fetched.content, name, fetched.mime, alt=_text(entry.alt), caption=_text(entry.caption))
             outcome = "uploaded"
         file_id = int(existing["id"])
-        self.client.update(self.spec.plural, entry.document_id, {media.attribute: file_id})
+        self.client.update(self.spec.plural, entry.document_id, {media.attribute: file_id}, query=self.spec.strapi.write)
         previous = action.record
         self._save(media, entry, previous, fetched=fetched, file_id=file_id, alt=entry.alt, caption=entry.caption)
         if previous is not None and previous.file_id != file_id:
@@ -163,13 +164,14 @@ class MediaPass:
     def _link(self, media: MediaAttribute, action: MediaAction, fetcher: MediaFetcher) -> str | RowFailure | None:
         if not self.library.files([action.record.file_id]):  # deleted in the library: fetch it again
             return self._do(media, MediaAction("fetch", action.medusa_id, action.entry, action.record), fetcher)
-        self.client.update(self.spec.plural, action.entry.document_id, {media.attribute: action.record.file_id})
+        self.client.update(self.spec.plural, action.entry.document_id, {media.attribute: action.record.file_id},
+                           query=self.spec.strapi.write)
         return "linked"
 
     def _remove(self, media: MediaAttribute, action: MediaAction) -> str:
         record, entry = action.record, action.entry
         if entry is not None and entry.linked and entry.linked.get("id") == record.file_id:
-            self.client.update(self.spec.plural, entry.document_id, {media.attribute: None})
+            self.client.update(self.spec.plural, entry.document_id, {media.attribute: None}, query=self.spec.strapi.write)
         self.client.request("DELETE", f"/api/{RECORDS}/{record.document_id}")
         self._release(media, record.file_id)
         return "removed"

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
+from ..entry_versions import PLAIN, EntryVersions
 from .client import StrapiClient, StrapiError, batch_read_timeout, encode_json
 
 PREFIX = "/api/bulk-upsert"
@@ -71,17 +72,22 @@ class BulkClient:
             raise
         return Capability(True, bool(body.get("writable")), body.get("reason"))
 
-    def write(self, plural: str, entries: list[dict[str, Any]], deletes: list[str]) -> tuple[list[EntryOutcome], list[EntryOutcome]]:
+    def write(self, plural: str, entries: list[dict[str, Any]], deletes: list[str],
+              versions: EntryVersions = PLAIN) -> tuple[list[EntryOutcome], list[EntryOutcome]]:
         """One batch in one transaction; the outcome of each entry and each delete.
 
         Raises StrapiError when the batch was rolled back as a whole (nothing written: retry per entry).
         """
-        return self.write_encoded(plural, [encode_json(entry) for entry in entries], deletes)
+        return self.write_encoded(plural, [encode_json(entry) for entry in entries], deletes, versions)
 
-    def write_encoded(self, plural: str, entries: Sequence[bytes], deletes: list[str]) -> tuple[list[EntryOutcome], list[EntryOutcome]]:
+    def write_encoded(self, plural: str, entries: Sequence[bytes], deletes: list[str],
+                      versions: EntryVersions = PLAIN) -> tuple[list[EntryOutcome], list[EntryOutcome]]:
         """`write` with each entry already encoded (`encode_json`): the sync encodes an entry once, to size its
         batch and to send it."""
-        body = b"".join((b'{"key":', encode_json(self.key), b',"entries":[', b",".join(entries), b'],"deletes":',
+        # a Draft & Publish type is written through Strapi's Document Service: whether writes publish, deletes unpublish
+        # (both values are names the mapping's schema allows, as JSON strings as they are)
+        modes = f',"publish":"{versions.publish}","onDelete":"{versions.on_delete}"'.encode() if versions.draft_and_publish else b""
+        body = b"".join((b'{"key":', encode_json(self.key), modes, b',"entries":[', b",".join(entries), b'],"deletes":',
                          encode_json(deletes), b"}"))
         answer = self.client.request("POST", f"{PREFIX}/{plural}", encoded_json=body,
                                      read_timeout=batch_read_timeout(len(entries) + len(deletes)))
@@ -92,6 +98,11 @@ class BulkClient:
         ]
         deleted = [EntryOutcome(d["documentId"], d["status"], d["documentId"]) for d in answer["deleted"]]
         return results, deleted
+
+    def unpublish(self, plural: str, document_ids: Sequence[str]) -> None:
+        """Unpublish the entries `document_ids` in every locale (their drafts stay), as Strapi's Document Service
+        does; REST has no route for it. An entry that is not published, or not there, is left as it is."""
+        self.client.request("POST", f"{PREFIX}/{plural}/unpublish", json={"documentIds": list(document_ids)})
 
     def keys(self, plural: str) -> Iterator[dict[str, Any]]:
         """Every entry that has a key: {documentId, <key>} in pages of KEYS_PAGE, in id order."""

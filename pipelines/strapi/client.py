@@ -11,6 +11,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 
+from ..entry_versions import PLAIN, EntryVersions, Query
 from ..http_retry import MAX_RETRY_AFTER, READ_RETRIES, RETRIES, TIMEOUT, build_retry
 from ..secrets import clean_secret, remember_url
 from .actions import action_of
@@ -230,12 +231,10 @@ class StrapiClient:
         self.request("GET", HEALTH_PATH, authenticate=False)  # no login yet: it would spend the large budget
 
     def content_types(self) -> dict[str, dict[str, Any]]:
-        """Content-type UID -> {"pluralName", "attributes"}, as the running Strapi has them (content-type-builder API)."""
+        """Content-type UID -> {"pluralName", "attributes", "draftAndPublish", "localized"}, as the running Strapi has
+        them (content-type-builder API)."""
         body = self.request("GET", "/api/content-type-builder/content-types")
-        return {
-            ct["uid"]: {"pluralName": ct.get("schema", {}).get("pluralName"), "attributes": ct.get("schema", {}).get("attributes", {})}
-            for ct in body["data"]
-        }
+        return {ct["uid"]: content_type_summary(ct.get("schema", {})) for ct in body["data"]}
 
     def iter_entries(
         self,
@@ -245,9 +244,11 @@ class StrapiClient:
         populate: Mapping[str, Iterable[str]] | None = None,
         filters: list[tuple[str, Any]] | None = None,
         page_size: int = PAGE_SIZE,
+        query: Query = (),
     ) -> Iterator[dict[str, Any]]:
-        """Yield every entry of `/api/<plural>` matching `filters`, page by page, in id order."""
-        base = [*_selection(fields, populate), *(filters or []), ("sort[0]", "id:asc")]
+        """Yield every entry of `/api/<plural>` matching `filters`, page by page, in id order (`query`: which
+        version of each entry, see `EntryVersions.read`)."""
+        base = [*_selection(fields, populate), *(filters or []), *query, ("sort[0]", "id:asc")]
         page = 1
         while True:
             params = [*base, ("pagination[page]", page), ("pagination[pageSize]", page_size)]
@@ -265,11 +266,16 @@ class StrapiClient:
         *,
         fields: Iterable[str] = ("medusa_id",),
         populate: Mapping[str, Iterable[str]] | None = None,
+        query: Query = (),
     ) -> dict[str, dict[str, Any]]:
         """Entries of `plural` whose medusa_id is in `medusa_ids`, keyed by medusa_id (`$in` batches)."""
-        return self.find_by(plural, "medusa_id", medusa_ids, fields=fields, populate=populate)
+        return self.find_by(plural, "medusa_id", medusa_ids, fields=fields, populate=populate, query=query)
 
-    def find_by(
+    def find_by(self, plural: str, field: str, values: Iterable[str], **selection: Any) -> dict[str, dict[str, Any]]:
+        """Entries of `plural` whose `field` is in `values`, keyed by that field (as `find_all_by` reads them)."""
+        return {entry[field]: entry for entry in self.find_all_by(plural, field, values, **selection)}
+
+    def find_all_by(
         self,
         plural: str,
         field: str,
@@ -277,32 +283,35 @@ class StrapiClient:
         *,
         fields: Iterable[str] = (),
         populate: Mapping[str, Iterable[str]] | None = None,
-    ) -> dict[str, dict[str, Any]]:
-        """Entries of `plural` whose `field` is in `values`, keyed by that field (`$in` batches)."""
-        found: dict[str, dict[str, Any]] = {}
+        query: Query = (),
+    ) -> list[dict[str, Any]]:
+        """Entries of `plural` whose `field` is in `values` (`$in` batches), each of them: with
+        `EntryVersions.every_locale`, an entry in each of its locales."""
+        found: list[dict[str, Any]] = []
         fields = [field, *(f for f in fields if f != field)]
         for batch in _batches(sorted(set(values))):
             filters = [(f"filters[{field}][$in][{i}]", value) for i, value in enumerate(batch)]
-            for entry in self.iter_entries(plural, fields=fields, populate=populate, filters=filters):
-                found[entry[field]] = entry
+            found.extend(self.iter_entries(plural, fields=fields, populate=populate, filters=filters, query=query))
         return found
 
-    def create(self, plural: str, data: Mapping[str, Any]) -> dict[str, Any]:
-        """POST a new entry; returns it (with documentId)."""
-        return self.request("POST", f"/api/{plural}", json={"data": data})["data"]
+    def create(self, plural: str, data: Mapping[str, Any], *, query: Query = ()) -> dict[str, Any]:
+        """POST a new entry; returns it (with documentId). `query`: see `EntryVersions.write`."""
+        return self.request("POST", f"/api/{plural}", params=list(query) or None, json={"data": data})["data"]
 
-    def update(self, plural: str, document_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-        """PUT changed attributes of an entry; returns it."""
-        return self.request("PUT", f"/api/{plural}/{document_id}", json={"data": data})["data"]
+    def update(self, plural: str, document_id: str, data: Mapping[str, Any], *, query: Query = ()) -> dict[str, Any]:
+        """PUT changed attributes of an entry; returns it. `query`: see `EntryVersions.write`."""
+        return self.request("PUT", f"/api/{plural}/{document_id}", params=list(query) or None, json={"data": data})["data"]
 
-    def upsert_by(self, plural: str, field: str, value: str, data: Mapping[str, Any], *, create_only: Mapping[str, Any] = ()) -> str:
+    def upsert_by(self, plural: str, field: str, value: str, data: Mapping[str, Any], *, create_only: Mapping[str, Any] = (),
+                  versions: EntryVersions = PLAIN) -> str:
         """Update the entry whose unique `field` is `value`, or create it (with `create_only` too), as `create_by`
         does; returns "created" or "updated"."""
-        if self._update_found(plural, field, value, data):
+        if self._update_found(plural, field, value, data, versions):
             return "updated"
-        return self.create_by(plural, field, value, data, create_only=create_only)
+        return self.create_by(plural, field, value, data, create_only=create_only, versions=versions)
 
-    def create_by(self, plural: str, field: str, value: str, data: Mapping[str, Any], *, create_only: Mapping[str, Any] = ()) -> str:
+    def create_by(self, plural: str, field: str, value: str, data: Mapping[str, Any], *, create_only: Mapping[str, Any] = (),
+                  versions: EntryVersions = PLAIN) -> str:
         """Create the entry whose unique `field` is `value` (with `data` and `create_only`); returns "created".
 
         A create refused by the unique index (another writer created the entry first, or this create went
@@ -311,12 +320,12 @@ class StrapiClient:
         """
         for attempt in range(CREATE_ATTEMPTS):
             try:
-                self.create(plural, {field: value, **dict(create_only), **data})
+                self.create(plural, {field: value, **dict(create_only), **data}, query=versions.write)
                 return "created"
             except StrapiError as exc:
                 if not exc.is_unique_violation:
                     raise
-                if self._update_found(plural, field, value, data):
+                if self._update_found(plural, field, value, data, versions):
                     return "updated"
                 if exc.status != 500:
                     raise
@@ -324,16 +333,27 @@ class StrapiClient:
                     time.sleep(CREATE_PAUSE * 2 ** attempt)
         raise StrapiError("POST", f"/api/{plural}", 409, f"{field} {value!r} could neither be created nor found")
 
-    def _update_found(self, plural: str, field: str, value: str, data: Mapping[str, Any]) -> bool:
+    def _update_found(self, plural: str, field: str, value: str, data: Mapping[str, Any], versions: EntryVersions) -> bool:
         """Update the entry whose `field` is `value` with `data`, if there is one; whether there was."""
-        existing = self.find_by(plural, field, [value]).get(value)
+        existing = self.find_by(plural, field, [value], query=versions.read).get(value)
         if existing:
-            self.update(plural, existing["documentId"], data)
+            self.update(plural, existing["documentId"], data, query=versions.write)
         return existing is not None
 
-    def delete(self, plural: str, document_id: str) -> None:
-        """DELETE an entry (Strapi answers 204 even when it does not exist)."""
-        self.request("DELETE", f"/api/{plural}/{document_id}")
+    def delete(self, plural: str, document_id: str, *, query: Query = ()) -> None:
+        """DELETE an entry (Strapi answers 204 even when it does not exist). `query`: see `EntryVersions.delete`."""
+        self.request("DELETE", f"/api/{plural}/{document_id}", params=list(query) or None)
+
+
+def content_type_summary(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """What the sync compares of a content type's schema (a schema.json, or the content-type-builder's answer)."""
+    options, plugins = schema.get("options") or {}, schema.get("pluginOptions") or {}
+    return {
+        "pluralName": schema.get("pluralName") or (schema.get("info") or {}).get("pluralName"),
+        "attributes": schema.get("attributes", {}),
+        "draftAndPublish": bool(schema.get("draftAndPublish", options.get("draftAndPublish", False))),
+        "localized": bool((plugins.get("i18n") or {}).get("localized", False)),
+    }
 
 
 def _selection(fields: Iterable[str], populate: Mapping[str, Iterable[str]] | None) -> list[tuple[str, Any]]:

@@ -16,6 +16,7 @@ from typing import Any
 from ..medusa.source import MedusaSource
 from ..mapping import MappingSet, MappingSpec
 from .attributes import field_attribute
+from .client import content_type_summary
 from .editor_view import content_manager_config
 from ..system_types import SYSTEM_TYPES
 
@@ -65,15 +66,32 @@ def content_type_schema(spec: MappingSpec, mappings: MappingSet, source: MedusaS
     info = {"singularName": spec.content_type, "pluralName": spec.plural, "displayName": _display_name(spec.content_type)}
     if spec.description:
         info["description"] = spec.description
+    plugin_options = _type_plugin_options(spec, attributes)
     return {
         "kind": "collectionType",
         "collectionName": spec.plural.replace("-", "_"),
         "info": info,
-        "options": {"draftAndPublish": False},
-        "pluginOptions": {},
+        "options": {"draftAndPublish": spec.strapi.draft_and_publish},
+        "pluginOptions": plugin_options,
         "attributes": attributes,
         "config": content_manager_config(spec, mappings, attributes),
     }
+
+
+def _type_plugin_options(spec: MappingSpec, attributes: dict[str, Any]) -> dict[str, Any]:
+    """The type's plugin options; a type with several rows per entry (Draft & Publish, locales) also gets them
+    on `attributes`, which it changes: i18n's per attribute (cms_only localized, the rest shared by every locale),
+    and, as a database column cannot be unique across a document's rows, the bulk-upsert plugin's unique index on
+    (medusa_id, locale, draft or published) in place of the column's own."""
+    if spec.strapi.plain:
+        return {}
+    attributes["medusa_id"] = {k: v for k, v in attributes["medusa_id"].items() if k != "column"}
+    options: dict[str, Any] = {"bulk-upsert": {"uniqueKey": "medusa_id"}}
+    if spec.strapi.localized:
+        options["i18n"] = {"localized": True}
+        for name, attribute in attributes.items():
+            attribute["pluginOptions"] = {"i18n": {"localized": name in spec.cms_only}}
+    return options
 
 
 def _js(kind: str, uid: str) -> str:
@@ -131,11 +149,9 @@ def generate_app(mappings: MappingSet, source: MedusaSource) -> GeneratedApp:
 
 
 def read_app_schemas(app_dir: Path) -> dict[str, dict[str, Any]]:
-    """Content-type UID -> {"pluralName", "attributes"}, from the schema.json files of a Strapi app folder."""
+    """Content-type UID -> {"pluralName", "attributes", "draftAndPublish", "localized"}, from the schema.json files
+    of a Strapi app folder."""
     schemas = {}
     for path in sorted((app_dir / "src" / "api").glob("*/content-types/*/schema.json")):
-        schema = json.loads(path.read_text())
-        schemas[f"api::{path.parts[-4]}.{path.parent.name}"] = {
-            "pluralName": schema.get("info", {}).get("pluralName"), "attributes": schema.get("attributes", {}),
-        }
+        schemas[f"api::{path.parts[-4]}.{path.parent.name}"] = content_type_summary(json.loads(path.read_text()))
     return schemas

@@ -42,7 +42,7 @@ def compare_keys(spec: MappingSpec, source: MedusaSource, client: StrapiClient) 
     medusa_ids: set[str] = set()
     for rows in source.iter_chunks(spec, FULL):
         medusa_ids.update(r.medusa_id for r in transform(rows, spec))
-    entries = list(client.iter_entries(spec.plural, fields=["medusa_id"]))
+    entries = list(client.iter_entries(spec.plural, fields=["medusa_id"], query=spec.strapi.read))
     held = Counter(e["medusa_id"] for e in entries if e.get("medusa_id"))
     strapi_ids = set(held)
     missing = sorted(medusa_ids - strapi_ids)

@@ -28,6 +28,9 @@ class PlanContext:
     assume_targets: bool = False  # a dry run: targets missing now would be created earlier in the same plan
     cms_owned: frozenset[str] = frozenset()  # the mapping's `write_back`: two-way fields, merged (see `merge`)
     bases: Mapping[str, Base] | None = None  # medusa_id -> its merge base, for the records about to be planned
+    # relations to a localized type: Strapi links each locale to the same locale of the target (another locale's
+    # link waits for that locale of the target, which its editors create)
+    locale_bound: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,27 @@ def plan_entry(record: Record, current: dict[str, Any] | None, ctx: PlanContext)
         return EntryPlan("update", entry_data(attributes, links, ctx), current["documentId"], tuple(deferred),
                          agreed=owned.agreed)
     return EntryPlan("unchanged", deferred=tuple(deferred), agreed=owned.agreed)
+
+
+def plan_other_locale(record: Record, plan: EntryPlan, current: dict[str, Any], other: dict[str, Any],
+                      ctx: PlanContext) -> dict[str, Any]:
+    """What another locale of an entry lacks of the values its locales share (a localized type's Medusa fields
+    and relations; never its own, `cms_only`, content): the record's values, and for two-way fields the value
+    the default locale holds once `plan` is written. Empty when that locale is up to date.
+
+    Strapi carries a shared field written in one locale to the others only in the same status (not to their
+    drafts), and relations not at all: the sync writes them itself (those to a localized type excepted,
+    `PlanContext.locale_bound`).
+    """
+    if plan.action not in ("update", "unchanged"):
+        return {}
+    wanted = {k: (plan.data.get(k, current_value(k, current, ctx)) if k in ctx.cms_owned else v)
+              for k, v in record.attributes.items()}
+    attributes = {k: v for k, v in wanted.items()
+                  if not values_equal(v, current_value(k, other, ctx), json=k in ctx.json_attributes)}
+    links = {k: v for k, v in record.links.items()
+             if k not in plan.deferred and k not in ctx.locale_bound and links_differ(v, other.get(k))}
+    return entry_data(attributes, links, ctx) if attributes or links else {}
 
 
 def plan_deferred_links(record: Record, attributes: Iterable[str], current: dict[str, Any], ctx: PlanContext) -> EntryPlan:

@@ -1,4 +1,5 @@
-"""What one run of a content type reads from the quarantine and what it leaves there.
+"""What one run of a content type reads from the quarantine and what it leaves there, and which quarantined rows
+wait for others.
 
 At the start: the type's quarantined rows (released at the end when they loaded, or when a full run no longer
 read them). During the run: which of them it read again, which rows failed, and whether a relation target that
@@ -8,7 +9,9 @@ A dry run reads and writes none of it.
 
 from __future__ import annotations
 
+import ast
 import logging
+import re
 from typing import Any, Callable, Iterable
 
 from ..row_failure import RowFailure
@@ -16,7 +19,6 @@ from .plan import EntryPlan
 from .result import SyncResult
 from .state import Quarantine, QuarantinedRow
 from .transform import Record
-from .waiting import waits_for_reason
 
 
 class QuarantineBook:
@@ -87,3 +89,53 @@ class QuarantineBook:
         if released:
             self.quarantine.clear(released)
             log.info(f"{self.content_type}: {len(released)} row(s) left the quarantine")
+
+
+# Rows that wait in the quarantine for a quarantined relation target (`waits for quarantined product 'p1': ...`),
+# and when they may load: once none of the rows they wait for is quarantined any more, the next run of their type
+# reads them again, without their own Medusa row having changed (the CLI's `sync --changes` in the same run, the
+# change sensor at its next tick).
+
+WAITS = "waits for quarantined "
+_TARGET = re.compile(r"""([\w-]+) ('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")(?:, |: )""")
+
+
+def waits_for_reason(targets: Iterable[tuple[str, str]], why: str) -> str:
+    """The quarantine reason of a row whose targets (content type, medusa_id) are quarantined themselves."""
+    return WAITS + ", ".join(f"{target} {medusa_id!r}" for target, medusa_id in targets) + f": {why}"
+
+
+def waited_for(reason: str) -> list[tuple[str, str]]:
+    """The (content type, medusa_id) rows a `waits_for_reason` names; [] for any other reason."""
+    if not reason.startswith(WAITS):
+        return []
+    found, at = [], len(WAITS)
+    while match := _TARGET.match(reason, at):
+        found.append((match.group(1), ast.literal_eval(match.group(2))))
+        at = match.end()
+        if reason[match.end() - 2] == ":":
+            break
+    return found
+
+
+def ready_to_retry(rows: Iterable[QuarantinedRow], content_type: str | None = None, *,
+                   transitive: bool = False) -> list[QuarantinedRow]:
+    """Among `rows` (the whole quarantine), those (of `content_type`, or any) that wait for rows no longer in it.
+
+    `transitive` (the sensor, choosing the types of one run, which runs them in dependency order): also those
+    that wait only for rows that are ready themselves (a price waiting for a variant that waited for a product).
+    """
+    rows = list(rows)
+    waiting = {(row.content_type, row.medusa_id): waited_for(row.reason) for row in rows}
+    held = set(waiting)
+    ready: set[tuple[str, str]] = set()
+    while True:
+        more = {key for key, targets in waiting.items()
+                if key not in ready and targets and not any(t in held and t not in ready for t in targets)}
+        if not more:
+            break
+        ready |= more
+        if not transitive:
+            break
+    return [row for row in rows if (row.content_type, row.medusa_id) in ready
+            and (content_type is None or row.content_type == content_type)]

@@ -15,7 +15,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
 
@@ -32,16 +32,15 @@ from ..strapi.attributes import field_attribute
 from ..validate import preflight
 from .bases import MergeBases, now_iso
 from .merge import Base, next_base
-from .plan import EntryPlan, PlanContext, plan_deferred_links, plan_entry
+from .plan import EntryPlan, PlanContext, plan_deferred_links, plan_entry, plan_other_locale
 from ..row_failure import RowFailure
 from .result import SyncResult
-from .quarantine_book import QuarantineBook
 from .reconcile import Reconciler
 from .state import Quarantine, SyncState
 from .targets import TargetResolver
 from .collector import fewer_collections
 from .transform import Record
-from .waiting import ready_to_retry
+from .quarantine_book import QuarantineBook, ready_to_retry
 from .extract import extracted_records
 from .read_ahead import read_ahead
 from .schedule import run_in_dependency_order
@@ -66,6 +65,7 @@ class LookedUp:
     existing: dict[str, dict[str, Any]]  # medusa_id -> the entry, as `_index` reads it
     targets: dict[str, dict[str, str]]  # target type -> medusa_id -> documentId, for the links of `records`
     bases: dict[str, Base] | None = None  # medusa_id -> merge base of the existing entries (two-way types only)
+    other_locales: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # medusa_id -> its other locales' drafts
 
 
 def _source_errors(method: Callable[..., SyncResult]) -> Callable[..., SyncResult]:
@@ -103,12 +103,11 @@ class ContentTypeSync:
         self.book = QuarantineBook(spec.content_type, spec.source_key,
                                    None if options.dry_run else Quarantine(client, source.identity))
         self.targets = TargetResolver({rel.attribute: rel.target for rel in spec.relations},
-                                      lambda target: mappings.get(target).plural,
-                                      lambda plural, ids: self.path.find(plural, ids))
+                                      lambda target, ids: self.path.find(mappings.get(target).plural, ids, mappings.get(target).strapi))
         self.reconciler: Reconciler | None = None  # set by `_execute` for a reconcile
         self.result = SyncResult(spec.content_type)
         # REST writes in flight: `concurrency`, or fewer when sync_all's types share `rest_slots`
-        self.writer = Writer(client, spec.plural, self.result, dry_run=options.dry_run, slots=rest_slots)
+        self.writer = Writer(client, spec.plural, self.result, dry_run=options.dry_run, slots=rest_slots, versions=spec.strapi)
         self.path = WritePath("rest", client, None, options.chunk_size or DEFAULT_CHUNK_SIZE)  # chosen per run
         self._media_ids: list[str] | None = None  # a partial run's medusa_ids, for its media pass (None: all)
         self._context: PlanContext | None = None  # built when a run starts reading (needs the reflected table)
@@ -248,7 +247,8 @@ class ContentTypeSync:
             live = [r for r in readable if not r.deleted]
             existing = self._index([r.medusa_id for r in readable])
             bases = self._bases.read(existing) if self._bases is not None and existing else None
-            yield LookedUp(records, existing, self.targets.targets_of(live), bases)
+            others = self._other_locales(existing) if self.spec.strapi.localized and existing else {}
+            yield LookedUp(records, existing, self.targets.targets_of(live), bases, others)
 
     def _planned(self, chunk: LookedUp) -> list[Write]:
         """The writes of a chunk (conversion and planning failures are recorded, not raised)."""
@@ -268,12 +268,10 @@ class ContentTypeSync:
         writes = []
         for record in records:
             try:
-                write = self._plan(record, existing.get(record.medusa_id), context)
+                writes.extend(self._plan(record, existing.get(record.medusa_id), context,
+                                         chunk.other_locales.get(record.medusa_id, ())))
             except Exception as exc:  # noqa: BLE001 - one row's surprise must not stop the run
                 self._fail(RowFailure(record.medusa_id, "plan", describe_error(exc), permanent=True))
-                continue
-            if write is not None:
-                writes.append(write)
         for record in gone:
             if record.medusa_id in existing:
                 writes.append(Write(record.medusa_id, "delete", {}, existing[record.medusa_id]["documentId"]))
@@ -284,7 +282,7 @@ class ContentTypeSync:
     def _deletes(self, reconciler: Reconciler) -> list[Write]:
         """The deletes of the entries the reconcile found gone from Medusa (none when it refuses a mass delete,
         whose refusal is recorded)."""
-        orphans = reconciler.orphans(self.path.keys(self.spec.plural))
+        orphans = reconciler.orphans(self.path.keys(self.spec.plural, self.spec.strapi))
         if isinstance(orphans, RowFailure):
             self._fail(orphans)
             return []
@@ -292,8 +290,20 @@ class ContentTypeSync:
 
     def _index(self, medusa_ids: list[str]) -> dict[str, dict[str, Any]]:
         """Existing entries with the values the sync compares (mapped fields, relation targets' medusa_id)."""
-        return self.path.find(self.spec.plural, medusa_ids, fields=["medusa_id", *self.spec.fields],
-                              populate={rel.attribute: ["medusa_id"] for rel in self.spec.relations})
+        return self.path.find(self.spec.plural, medusa_ids, self.spec.strapi, **self._compared())
+
+    def _compared(self) -> dict[str, Any]:
+        return {"fields": ["medusa_id", *self.spec.fields], "populate": {rel.attribute: ["medusa_id"] for rel in self.spec.relations}}
+
+    def _other_locales(self, existing: Mapping[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        """The drafts of the existing entries' other locales than the default one, by medusa_id (localized types)."""
+        default_rows = {entry["id"] for entry in existing.values()}
+        others: dict[str, list[dict[str, Any]]] = {}
+        for entry in self.client.find_all_by(self.spec.plural, "medusa_id", existing, query=self.spec.strapi.every_locale,
+                                             fields=[*self._compared()["fields"], "locale"], populate=self._compared()["populate"]):
+            if entry["id"] not in default_rows:
+                others.setdefault(entry["medusa_id"], []).append(entry)
+        return others
 
     def _count(self, outcomes: Iterable[tuple[Write, str | RowFailure | None]]) -> None:
         """Count each write's outcome; the merge base a write carries is due once the write went through."""
@@ -315,24 +325,33 @@ class ContentTypeSync:
         if due and self._bases is not None:
             self._bases.record(due)
 
-    def _plan(self, record: Record, current: dict[str, Any] | None, context: PlanContext) -> Write | None:
+    def _plan(self, record: Record, current: dict[str, Any] | None, context: PlanContext,
+              other_locales: Iterable[dict[str, Any]] = ()) -> list[Write]:
+        """The writes of one record: its entry's, then those of its other locales that lack shared values."""
         plan = plan_entry(record, current, context)
         if plan.action == "fail":
             self._fail(self.book.unresolved(record, plan))
-            return None
+            return []
         if plan.deferred:
             self._deferred.append((record, list(plan.deferred)))
         stored = (context.bases or {}).get(record.medusa_id)
         base = next_base(stored, plan.agreed, at=now_iso()) if plan.agreed else None
-        if plan.action == "unchanged":
+        writes = [] if plan.action == "unchanged" else [Write(record.medusa_id, plan.action, plan.data, plan.document_id, base=base)]
+        for other in other_locales:
+            data = plan_other_locale(record, plan, current or {}, other, context)
+            if data:
+                writes.append(Write(record.medusa_id, "update", data, other["documentId"], recount=not writes, locale=other["locale"]))
+        if not writes:
             if not plan.deferred:
                 self.result.unchanged += 1
             if base is not None and not self.dry_run:
                 self._bases_due[record.medusa_id] = base  # equal on both sides: the base moves without a write
-            return None
+            return []
         if self._self_related:
             self._counted.add(record.medusa_id)
-        return Write(record.medusa_id, plan.action, plan.data, plan.document_id, base=base)
+        if plan.action == "unchanged" and base is not None and not self.dry_run:
+            self._bases_due[record.medusa_id] = base
+        return writes
 
     def _type_context(self) -> PlanContext:
         """The planner's view of this type; each chunk's targets and bases are added to it (`_with_targets`)."""
@@ -345,6 +364,7 @@ class ContentTypeSync:
             json_attributes=json_attributes,
             assume_targets=self.dry_run,
             cms_owned=frozenset(self.spec.write_back),
+            locale_bound=frozenset(rel.attribute for rel in self.spec.relations if self.mappings.get(rel.target).strapi.localized),
         )
 
     def _with_targets(self, targets: Mapping[str, Mapping[str, str]], bases: Mapping[str, Base] | None = None) -> PlanContext:

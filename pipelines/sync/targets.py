@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable, Mapping
 from .plan import link_ids
 from .transform import Record
 
-Find = Callable[[str, Iterable[str]], "dict[str, dict[str, Any]]"]  # (plural, medusa_ids) -> entries by medusa_id
+Find = Callable[[str, Iterable[str]], "dict[str, dict[str, Any]]"]  # (target type, medusa_ids) -> entries by medusa_id
 
 # Relation targets' documentIds a run keeps between chunks, all target types together: enough for the targets
 # chunks share (regions, collections, tags); a product's own images or variants are read with its chunk anyway.
@@ -22,12 +22,10 @@ TARGET_CACHE_SIZE = 10_000
 class TargetResolver:
     """Target documentIds per target type and medusa_id, through `find` (the plugin's or REST's lookup).
 
-    `relations`: relation attribute -> target content type; `plural_of`: a target type's plural."""
+    `relations`: relation attribute -> target content type."""
 
-    def __init__(self, relations: Mapping[str, str], plural_of: Callable[[str], str], find: Find,
-                 cache_size: int = TARGET_CACHE_SIZE):
+    def __init__(self, relations: Mapping[str, str], find: Find, cache_size: int = TARGET_CACHE_SIZE):
         self.relations = dict(relations)
-        self.plural_of = plural_of
         self.find = find
         self.cache_size = cache_size
         self._known: dict[str, dict[str, str]] = {}  # target type -> medusa_id -> documentId
@@ -44,7 +42,7 @@ class TargetResolver:
             wanted = {mid for r in records for mid in link_ids(r.links.get(attribute))}
             missing = [mid for mid in wanted if mid not in known]
             if missing:
-                found = self.find(self.plural_of(target), missing)
+                found = self.find(target, missing)
                 known.update({mid: entry["documentId"] for mid, entry in found.items()})
             chunk_targets = targets.setdefault(target, {})
             chunk_targets.update({mid: known[mid] for mid in wanted if mid in known})

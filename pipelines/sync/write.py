@@ -11,6 +11,7 @@ from typing import Any, Literal, NamedTuple
 from ..secrets import describe_error, redact
 from ..strapi.bulk import BulkClient, EntryOutcome, batches
 from ..strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable, encode_json
+from ..entry_versions import PLAIN, EntryVersions
 from ..row_failure import RowFailure
 from .result import SyncResult
 
@@ -34,6 +35,7 @@ class Write:
     document_id: str | None = None
     recount: bool = True  # False for the second write of an entry already counted in this run
     base: Any = None  # the merge base (`merge.Base`) to record once this write went through (two-way types)
+    locale: str | None = None  # an update of another locale than the default one (localized types)
 
 
 class Writer:
@@ -45,9 +47,12 @@ class Writer:
     """
 
     def __init__(self, client: StrapiClient, plural: str, result: SyncResult, *, dry_run: bool = False,
-                 slots: threading.Semaphore | None = None):
+                 slots: threading.Semaphore | None = None, versions: EntryVersions = PLAIN):
         self.client = client
         self.plural = plural
+        self.versions = versions  # which rows of a document it writes (Draft & Publish, locales)
+        # REST has no unpublish: the plugin's route does it, through Strapi's Document Service
+        self.unpublisher = BulkClient(client) if versions.unpublishes else None
         self.result = result
         self.dry_run = dry_run
         self.slots = slots
@@ -78,13 +83,16 @@ class Writer:
 
     def _send(self, write: Write, counter: str) -> str | None:
         if write.action == "delete":
-            self.client.delete(self.plural, write.document_id)
+            if self.unpublisher is not None:
+                self.unpublisher.unpublish(self.plural, [write.document_id])
+            else:
+                self.client.delete(self.plural, write.document_id, query=self.versions.delete)
             return counter
         if write.action == "update":
-            self.client.update(self.plural, write.document_id, write.data)
+            self.client.update(self.plural, write.document_id, write.data, query=self.versions.write_in(write.locale))
             return counter if write.recount else None
         data = {k: v for k, v in write.data.items() if k != "medusa_id"}
-        return self.client.create_by(self.plural, "medusa_id", write.medusa_id, data)
+        return self.client.create_by(self.plural, "medusa_id", write.medusa_id, data, versions=self.versions)
 
 
 BULK_COUNTERS = {"created": "created", "updated": "updated", "deleted": "deleted", "missing": "deleted"}
@@ -110,6 +118,9 @@ class BatchWriter:
         outcomes: list[str | RowFailure | None] = [None] * len(writes)
         encoded: list[Encoded] = []
         for index, write in enumerate(writes):
+            if write.locale is not None:  # another locale of an entry: REST writes one locale (its key is the batch's once)
+                outcomes[index] = self.rest.send(write)
+                continue
             if write.action == "delete":
                 encoded.append(Encoded(write, None, len(write.document_id or "") + 3, index))
                 continue
@@ -132,7 +143,7 @@ class BatchWriter:
         deletes = [item for item in batch if item.body is None]
         try:
             results, deleted = self.bulk.write_encoded(self.rest.plural, [item.body for item in upserts],
-                                                       [item.write.document_id for item in deletes])
+                                                       [item.write.document_id for item in deletes], self.rest.versions)
         except (StrapiAuthError, StrapiUnavailable):
             self.rest.stopped.set()
             raise

@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
+from ..entry_versions import PLAIN, EntryVersions
 from ..mapping import MappingSpec
 from ..medusa.source import DEFAULT_CHUNK_SIZE
 from ..strapi.bulk import BulkClient, BulkUnavailable, WriteMode
@@ -25,18 +26,20 @@ class WritePath:
     batch_writer: BatchWriter | None
     chunk_size: int
 
-    def find(self, plural: str, medusa_ids: Iterable[str], **selection: Any) -> dict[str, dict[str, Any]]:
-        """Entries by medusa_id: one request per few thousand through the plugin, else REST pages of 100."""
-        if self.batch_writer is not None:
+    def find(self, plural: str, medusa_ids: Iterable[str], versions: EntryVersions = PLAIN, **selection: Any) -> dict[str, dict[str, Any]]:
+        """Entries by medusa_id: one request per few thousand through the plugin, else REST pages of 100 (always
+        for a type with several rows per entry, read in the version `versions` names)."""
+        if self.batch_writer is not None and versions.plain:
             return self.batch_writer.bulk.find(plural, medusa_ids, **selection)
-        return self.client.find_by_medusa_ids(plural, medusa_ids, **selection)
+        return self.client.find_by_medusa_ids(plural, medusa_ids, query=versions.read, **selection)
 
-    def keys(self, plural: str) -> Iterator[dict[str, Any]]:
+    def keys(self, plural: str, versions: EntryVersions = PLAIN) -> Iterator[dict[str, Any]]:
         """Every entry with a medusa_id (documentId and medusa_id only): pages of 20,000 through the plugin, else
-        REST pages of 100."""
-        if self.batch_writer is not None:
+        REST pages of 100 (always for a type with several rows per entry)."""
+        if self.batch_writer is not None and versions.plain:
             return self.batch_writer.bulk.keys(plural)
-        return self.client.iter_entries(plural, fields=["medusa_id"], filters=[("filters[medusa_id][$notNull]", "true")])
+        return self.client.iter_entries(plural, fields=["medusa_id"], filters=[("filters[medusa_id][$notNull]", "true")],
+                                        query=versions.read)
 
 
 def choose_write_path(client: StrapiClient, spec: MappingSpec, mode: str, writer: Writer, *, dry_run: bool,

@@ -175,7 +175,7 @@ def _apply(admin: MedusaAdmin, client: StrapiClient, spec: MappingSpec, planned:
     if not planned.to_strapi:
         return ""
     try:
-        entry = client.update(spec.plural, planned.document_id, planned.to_strapi)
+        entry = client.update(spec.plural, planned.document_id, planned.to_strapi, query=spec.strapi.write)
     except StrapiError as exc:
         reason = describe_error(exc)
         result.failures.append((planned.medusa_id, reason))
@@ -236,7 +236,7 @@ def latest_edit(client: StrapiClient, spec: MappingSpec) -> str | None:
     """The latest `updatedAt` of the type's synced entries (one request), or None when there are none."""
     body = client.request("GET", f"/api/{spec.plural}", params=[
         ("filters[medusa_id][$notNull]", "true"), ("sort[0]", "updatedAt:desc"),
-        ("pagination[pageSize]", 1), ("fields[0]", "updatedAt")])
+        ("pagination[pageSize]", 1), ("fields[0]", "updatedAt"), *spec.strapi.read])
     return body["data"][0]["updatedAt"] if body.get("data") else None
 
 
@@ -252,7 +252,8 @@ def _edited_entries(client: StrapiClient, spec: MappingSpec, since: str | None) 
     if since:
         filters.append(("filters[updatedAt][$gte]", since))
     chunk: list[dict[str, Any]] = []
-    for entry in client.iter_entries(spec.plural, fields=["medusa_id", "updatedAt", *spec.write_back], filters=filters):
+    for entry in client.iter_entries(spec.plural, fields=["medusa_id", "updatedAt", *spec.write_back], filters=filters,
+                                     query=spec.strapi.read):
         chunk.append(entry)
         if len(chunk) >= CHUNK:
             yield chunk

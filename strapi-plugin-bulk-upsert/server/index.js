@@ -3,10 +3,13 @@
 const routes = require('./routes');
 const controller = require('./controller');
 const writer = require('./writer');
+const { ensureVersionIndexes } = require('./version-index');
 
 module.exports = {
   register() {},
-  bootstrap() {},
+  async bootstrap({ strapi }) {
+    await ensureVersionIndexes(strapi);
+  },
   routes,
   controllers: { bulk: controller },
   services: { writer },

@@ -57,6 +57,7 @@ async function findByKeys(strapi, ct, auth, key, values, fields = [], populate =
   if (values.length > MAX_VALUES) throw new BulkError(413, `at most ${MAX_VALUES} values per request`);
   const query = await permittedQuery(strapi, ct, restQuery(strapi, ct, key, fields, populate), auth);
   if (!(query.fields || []).includes(key)) throw new BulkError(400, `fields: Invalid key ${JSON.stringify(key)}`);
+  publishedTargetsOnly(strapi, ct, query);
   const { where, ...dbQuery } = strapi.get('query-params').transform(ct.uid, { fields: query.fields, populate: query.populate });
   const out = [];
   for (const part of chunks([...new Set(values)], 5000)) {
@@ -64,6 +65,16 @@ async function findByKeys(strapi, ct, auth, key, values, fields = [], populate =
     out.push(...await strapi.contentAPI.sanitize.output(rows, ct, { auth }));
   }
   return out.map((entry) => shaped(entry, query));
+}
+
+/** An entry of a type without draft & publish is live, and links to every version of a target that has it;
+ * REST shows it the published ones: so does this read. */
+function publishedTargetsOnly(strapi, ct, query) {
+  if (ct.options && ct.options.draftAndPublish) return;
+  for (const [name, relation] of Object.entries(query.populate || {})) {
+    const target = strapi.contentTypes[ct.attributes[name].target];
+    if (target && target.options && target.options.draftAndPublish) relation.filters = { publishedAt: { $notNull: true } };
+  }
 }
 
 /** Every requested field present (null when unset), as the sync compares them. */

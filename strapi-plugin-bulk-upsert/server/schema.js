@@ -28,20 +28,15 @@ function contentTypeOf(strapi, plural) {
   return ct;
 }
 
-/** Why the plugin cannot write `ct` safely (the client then uses REST), or null. */
+/** Why the plugin cannot write `ct` safely (the client then uses REST), or null. A type with draft & publish or
+ * locales, or linking to one, is written through Strapi's Document Service (documents.js). */
 function refusal(strapi, ct) {
-  if (ct.options && ct.options.draftAndPublish) return `${ct.uid} has draft & publish enabled`;
-  if (ct.pluginOptions && ct.pluginOptions.i18n && ct.pluginOptions.i18n.localized) return `${ct.uid} is localized (i18n)`;
   for (const [name, attr] of Object.entries(ct.attributes)) {
     if (attr.type === 'component') return `${ct.uid} has a component (${name})`;
     if (attr.type === 'dynamiczone') return `${ct.uid} has a dynamic zone (${name})`;
     if (attr.type === 'relation' && attr.target) {
       const target = strapi.contentTypes[attr.target];
       if (!target) return `${ct.uid}.${name} relates to an unknown type ${attr.target}`;
-      if (target.options && target.options.draftAndPublish) return `${ct.uid}.${name} relates to ${attr.target}, which has draft & publish`;
-      if (target.pluginOptions && target.pluginOptions.i18n && target.pluginOptions.i18n.localized) {
-        return `${ct.uid}.${name} relates to ${attr.target}, which is localized`;
-      }
       if (String(attr.relation).startsWith('morph')) return `${ct.uid}.${name} is a polymorphic relation`;
     }
   }

@@ -10,6 +10,7 @@ const { newDocumentId } = require('./document-ids');
 const { insertEntries, rowsWhereIn, whereAny, chunks } = require('./rows');
 const { noteWrites } = require('./statistics');
 const { validateShapes } = require('./permissions');
+const { needsDocumentService, writeDocuments } = require('./documents');
 
 const MAX_ENTRIES = 5000;
 const RACE_ATTEMPTS = 3; // a concurrent writer created the same key: the next attempt finds it and updates
@@ -46,7 +47,7 @@ async function deleteMediaLinks(strapi, trx, ct, ids) {
  * `auth` (the request's ctx.state.auth) is held to Strapi's content-API input rules (permissions.js).
  * Returns {results: [{key, status, documentId} | {key, status: 'error', error}], deleted: [{documentId, status}]}.
  */
-async function upsertBatch(strapi, ct, key, entries, deletes, auth = undefined) {
+async function upsertBatch(strapi, ct, key, entries, deletes, auth = undefined, options = { publish: 'on_sync', onDelete: 'delete' }) {
   if (!Array.isArray(entries) || !Array.isArray(deletes)) throw new BulkError(400, 'entries and deletes must be lists');
   if (entries.length + deletes.length > MAX_ENTRIES) throw new BulkError(413, `at most ${MAX_ENTRIES} entries and deletes per batch`);
   if (!deletes.every((d) => typeof d === 'string' && d)) throw new BulkError(400, 'deletes must be documentIds');
@@ -64,7 +65,9 @@ async function upsertBatch(strapi, ct, key, entries, deletes, auth = undefined) 
   for (let attempt = 1; ; attempt += 1) {
     try {
       const written = new Map();
-      const outcome = await strapi.db.transaction(({ trx }) => writeBatch(strapi, trx, ct, key, entries, checked, deletes, written));
+      const outcome = await strapi.db.transaction(({ trx }) => (needsDocumentService(strapi, ct)
+        ? writeDocuments(strapi, trx, ct, key, entries, checked, deletes, options, { resolveTargets, missingLink })
+        : writeBatch(strapi, trx, ct, key, entries, checked, deletes, written)));
       noteWrites(strapi, written);
       return outcome;
     } catch (error) {

@@ -16,6 +16,7 @@ const { ensureServiceAccount } = require('./service-account');
 const { ensureFirstAdmin, closeSelfRegistration } = require('./access');
 const { guardUploads } = require('./upload-guard');
 const { guardKeys, lockKeyInPanel } = require('./key-guard');
+const { ensureLocales } = require('./locales');
 
 const TOKEN_NAME = 'medusa-sync';
 const TOKEN_DESCRIPTION = 'Full-access token for the Medusa -> Strapi product sync (managed from STRAPI_API_TOKEN)';
@@ -127,5 +128,6 @@ module.exports = {
     await ensureFirstAdmin(strapi);
     await closeSelfRegistration(strapi);
     await lockKeyInPanel(strapi);
+    await ensureLocales(strapi);
   },
 };

@@ -17,6 +17,7 @@ import pytest
 import requests
 import sqlalchemy as sa
 
+from pipelines.entry_versions import PLAIN, EntryVersions
 from pipelines.medusa.source import MedusaSource, engine_url
 from pipelines.mapping import MappingSet, load_mappings
 from pipelines.settings import REPO_MAPPINGS_DIR
@@ -113,15 +114,21 @@ def medusa_sql(source):
     return run
 
 
-@pytest.fixture
-def strapi_sql(stack):
-    """Read the v1 test stack's Strapi tables directly (link tables, order columns, duplicate counts)."""
-    engine = sa.create_engine(engine_url(stack["STRAPI_DATABASE_URL"]))
+def sql_reader(database_url: str):
+    """A function running SQL on a Strapi's own database (nothing committed), and the engine to dispose of."""
+    engine = sa.create_engine(engine_url(database_url))
 
     def run(statement: str, **params):
         with engine.connect() as conn:
             return conn.execute(sa.text(statement), params).fetchall()
 
+    return run, engine
+
+
+@pytest.fixture
+def strapi_sql(stack):
+    """Read the v1 test stack's Strapi tables directly (link tables, order columns, duplicate counts)."""
+    run, engine = sql_reader(stack["STRAPI_DATABASE_URL"])
     yield run
     engine.dispose()
 
@@ -138,22 +145,25 @@ def empty(strapi: StrapiClient, mappings: MappingSet) -> StrapiClient:
     Strapi the suite started."""
     if strapi.base_url not in owned_strapis():
         pytest.fail(f"refusing to empty {strapi.base_url}: the test suite did not start it")
-    for plural, key in (("quarantined-rows", "key"), ("sync-states", "key"), ("merge-bases", "key"),
-                        *((s.plural, "medusa_id") for s in reversed(mappings.specs))):
+    for plural, key in (("quarantined-rows", "key"), ("sync-states", "key"), ("merge-bases", "key")):
         delete_all(strapi, plural, key)
+    for spec in reversed(mappings.specs):
+        delete_all(strapi, spec.plural, "medusa_id", spec.strapi)
     return strapi
 
 
-def delete_all(strapi: StrapiClient, plural: str, key: str) -> None:
+def delete_all(strapi: StrapiClient, plural: str, key: str, versions: EntryVersions = PLAIN) -> None:
     """Delete every entry of `plural`: in batches through the bulk-upsert plugin (a DELETE per entry made
-    emptying Strapi the longest part of most tests), over REST where the plugin cannot write the type."""
-    documents = [entry["documentId"] for entry in strapi.iter_entries(plural, fields=[key])]
+    emptying Strapi the longest part of most tests), over REST where the plugin cannot write the type (each
+    document in every locale, drafts too)."""
+    documents = list(dict.fromkeys(entry["documentId"] for entry in strapi.iter_entries(
+        plural, fields=[key], query=versions.every_locale if versions.localized else versions.read)))
     try:
         for start in range(0, len(documents), 2000):
             BulkClient(strapi, key=key).write(plural, [], documents[start:start + 2000])
     except StrapiError:
         for document in documents:
-            strapi.delete(plural, document)
+            strapi.delete(plural, document, query=versions.delete)
 
 
 @pytest.fixture
@@ -216,6 +226,14 @@ def strapi_v2(stack_v2) -> StrapiClient:
     client = StrapiClient(stack_v2["STRAPI_URL"], stack_v2["STRAPI_API_TOKEN"])
     yield client
     client.close()
+
+
+@pytest.fixture
+def strapi_v2_sql(stack_v2):
+    """Read the v2 test stack's Strapi tables directly (a document's rows per locale and status, indexes)."""
+    run, engine = sql_reader(stack_v2["STRAPI_DATABASE_URL"])
+    yield run
+    engine.dispose()
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import uuid
 import pytest
 import requests
 
+from pipelines.entry_versions import EntryVersions
 from pipelines.strapi.bulk import BulkClient
 from pipelines.strapi.client import StrapiError
 
@@ -20,7 +21,7 @@ def bulk(strapi):
     """A BulkClient on the test stack's Strapi; the entries a test made (medusa_id bulktest_*) are deleted after."""
     client = BulkClient(strapi)
     yield client
-    for plural in ("money-amounts", "products", "product-tags", "product-collections", "fixture-typeds"):
+    for plural in ("money-amounts", "products", "product-tags", "product-collections", "fixture-typeds", "fixture-drafts"):
         docs = [e["documentId"] for e in strapi.iter_entries(plural, filters=[("filters[medusa_id][$startsWith]", PREFIX)])]
         if docs:
             client.write(plural, [], docs)
@@ -37,17 +38,49 @@ def rest_entry(strapi, plural: str, medusa_id: str, populate: str = "*") -> dict
 
 
 def test_capability_says_what_it_writes_and_refuses_unsafe_types(bulk):
-    assert bulk.capability("products").writable
-    for plural, feature in [("fixture-drafts", "draft & publish"), ("fixture-localizeds", "localized"),
-                            ("fixture-components", "component")]:
-        capability = bulk.capability(plural)
-        assert capability.installed and not capability.writable and feature in capability.reason, capability
-        with pytest.raises(StrapiError) as refused:
-            bulk.write(plural, [{"medusa_id": key("x"), "title": "t"}], [])
-        assert refused.value.status == 422 and feature in refused.value.message and "REST" in refused.value.message
+    for plural in ("products", "fixture-drafts", "fixture-localizeds"):
+        assert bulk.capability(plural).writable, plural
+    capability = bulk.capability("fixture-components")
+    assert capability.installed and not capability.writable and "component" in capability.reason, capability
+    with pytest.raises(StrapiError) as refused:
+        bulk.write("fixture-components", [{"medusa_id": key("x"), "title": "t"}], [])
+    assert refused.value.status == 422 and "component" in refused.value.message and "REST" in refused.value.message
     with pytest.raises(StrapiError) as unknown:
         bulk.write("no-such-things", [], [])
     assert unknown.value.status == 404
+
+
+def versions_of(strapi_sql, table: str, medusa_id: str) -> list[tuple]:
+    """(locale, 'draft' | 'published', title) of every row of the entry."""
+    return [tuple(r) for r in strapi_sql(
+        f"select locale, case when published_at is null then 'draft' else 'published' end, title from {table}"
+        " where medusa_id = :mid order by 1, 2", mid=medusa_id)]
+
+
+def test_a_draft_and_publish_type_is_written_as_strapi_writes_it(bulk, strapi, strapi_sql):
+    on_sync, editor = EntryVersions(draft_and_publish=True), EntryVersions(draft_and_publish=True, publish="editor")
+    new = key("d")
+    (created,), _ = bulk.write("fixture-drafts", [{"medusa_id": new, "title": "one"}], [], on_sync)
+    assert created.status == "created"
+    assert versions_of(strapi_sql, "fixture_drafts", new) == [(None, "draft", "one"), (None, "published", "one")]
+    (updated,), _ = bulk.write("fixture-drafts", [{"medusa_id": new, "title": "two"}], [], editor)
+    assert (updated.status, updated.document_id) == ("updated", created.document_id)
+    assert versions_of(strapi_sql, "fixture_drafts", new) == [(None, "draft", "two"), (None, "published", "one")]
+    bulk.write("fixture-drafts", [], [created.document_id], EntryVersions(draft_and_publish=True, on_delete="unpublish"))
+    assert versions_of(strapi_sql, "fixture_drafts", new) == [(None, "draft", "two")]
+    _, (deleted,) = bulk.write("fixture-drafts", [], [created.document_id], on_sync)
+    assert deleted.status == "deleted" and versions_of(strapi_sql, "fixture_drafts", new) == []
+
+
+def test_a_localized_type_writes_the_default_locale_and_deletes_every_locale(bulk, strapi, strapi_sql):
+    new = key("l")
+    (created,), _ = bulk.write("fixture-localizeds", [{"medusa_id": new, "title": "Mug"}], [])
+    strapi.update("fixture-localizeds", created.document_id, {"title": "Tasse"}, query=(("locale", "fr"),))
+    (updated,), _ = bulk.write("fixture-localizeds", [{"medusa_id": new, "title": "Big mug"}], [])
+    assert updated.status == "updated"
+    assert versions_of(strapi_sql, "fixture_localizeds", new) == [("en", "published", "Big mug"), ("fr", "published", "Tasse")]
+    _, (deleted,) = bulk.write("fixture-localizeds", [], [created.document_id])
+    assert deleted.status == "deleted" and versions_of(strapi_sql, "fixture_localizeds", new) == []
 
 
 def test_a_batch_with_relations_reads_back_through_rest(bulk, strapi, strapi_sql):

@@ -43,7 +43,7 @@ class FakeBulk:
         self.answer = answer
         self.calls = []
 
-    def write_encoded(self, plural, encoded, deletes):
+    def write_encoded(self, plural, encoded, deletes, versions=None):
         entries = [json.loads(body) for body in encoded]
         self.calls.append((plural, entries, deletes))
         if isinstance(self.answer, Exception):
@@ -168,7 +168,7 @@ def test_writers_of_types_running_at_once_share_their_rest_slots():
     in_flight, peak, lock = 0, 0, threading.Lock()
 
     class SlowClient:
-        def update(self, plural, document_id, data):
+        def update(self, plural, document_id, data, query=()):
             nonlocal in_flight, peak
             with lock:
                 in_flight += 1

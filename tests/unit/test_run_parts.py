@@ -22,50 +22,46 @@ PRODUCT = MAPPINGS.get("product")
 RELATIONS = {rel.attribute: rel.target for rel in PRODUCT.relations}
 
 
-def PLURAL_OF(target):
-    return MAPPINGS.get(target).plural
-
-
 class FakeFind:
-    """Strapi's entries by plural and medusa_id; counts the lookups."""
+    """Strapi's entries by content type and medusa_id; counts the lookups."""
 
     def __init__(self, entries):
         self.entries = entries
         self.asked = []
 
-    def __call__(self, plural, medusa_ids):
+    def __call__(self, content_type, medusa_ids):
         medusa_ids = list(medusa_ids)
-        self.asked.append((plural, sorted(medusa_ids)))
-        return {mid: {"documentId": doc} for mid, doc in self.entries.get(plural, {}).items() if mid in medusa_ids}
+        self.asked.append((content_type, sorted(medusa_ids)))
+        return {mid: {"documentId": doc} for mid, doc in self.entries.get(content_type, {}).items() if mid in medusa_ids}
 
 
 def test_targets_are_looked_up_once_and_kept_between_chunks():
     collection = MAPPINGS.get("product-collection")
-    find = FakeFind({collection.plural: {"pcol_1": "docC1"}})
-    resolver = TargetResolver(RELATIONS, PLURAL_OF, find)
+    find = FakeFind({collection.content_type: {"pcol_1": "docC1"}})
+    resolver = TargetResolver(RELATIONS, find)
     first = resolver.targets_of([Record("prod_1", links={"product_collection": "pcol_1"})])
     again = resolver.targets_of([Record("prod_2", links={"product_collection": "pcol_1"})])
     assert first["product-collection"] == again["product-collection"] == {"pcol_1": "docC1"}
-    assert [asked for asked in find.asked if asked[0] == collection.plural] == [(collection.plural, ["pcol_1"])]
+    assert [asked for asked in find.asked if asked[0] == collection.content_type] == [(collection.content_type, ["pcol_1"])]
 
 
 def test_a_target_not_in_strapi_is_left_out_and_asked_again_later():
     collection = MAPPINGS.get("product-collection")
     find = FakeFind({})
-    resolver = TargetResolver(RELATIONS, PLURAL_OF, find)
+    resolver = TargetResolver(RELATIONS, find)
     assert resolver.targets_of([Record("prod_1", links={"product_collection": "pcol_9"})])["product-collection"] == {}
-    find.entries[collection.plural] = {"pcol_9": "docC9"}  # created meanwhile, by the collection's run
+    find.entries[collection.content_type] = {"pcol_9": "docC9"}  # created meanwhile, by the collection's run
     assert resolver.targets_of([Record("prod_1", links={"product_collection": "pcol_9"})])["product-collection"] == {"pcol_9": "docC9"}
 
 
 def test_the_target_cache_is_emptied_past_its_size():
     collection = MAPPINGS.get("product-collection")
-    find = FakeFind({collection.plural: {f"pcol_{i}": f"doc{i}" for i in range(5)}})
-    resolver = TargetResolver(RELATIONS, PLURAL_OF, find, cache_size=2)
+    find = FakeFind({collection.content_type: {f"pcol_{i}": f"doc{i}" for i in range(5)}})
+    resolver = TargetResolver(RELATIONS, find, cache_size=2)
     for i in range(5):
         resolver.targets_of([Record(f"prod_{i}", links={"product_collection": f"pcol_{i}"})])
     resolver.targets_of([Record("prod_0", links={"product_collection": "pcol_0"})])
-    assert sum(1 for plural, _ in find.asked if plural == collection.plural) == 6  # pcol_0 read again
+    assert sum(1 for content_type, _ in find.asked if content_type == collection.content_type) == 6  # pcol_0 read again
 
 
 class FakeQuarantine:

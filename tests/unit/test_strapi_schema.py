@@ -93,6 +93,19 @@ def test_check_strapi_names_missing_types_and_attributes():
     assert error.key == "plural" and "'widgetz', not 'widgets'" in error.message
 
 
+def test_check_strapi_compares_draft_and_publish_and_locales_with_the_mapping():
+    from pipelines.entry_versions import EntryVersions
+
+    ok = _types({"medusa_id": {}, "title": {}})
+    versioned = MappingSet((_spec(strapi=EntryVersions(draft_and_publish=True, localized=True)),))
+    errors = check_strapi(versioned, {**ok, "api::widget.widget": {**ok["api::widget.widget"], "draftAndPublish": False,
+                                                                  "localized": False}}, "Strapi")
+    assert [e.key for e in errors] == ["strapi.draft_and_publish", "strapi.localized"]
+    assert "has Draft & Publish off, and the mapping says strapi.draft_and_publish: true" in errors[0].message
+    assert check_strapi(versioned, {**ok, "api::widget.widget": {**ok["api::widget.widget"], "draftAndPublish": True,
+                                                                "localized": True}}, "Strapi") == []
+
+
 @pytest.mark.parametrize(("written", "held", "ok"), [
     ("text", "string", True), ("text", "richtext", True), ("integer", "decimal", True), ("decimal", "float", True),
     ("integer", "biginteger", True), ("datetime", "datetime", True),

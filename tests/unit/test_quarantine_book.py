@@ -1,7 +1,7 @@
 """Rows waiting in the quarantine for a quarantined relation target, and when they may load."""
 
 from pipelines.sync.state import QuarantinedRow
-from pipelines.sync.waiting import ready_to_retry, waited_for, waits_for_reason
+from pipelines.sync.quarantine_book import ready_to_retry, waited_for, waits_for_reason
 
 
 def row(content_type: str, medusa_id: str, reason: str, action: str = "resolve") -> QuarantinedRow:
