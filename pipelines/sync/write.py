@@ -10,7 +10,7 @@ from typing import Any, Literal, NamedTuple
 
 from ..secrets import describe_error, redact
 from ..strapi.bulk import BulkClient, EntryOutcome, batches
-from ..strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable, encode_json
+from ..strapi.client import PER_ITEM_READ_SECONDS, StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable, encode_json
 from ..entry_versions import PLAIN, EntryVersions
 from ..row_failure import RowFailure
 from .result import SyncResult
@@ -106,10 +106,11 @@ class BatchWriter:
     row costs its batch one slow pass, never a lost or duplicated entry.
     """
 
-    def __init__(self, bulk: BulkClient, rest: Writer, log: logging.Logger | object):
+    def __init__(self, bulk: BulkClient, rest: Writer, log: logging.Logger | object, per_entry: float = PER_ITEM_READ_SECONDS):
         self.bulk = bulk
         self.rest = rest
         self.log = log
+        self.per_entry = per_entry  # seconds an answer may take per entry it carries
 
     def send_all(self, writes: list[Write]) -> list[str | RowFailure | None]:
         """The outcome of each write, in the order of `writes`, as `Writer.send` reports it (None also for writes
@@ -143,7 +144,8 @@ class BatchWriter:
         deletes = [item for item in batch if item.body is None]
         try:
             results, deleted = self.bulk.write_encoded(self.rest.plural, [item.body for item in upserts],
-                                                       [item.write.document_id for item in deletes], self.rest.versions)
+                                                       [item.write.document_id for item in deletes], self.rest.versions,
+                                                       self.per_entry)
         except (StrapiAuthError, StrapiUnavailable):
             self.rest.stopped.set()
             raise

@@ -2,7 +2,7 @@
 
 const { BulkError, contentTypeOf, refusal, keyProblem } = require('./schema');
 const { upsertBatch } = require('./writer');
-const { writeOptions } = require('./documents');
+const { isVersioned, writeOptions } = require('./versions');
 const { findByKeys, listKeys } = require('./reader');
 
 const DEFAULT_KEY = 'medusa_id';
@@ -28,7 +28,8 @@ module.exports = ({ strapi }) => ({
     await guarded(ctx, async () => {
       const ct = contentTypeOf(strapi, ctx.params.plural);
       const reason = refusal(strapi, ct) || keyProblem(ct, ctx.query.key || DEFAULT_KEY);
-      ctx.body = { contentType: ct.uid, writable: !reason, reason };
+      // documentService: its updates go through Strapi's Document Service (slower: the client sends smaller batches)
+      ctx.body = { contentType: ct.uid, writable: !reason, reason, documentService: isVersioned(ct) };
     });
   },
 

@@ -102,8 +102,14 @@ function isPostgres(trx) {
   return trx.client.config.client === 'postgres' || trx.client.dialect === 'postgresql';
 }
 
+/** The key of a new row among those `insertEntries` returns: its document, and whether it is its published
+ * version (a type with Draft & Publish makes two rows of a new entry; its locales are written one at a time). */
+function rowKey(documentId, published) {
+  return `${documentId}|${published ? 'published' : 'draft'}`;
+}
+
 /**
- * Create `entries` of `ct` (attribute name -> value, each with its new `documentId`); returns Map documentId ->
+ * Create `entries` of `ct` (attribute name -> value, each with its new `documentId`); returns Map `rowKey` ->
  * row id. On Postgres, one statement per 5,000 entries with an array per column, cast to the columns' base
  * types (the insert then applies their lengths and numeric scales, as any insert does). Elsewhere, createMany.
  */
@@ -118,7 +124,7 @@ async function insertEntries(strapi, trx, ct, entries) {
       // createMany returns the new ids in the order of `part` (INSERT ... RETURNING on every dialect Strapi runs on)
       const { ids: created } = await strapi.db.query(ct.uid).createMany({ data: part });
       if (created.length !== part.length) throw new Error(`createMany returned ${created.length} ids for ${part.length} entries`);
-      part.forEach((entry, n) => ids.set(entry.documentId, created[n]));
+      part.forEach((entry, n) => ids.set(rowKey(entry.documentId, entry.publishedAt), created[n]));
     }
     return ids;
   }
@@ -128,7 +134,7 @@ async function insertEntries(strapi, trx, ct, entries) {
   const unknown = fields.find((f) => !types.has(f.column));
   if (unknown) throw new Error(`column ${unknown.column} is not in table ${meta.tableName}`);
   const casts = fields.map((f) => `?::${types.get(f.column)}[]`).join(', ');
-  const sql = `insert into ?? (${fields.map(() => '??').join(', ')}) select * from unnest(${casts}) returning id, document_id`;
+  const sql = `insert into ?? (${fields.map(() => '??').join(', ')}) select * from unnest(${casts}) returning id, document_id, published_at`;
   for (const part of chunks(entries)) {
     const arrays = fields.map(() => new Array(part.length));
     part.forEach((entry, i) => {
@@ -139,7 +145,7 @@ async function insertEntries(strapi, trx, ct, entries) {
       });
     });
     const { rows: inserted } = await trx.raw(sql, [meta.tableName, ...fields.map((f) => f.column), ...arrays]);
-    for (const row of inserted) ids.set(row.document_id, row.id);
+    for (const row of inserted) ids.set(rowKey(row.document_id, row.published_at), row.id);
   }
   if (ids.size !== entries.length) throw new Error(`inserted ${ids.size} rows for ${entries.length} entries`);
   return ids;
@@ -161,4 +167,4 @@ async function rowsWhereIn(trx, table, select, column, values, { type = 'text', 
   return out;
 }
 
-module.exports = { columnValue, insertEntries, rowsWhereIn, whereAny, isPostgres, chunks };
+module.exports = { columnValue, insertEntries, rowKey, rowsWhereIn, whereAny, isPostgres, chunks };

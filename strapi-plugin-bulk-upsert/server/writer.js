@@ -1,16 +1,17 @@
 'use strict';
 
 // One batch of one content type, written in one transaction: creates (rows.js: one array insert on Postgres),
-// updates of the given attributes (Strapi's Query Engine), relation links, deletes. Entries that fail a check are
-// reported and left out; a database error rolls the whole batch back (the client retries entry by entry).
+// updates of the given attributes (Strapi's Query Engine; the Document Service for a type with Draft & Publish or
+// locales, versions.js), relation links, deletes. Entries that fail a check are reported and left out; a database
+// error rolls the whole batch back (the client retries entry by entry).
 
 const { BulkError, checkEntry, missingRequired } = require('./schema');
 const { setLinks } = require('./links');
 const { newDocumentId } = require('./document-ids');
-const { insertEntries, rowsWhereIn, whereAny, chunks } = require('./rows');
+const { insertEntries, rowKey, rowsWhereIn, whereAny, chunks } = require('./rows');
 const { noteWrites } = require('./statistics');
 const { validateShapes } = require('./permissions');
-const { needsDocumentService, writeDocuments } = require('./documents');
+const { isVersioned, defaultLocaleOf, newRows, linkedRows } = require('./versions');
 
 const MAX_ENTRIES = 5000;
 const RACE_ATTEMPTS = 3; // a concurrent writer created the same key: the next attempt finds it and updates
@@ -65,9 +66,8 @@ async function upsertBatch(strapi, ct, key, entries, deletes, auth = undefined, 
   for (let attempt = 1; ; attempt += 1) {
     try {
       const written = new Map();
-      const outcome = await strapi.db.transaction(({ trx }) => (needsDocumentService(strapi, ct)
-        ? writeDocuments(strapi, trx, ct, key, entries, checked, deletes, options, { resolveTargets, missingLink })
-        : writeBatch(strapi, trx, ct, key, entries, checked, deletes, written)));
+      const context = { options, defaultLocale: await defaultLocaleOf(strapi) };
+      const outcome = await strapi.db.transaction(({ trx }) => writeBatch(strapi, trx, ct, key, entries, checked, deletes, written, context));
       noteWrites(strapi, written);
       return outcome;
     } catch (error) {
@@ -83,8 +83,8 @@ async function upsertBatch(strapi, ct, key, entries, deletes, auth = undefined, 
  * attributes are missing, create, update, link the relations, report each entry, delete. `written` collects the
  * rows inserted or deleted per table, and the columns rows are looked up by (for statistics.js).
  */
-async function writeBatch(strapi, trx, ct, key, entries, checked, deletes, written) {
-  const batch = startBatch(strapi, trx, ct, key, entries, checked, written);
+async function writeBatch(strapi, trx, ct, key, entries, checked, deletes, written, context) {
+  const batch = startBatch(strapi, trx, ct, key, entries, checked, written, context);
   await lockExisting(batch);
   await leaveOutUnwritable(batch);
   await createEntries(batch);
@@ -96,11 +96,14 @@ async function writeBatch(strapi, trx, ct, key, entries, checked, deletes, writt
 }
 
 /** What the steps share: the type's metadata, the entries and their checks, and what each step found. */
-function startBatch(strapi, trx, ct, key, entries, checked, written) {
+function startBatch(strapi, trx, ct, key, entries, checked, written, context = {}) {
   const meta = strapi.db.metadata.get(ct.uid);
   const column = (name) => (meta.attributes[name] && meta.attributes[name].columnName) || name;
   return {
     strapi, trx, ct, key, entries, checked, meta,
+    options: context.options || { publish: 'on_sync', onDelete: 'delete' },
+    defaultLocale: context.defaultLocale || null,
+    versioned: isVersioned(ct), // several rows per entry: updated through the Document Service
     keyColumn: column(key),
     now: new Date(),
     relationNames: Object.keys(ct.attributes).filter((n) => ct.attributes[n].type === 'relation'),
@@ -108,10 +111,10 @@ function startBatch(strapi, trx, ct, key, entries, checked, written) {
       ? { key: entry && entry[key], status: 'error', error: { status: 400, message: checked[i].error } }
       : null)),
     pending: checked.map((c, i) => (c.error ? null : i)).filter((i) => i !== null), // entries that passed the checks
-    existing: new Map(), // key -> {id, documentId} of the entries already there, locked
-    created: new Map(), // key -> {id, documentId} of the entries this batch created
+    existing: new Map(), // key -> {id, documentId} of the entries already there, locked (id: of a single-row entry)
+    created: new Map(), // key -> {documentId, rows: [{id, locale, publishedAt}]} of the entries this batch created
     writable: [], // indexes of the entries to write
-    targetIds: new Map(), // target uid -> documentId -> row id
+    targetIds: new Map(), // target uid -> documentId -> its rows [{id, locale, published_at}]
     count(table, rows, columns = null) {
       const seen = written.get(table) || { rows: 0, columns };
       written.set(table, { rows: seen.rows + rows, columns });
@@ -123,7 +126,7 @@ function startBatch(strapi, trx, ct, key, entries, checked, written) {
 async function lockExisting(batch) {
   const { trx, meta, keyColumn, pending, entries, key } = batch;
   const current = await rowsWhereIn(trx, meta.tableName, ['id', 'document_id', keyColumn], keyColumn, pending.map((i) => entries[i][key]), { forUpdate: true });
-  for (const row of current) batch.existing.set(row[keyColumn], { id: row.id, documentId: row.document_id });
+  for (const row of current) batch.existing.set(row[keyColumn], { id: batch.versioned ? null : row.id, documentId: row.document_id });
 }
 
 /** Report and leave out entries linking to a target that is not there, and new entries missing a required attribute. */
@@ -138,24 +141,37 @@ async function leaveOutUnwritable(batch) {
   }
 }
 
-/** Insert the new entries (their scalar attributes; relations are linked by `linkRelations`). */
+/** Insert the new entries (their scalar attributes; relations are linked by `linkRelations`): a row each, or, for
+ * a type with Draft & Publish or locales, the rows Strapi makes of a new entry (versions.js `newRows`). */
 async function createEntries(batch) {
-  const { strapi, trx, ct, key, checked, writable, existing, now } = batch;
-  const newEntries = writable.filter((i) => !existing.has(checked[i].data[key])).map((i) => ({
-    ...checked[i].data, documentId: newDocumentId(), createdAt: now, updatedAt: now, publishedAt: now,
-  }));
-  const newIds = await insertEntries(strapi, trx, ct, newEntries);
-  for (const entry of newEntries) batch.created.set(entry[key], { id: newIds.get(entry.documentId), documentId: entry.documentId });
+  const { strapi, trx, ct, key, checked, writable, existing, now, options, defaultLocale } = batch;
+  const rows = [];
+  for (const i of writable.filter((n) => !existing.has(checked[n].data[key]))) {
+    const documentId = newDocumentId();
+    const versions = newRows(ct, options, defaultLocale, now);
+    batch.created.set(checked[i].data[key], { documentId, rows: versions });
+    for (const version of versions) rows.push({ ...checked[i].data, documentId, createdAt: now, updatedAt: now, ...version });
+  }
+  const newIds = await insertEntries(strapi, trx, ct, rows);
+  for (const entry of batch.created.values()) {
+    entry.rows = entry.rows.map((version) => ({ ...version, id: newIds.get(rowKey(entry.documentId, version.publishedAt !== null)) }));
+  }
 }
 
-/** Update the given scalar attributes of the entries that exist (Strapi's Query Engine, row by row). */
+/** Update the given attributes of the entries that exist: the scalar ones row by row (Strapi's Query Engine), or,
+ * for a type with Draft & Publish or locales, through the Document Service (relations included), as REST would. */
 async function updateEntries(batch) {
   const { strapi, ct, key, checked, writable, existing, relationNames, now } = batch;
   const relations = new Set(relationNames);
+  const status = batch.options.publish === 'on_sync' ? 'published' : undefined;
   for (const i of writable) {
     const data = checked[i].data;
     const row = existing.get(data[key]);
     if (!row) continue;
+    if (batch.versioned) {
+      await strapi.documents(ct.uid).update({ documentId: row.documentId, data, status });
+      continue;
+    }
     const values = {};
     for (const name of Object.keys(data)) if (!relations.has(name) && name !== key) values[name] = data[name];
     await strapi.db.query(ct.uid).updateMany({ where: { id: row.id }, data: { ...values, updatedAt: now } });
@@ -164,17 +180,21 @@ async function updateEntries(batch) {
 
 /** Set each relation the entries give to exactly the targets given (links.js), in the targets' order. */
 async function linkRelations(batch) {
-  const { trx, ct, key, checked, writable, existing, created, meta, relationNames, targetIds } = batch;
-  const freshIds = new Set([...created.values()].map((row) => row.id));
+  const { strapi, trx, ct, key, checked, writable, existing, created, meta, relationNames, targetIds, defaultLocale } = batch;
+  const freshIds = new Set([...created.values()].flatMap((entry) => entry.rows.map((row) => row.id)));
   for (const name of relationNames) {
     const wanted = new Map();
+    const targetUid = ct.attributes[name].target;
     for (const i of writable) {
       const data = checked[i].data;
       if (!(name in data)) continue;
-      const row = existing.get(data[key]) || created.get(data[key]);
+      const fresh = created.get(data[key]);
+      if (!fresh && batch.versioned) continue; // updated through the Document Service
       const value = data[name];
       const docs = value === null ? [] : Array.isArray(value) ? value : [value];
-      wanted.set(row.id, docs.map((d) => targetIds.get(ct.attributes[name].target).get(d)));
+      for (const row of fresh ? fresh.rows : [{ id: existing.get(data[key]).id, locale: null, publishedAt: null }]) {
+        wanted.set(row.id, docs.flatMap((d) => linkedRows(ct, strapi.contentTypes[targetUid], targetIds.get(targetUid).get(d), row, defaultLocale)));
+      }
     }
     const { joinTable } = meta.attributes[name];
     if (wanted.size) {
@@ -190,25 +210,31 @@ function reportWrites(batch) {
   for (const i of writable) {
     const data = checked[i].data;
     const isNew = !existing.has(data[key]);
-    const row = isNew ? created.get(data[key]) : existing.get(data[key]);
-    results[i] = { key: data[key], status: isNew ? 'created' : 'updated', documentId: row.documentId };
+    const entry = isNew ? created.get(data[key]) : existing.get(data[key]);
+    results[i] = { key: data[key], status: isNew ? 'created' : 'updated', documentId: entry.documentId };
   }
 }
 
-/** Delete the entries `deletes` (documentIds) with their media links; each reported deleted or missing. */
+/** Delete the entries `deletes` (documentIds): every row of each (every locale, draft and published), or, with
+ * `onDelete: unpublish`, their published rows only; with their media links. Each reported deleted or missing. */
 async function deleteEntries(batch, deletes) {
   const { strapi, trx, ct, meta } = batch;
-  const found = new Map();
-  for (const row of await rowsWhereIn(trx, meta.tableName, ['id', 'document_id'], 'document_id', deletes)) found.set(row.document_id, row.id);
+  const unpublish = batch.options.onDelete === 'unpublish';
+  const found = new Set();
+  const ids = [];
+  for (const row of await rowsWhereIn(trx, meta.tableName, ['id', 'document_id', 'published_at'], 'document_id', deletes)) {
+    found.add(row.document_id);
+    if (!unpublish || row.published_at !== null) ids.push(row.id);
+  }
   // Link rows go with their entries (ON DELETE CASCADE on every link table); media links live in the upload
   // plugin's polymorphic table, which has no foreign key to the entry, so they go by hand.
-  await deleteMediaLinks(strapi, trx, ct, [...found.values()]);
-  for (const ids of chunks([...found.values()])) await whereAny(trx, trx(meta.tableName), 'id', ids, 'integer').del();
-  batch.count(meta.tableName, batch.created.size + found.size, ['document_id']);
+  await deleteMediaLinks(strapi, trx, ct, ids);
+  for (const part of chunks(ids)) await whereAny(trx, trx(meta.tableName), 'id', part, 'integer').del();
+  batch.count(meta.tableName, batch.created.size + ids.length, ['document_id']);
   return deletes.map((documentId) => ({ documentId, status: found.has(documentId) ? 'deleted' : 'missing' }));
 }
 
-/** Map target uid -> (documentId -> row id) for every documentId the entries link to. */
+/** Map target uid -> (documentId -> its rows [{id, locale, published_at}]) for every documentId the entries link to. */
 async function resolveTargets(strapi, trx, ct, relationNames, datas) {
   const wanted = new Map();
   for (const name of relationNames) {
@@ -222,8 +248,12 @@ async function resolveTargets(strapi, trx, ct, relationNames, datas) {
   }
   const found = new Map();
   for (const [target, docs] of wanted) {
-    const rows = await rowsWhereIn(trx, strapi.db.metadata.get(target).tableName, ['id', 'document_id'], 'document_id', [...docs]);
-    found.set(target, new Map(rows.map((row) => [row.document_id, row.id])));
+    const byDocument = new Map();
+    for (const row of await rowsWhereIn(trx, strapi.db.metadata.get(target).tableName, ['id', 'document_id', 'locale', 'published_at'], 'document_id', [...docs])) {
+      if (!byDocument.has(row.document_id)) byDocument.set(row.document_id, []);
+      byDocument.get(row.document_id).push(row);
+    }
+    found.set(target, byDocument);
   }
   return found;
 }

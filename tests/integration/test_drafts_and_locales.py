@@ -13,8 +13,11 @@ import pytest
 import sqlalchemy as sa
 
 from pipelines.mapping import MappingSet
+from pipelines.settings import SyncOptions, WritePaths
 from pipelines.strapi.client import StrapiError
 from pipelines.sync.run import sync_all
+
+from .conftest import empty
 
 PRODUCT = "product"
 
@@ -134,3 +137,34 @@ def test_the_index_refuses_a_second_entry_for_a_key(clean_strapi_v2, mappings_v2
         strapi_v2_sql("insert into product_collections (document_id, medusa_id, locale, published_at)"
                       " values ('twice', :mid, 'en', null)", mid=medusa_id)
     no_duplicates(strapi_v2_sql)
+
+
+# (link table, source column, source table, target column, target table) of links from or to a versioned type
+LINKS = [
+    ("products_product_categories_lnk", "product_id", "products", "product_category_id", "product_categories"),
+    ("products_product_collection_lnk", "product_id", "products", "product_collection_id", "product_collections"),
+    ("products_product_tags_lnk", "product_id", "products", "product_tag_id", "product_tags"),
+    ("product_variants_product_lnk", "product_variant_id", "product_variants", "product_id", "products"),
+    ("product_options_products_lnk", "product_option_id", "product_options", "product_id", "products"),
+]
+
+
+def link_shapes(strapi_v2_sql) -> dict[str, list[tuple]]:
+    """Per link table: how many links join a (locale, draft?) row to a (locale, draft?) row."""
+    return {table: [tuple(r) for r in strapi_v2_sql(
+        f"select s.locale, s.published_at is null, t.locale, t.published_at is null, count(*) from {table} l"
+        f" join {source_table} s on s.id = l.{source} join {target_table} t on t.id = l.{target} group by 1, 2, 3, 4 order by 1, 2, 3, 4")]
+        for table, source, source_table, target, target_table in LINKS}
+
+
+def test_the_bulk_plugin_writes_the_rows_and_links_rest_writes(clean_strapi_v2, mappings_v2, source_v2, strapi_v2_sql):
+    rest = synced(mappings_v2, source_v2, clean_strapi_v2, options=SyncOptions(write_paths=WritePaths(full="rest")))
+    assert {r.write_path for r in rest.values()} == {"rest"}
+    by_rest = link_shapes(strapi_v2_sql), strapi_v2_sql("select locale, published_at is null, count(*) from products group by 1, 2 order by 1, 2")
+    assert all(by_rest[0].values()), by_rest
+
+    empty(clean_strapi_v2, mappings_v2)
+    bulk = synced(mappings_v2, source_v2, clean_strapi_v2, options=SyncOptions(write_paths=WritePaths(full="bulk")))
+    assert bulk[PRODUCT].write_path == "bulk"
+    assert (link_shapes(strapi_v2_sql), strapi_v2_sql("select locale, published_at is null, count(*) from products"
+                                                      " group by 1, 2 order by 1, 2")) == by_rest

@@ -43,7 +43,7 @@ class FakeBulk:
         self.answer = answer
         self.calls = []
 
-    def write_encoded(self, plural, encoded, deletes, versions=None):
+    def write_encoded(self, plural, encoded, deletes, versions=None, per_entry=None):
         entries = [json.loads(body) for body in encoded]
         self.calls.append((plural, entries, deletes))
         if isinstance(self.answer, Exception):
