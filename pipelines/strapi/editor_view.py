@@ -5,7 +5,7 @@ The generated `schema.json` carries it as Strapi's own content-manager defaults 
 attributes it has not configured yet): an attribute the sync writes is read-only in the edit view, with a
 description naming its source in Medusa; a `write_back` field stays editable and says that edits go back to
 Medusa; `cms_only` attributes are left as Strapi makes them. The list view shows the type's identifying
-fields and `medusa_id`. A configuration an admin already changed by hand is Strapi's to keep.
+fields and `medusa_id`, and an entry is named by its first identifying field (`settings.mainField`). A configuration an admin already changed by hand is Strapi's to keep.
 """
 
 from __future__ import annotations
@@ -16,6 +16,9 @@ from ..mapping import MappingSet, MappingSpec
 
 LIST_LENGTH = 4  # columns in the list view, as many as Strapi shows by default
 IDENTIFYING = ("title", "name", "handle", "code", "label", "iso_2", "value", "amount")  # first in the list view
+# Strapi's own defaults of a type's list settings, which its schema check wants given with any other setting
+STRAPI_DEFAULT_SETTINGS = {"bulkable": True, "filterable": True, "searchable": True, "pageSize": 10}
+NAMING_TYPES = frozenset({"string", "text", "uid", "email"})  # what Strapi's admin can name an entry by
 LISTABLE_TYPES = frozenset({"string", "text", "integer", "biginteger", "decimal", "float", "boolean", "date",
                             "datetime", "time", "enumeration", "email", "uid"})
 
@@ -47,8 +50,17 @@ def content_manager_config(spec: MappingSpec, mappings: MappingSet, attributes: 
         edit[rel.inverse] = _read_only(f"Linked by the sync: the other side of {owner.content_type}'s {rel.attribute}")
     for name, media in spec.media.items():
         edit[name] = _read_only(f"Uploaded by the sync from the file at {media.source} in Medusa")
-    return {"metadatas": {name: {"edit": meta} for name, meta in edit.items()},
-            "layouts": {"list": list_columns(spec, attributes)}}
+    config: dict[str, Any] = {"metadatas": {name: {"edit": meta} for name, meta in edit.items()},
+                              "layouts": {"list": list_columns(spec, attributes)}}
+    title = main_field(spec, attributes)
+    if title:  # the entry's name in its edit view's header and in lists of links to it, instead of its medusa_id
+        config["settings"] = {**STRAPI_DEFAULT_SETTINGS, "mainField": title}
+    return config
+
+
+def main_field(spec: MappingSpec, attributes: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The field that names an entry for editors (a title, a name, a handle...), or None (Strapi's default)."""
+    return next((name for name in IDENTIFYING if name in spec.fields and attributes.get(name, {}).get("type") in NAMING_TYPES), None)
 
 
 def list_columns(spec: MappingSpec, attributes: Mapping[str, Mapping[str, Any]]) -> list[str]:

@@ -40,6 +40,7 @@ def test_medusas_fields_are_read_only_with_their_source_and_two_way_fields_edita
     assert edit["medusa_id"]["editable"] is False, hint
     assert edit["title"]["editable"] is True and "written back to Medusa" in edit["title"]["description"], hint
     assert config["layouts"]["list"][:3] == ["title", "handle", "medusa_id"], hint
+    assert config["settings"]["mainField"] == "title", hint  # an entry is named by its title, not its medusa_id
 
 
 def test_an_admin_may_relabel_and_reorder_and_what_the_sync_owns_stays_read_only(stack_v2):

@@ -48,3 +48,13 @@ def test_the_list_view_shows_identifying_fields_and_medusa_id_not_json():
 
 def test_a_field_source_names_table_and_column():
     assert field_source(PRODUCT, "title") == "product.title"
+
+
+def test_an_entry_is_named_by_its_first_identifying_field():
+    settings = content_manager_config(PRODUCT, MAPPINGS, TYPES)["settings"]
+    assert settings["mainField"] == "title"
+    assert {"bulkable", "filterable", "searchable", "pageSize"} <= settings.keys()  # Strapi's check wants them all
+    currency = MAPPINGS.get("currency")
+    assert content_manager_config(currency, MAPPINGS, {name: {"type": "string"} for name in currency.fields})["settings"]["mainField"] == "name"
+    no_name = content_manager_config(PRODUCT, MAPPINGS, {name: {"type": "json"} for name in PRODUCT.fields})
+    assert "settings" not in no_name  # Strapi's default (the first string attribute: medusa_id)
