@@ -12,9 +12,6 @@ from dataclasses import dataclass
 
 Query = tuple[tuple[str, str], ...]  # extra query parameters of a REST request
 
-PUBLISH_MODES = ("on_sync", "editor")  # on_sync: what the sync writes is published; editor: the sync writes drafts
-DELETE_MODES = ("delete", "unpublish")  # what a row gone from Medusa does to its entry
-
 
 @dataclass(frozen=True)
 class EntryVersions:

@@ -87,8 +87,8 @@ class BulkClient:
                       per_entry: float = PER_ITEM_READ_SECONDS) -> tuple[list[EntryOutcome], list[EntryOutcome]]:
         """`write` with each entry already encoded (`encode_json`): the sync encodes an entry once, to size its
         batch and to send it. `per_entry`: seconds the answer may take per entry (see `batch_read_timeout`)."""
-        # a Draft & Publish type is written through Strapi's Document Service: whether writes publish, deletes unpublish
-        # (both values are names the mapping's schema allows, as JSON strings as they are)
+        # a Draft & Publish type: whether writes publish and deletes unpublish (both values are names the mapping's
+        # schema allows, JSON strings as they are)
         modes = f',"publish":"{versions.publish}","onDelete":"{versions.on_delete}"'.encode() if versions.draft_and_publish else b""
         body = b"".join((b'{"key":', encode_json(self.key), modes, b',"entries":[', b",".join(entries), b'],"deletes":',
                          encode_json(deletes), b"}"))
@@ -101,11 +101,6 @@ class BulkClient:
         ]
         deleted = [EntryOutcome(d["documentId"], d["status"], d["documentId"]) for d in answer["deleted"]]
         return results, deleted
-
-    def unpublish(self, plural: str, document_ids: Sequence[str]) -> None:
-        """Unpublish the entries `document_ids` in every locale (their drafts stay), as Strapi's Document Service
-        does; REST has no route for it. An entry that is not published, or not there, is left as it is."""
-        self.client.request("POST", f"{PREFIX}/{plural}/unpublish", json={"documentIds": list(document_ids)})
 
     def keys(self, plural: str) -> Iterator[dict[str, Any]]:
         """Every entry that has a key: {documentId, <key>} in pages of KEYS_PAGE, in id order."""

@@ -298,9 +298,10 @@ class ContentTypeSync:
     def _other_locales(self, existing: Mapping[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         """The drafts of the existing entries' other locales than the default one, by medusa_id (localized types)."""
         default_rows = {entry["id"] for entry in existing.values()}
+        compared = self._compared()
         others: dict[str, list[dict[str, Any]]] = {}
         for entry in self.client.find_all_by(self.spec.plural, "medusa_id", existing, query=self.spec.strapi.every_locale,
-                                             fields=[*self._compared()["fields"], "locale"], populate=self._compared()["populate"]):
+                                             fields=[*compared["fields"], "locale"], populate=compared["populate"]):
             if entry["id"] not in default_rows:
                 others.setdefault(entry["medusa_id"], []).append(entry)
         return others

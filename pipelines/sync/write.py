@@ -51,7 +51,7 @@ class Writer:
         self.client = client
         self.plural = plural
         self.versions = versions  # which rows of a document it writes (Draft & Publish, locales)
-        # REST has no unpublish: the plugin's route does it, through Strapi's Document Service
+        # REST has no unpublish: the bulk-upsert plugin's batch does it (a batch of one delete, `onDelete: unpublish`)
         self.unpublisher = BulkClient(client) if versions.unpublishes else None
         self.result = result
         self.dry_run = dry_run
@@ -84,7 +84,7 @@ class Writer:
     def _send(self, write: Write, counter: str) -> str | None:
         if write.action == "delete":
             if self.unpublisher is not None:
-                self.unpublisher.unpublish(self.plural, [write.document_id])
+                self.unpublisher.write(self.plural, [], [write.document_id], self.versions)
             else:
                 self.client.delete(self.plural, write.document_id, query=self.versions.delete)
             return counter

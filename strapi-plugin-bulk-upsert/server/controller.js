@@ -6,7 +6,6 @@ const { isVersioned, writeOptions } = require('./versions');
 const { findByKeys, listKeys } = require('./reader');
 
 const DEFAULT_KEY = 'medusa_id';
-const MAX_UNPUBLISH = 1000;
 
 function fail(ctx, status, message, name = 'BulkUpsertError') {
   ctx.status = status;
@@ -49,23 +48,6 @@ module.exports = ({ strapi }) => ({
       // The route's own permission lets a caller in; writing a type also needs that type's permissions.
       if (scope.length) await strapi.get('auth').verify(ctx.state.auth, { scope });
       ctx.body = await upsertBatch(strapi, ct, key, entries, deletes, ctx.state.auth, writeOptions(ct, body));
-    });
-  },
-
-  /** POST /api/bulk-upsert/:plural/unpublish {documentIds: [...]} - unpublish those entries in every locale (their
-   * drafts stay), through Strapi's Document Service: REST has no unpublish. A caller needs the type's `delete`
-   * permission, as taking an entry off the content API is what a delete does to its readers. */
-  async unpublish(ctx) {
-    await guarded(ctx, async () => {
-      const ct = contentTypeOf(strapi, ctx.params.plural);
-      const ids = (ctx.request.body || {}).documentIds;
-      if (!(ct.options && ct.options.draftAndPublish)) throw new BulkError(400, `${ct.uid} has no draft & publish: nothing to unpublish`);
-      if (!Array.isArray(ids) || !ids.every((id) => typeof id === 'string' && id)) throw new BulkError(400, 'documentIds must be a list of documentIds');
-      if (ids.length > MAX_UNPUBLISH) throw new BulkError(413, `at most ${MAX_UNPUBLISH} documentIds per request`);
-      await strapi.get('auth').verify(ctx.state.auth, { scope: [`${ct.uid}.delete`] });
-      const documents = strapi.documents(ct.uid);
-      for (const documentId of ids) await documents.unpublish({ documentId, locale: '*' });
-      ctx.body = { unpublished: ids.length };
     });
   },
 

@@ -10,7 +10,6 @@ module.exports = {
       { method: 'POST', path: '/:plural', handler: 'bulk.upsert', config: { policies: [] } },
       { method: 'POST', path: '/:plural/find', handler: 'bulk.find', config: { policies: [] } },
       { method: 'POST', path: '/:plural/keys', handler: 'bulk.keys', config: { policies: [] } },
-      { method: 'POST', path: '/:plural/unpublish', handler: 'bulk.unpublish', config: { policies: [] } },
     ],
   },
 };

@@ -11,6 +11,7 @@
 const { BulkError } = require('./schema');
 
 const PUBLISH_MODES = new Set(['on_sync', 'editor']);
+const DEFAULT_WRITE_OPTIONS = Object.freeze({ publish: 'on_sync', onDelete: 'delete' });
 const DELETE_MODES = new Set(['delete', 'unpublish']);
 
 function hasDraftAndPublish(ct) {
@@ -29,18 +30,21 @@ function isVersioned(ct) {
 /** The batch's write options: `publish` (on_sync: a write publishes, as REST does by default; editor: it writes
  * the draft) and `onDelete` (delete: every locale; unpublish: every locale's published version, drafts stay). */
 function writeOptions(ct, body) {
-  const publish = body.publish || 'on_sync';
-  const onDelete = body.onDelete || 'delete';
+  const publish = body.publish || DEFAULT_WRITE_OPTIONS.publish;
+  const onDelete = body.onDelete || DEFAULT_WRITE_OPTIONS.onDelete;
   if (!PUBLISH_MODES.has(publish)) throw new BulkError(400, `publish must be one of ${[...PUBLISH_MODES].join(', ')}`);
   if (!DELETE_MODES.has(onDelete)) throw new BulkError(400, `onDelete must be one of ${[...DELETE_MODES].join(', ')}`);
   if (onDelete === 'unpublish' && !hasDraftAndPublish(ct)) throw new BulkError(400, `${ct.uid} has no draft & publish: nothing to unpublish`);
   return { publish, onDelete };
 }
 
-/** Strapi's default locale (null without the i18n plugin). */
-async function defaultLocaleOf(strapi) {
+/** Strapi's default locale, where `ct` or a type it links to has locales (a row of either is placed by it); else
+ * null, and no query (the i18n plugin reads it from its store). */
+async function defaultLocaleOf(strapi, ct) {
   const i18n = strapi.plugin('i18n');
-  return i18n ? i18n.service('locales').getDefaultLocale() : null;
+  const placed = isLocalized(ct) || Object.values(ct.attributes)
+    .some((attr) => attr.type === 'relation' && attr.target && isLocalized(strapi.contentTypes[attr.target]));
+  return i18n && placed ? i18n.service('locales').getDefaultLocale() : null;
 }
 
 /** The rows a new entry of `ct` is made of: {locale, publishedAt} each (one row for a type without either). */
@@ -58,4 +62,4 @@ function linkedRows(ct, target, rows, row, defaultLocale) {
     .map((t) => t.id);
 }
 
-module.exports = { hasDraftAndPublish, isLocalized, isVersioned, writeOptions, defaultLocaleOf, newRows, linkedRows };
+module.exports = { DEFAULT_WRITE_OPTIONS, hasDraftAndPublish, isLocalized, isVersioned, writeOptions, defaultLocaleOf, newRows, linkedRows };

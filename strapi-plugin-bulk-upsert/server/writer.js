@@ -11,7 +11,7 @@ const { newDocumentId } = require('./document-ids');
 const { insertEntries, rowKey, rowsWhereIn, whereAny, chunks } = require('./rows');
 const { noteWrites } = require('./statistics');
 const { validateShapes } = require('./permissions');
-const { isVersioned, defaultLocaleOf, newRows, linkedRows } = require('./versions');
+const { DEFAULT_WRITE_OPTIONS, isVersioned, defaultLocaleOf, newRows, linkedRows } = require('./versions');
 
 const MAX_ENTRIES = 5000;
 const RACE_ATTEMPTS = 3; // a concurrent writer created the same key: the next attempt finds it and updates
@@ -48,7 +48,7 @@ async function deleteMediaLinks(strapi, trx, ct, ids) {
  * `auth` (the request's ctx.state.auth) is held to Strapi's content-API input rules (permissions.js).
  * Returns {results: [{key, status, documentId} | {key, status: 'error', error}], deleted: [{documentId, status}]}.
  */
-async function upsertBatch(strapi, ct, key, entries, deletes, auth = undefined, options = { publish: 'on_sync', onDelete: 'delete' }) {
+async function upsertBatch(strapi, ct, key, entries, deletes, auth = undefined, options = DEFAULT_WRITE_OPTIONS) {
   if (!Array.isArray(entries) || !Array.isArray(deletes)) throw new BulkError(400, 'entries and deletes must be lists');
   if (entries.length + deletes.length > MAX_ENTRIES) throw new BulkError(413, `at most ${MAX_ENTRIES} entries and deletes per batch`);
   if (!deletes.every((d) => typeof d === 'string' && d)) throw new BulkError(400, 'deletes must be documentIds');
@@ -66,7 +66,7 @@ async function upsertBatch(strapi, ct, key, entries, deletes, auth = undefined, 
   for (let attempt = 1; ; attempt += 1) {
     try {
       const written = new Map();
-      const context = { options, defaultLocale: await defaultLocaleOf(strapi) };
+      const context = { options, defaultLocale: await defaultLocaleOf(strapi, ct) };
       const outcome = await strapi.db.transaction(({ trx }) => writeBatch(strapi, trx, ct, key, entries, checked, deletes, written, context));
       noteWrites(strapi, written);
       return outcome;
@@ -101,7 +101,7 @@ function startBatch(strapi, trx, ct, key, entries, checked, written, context = {
   const column = (name) => (meta.attributes[name] && meta.attributes[name].columnName) || name;
   return {
     strapi, trx, ct, key, entries, checked, meta,
-    options: context.options || { publish: 'on_sync', onDelete: 'delete' },
+    options: context.options || DEFAULT_WRITE_OPTIONS,
     defaultLocale: context.defaultLocale || null,
     versioned: isVersioned(ct), // several rows per entry: updated through the Document Service
     keyColumn: column(key),

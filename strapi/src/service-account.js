@@ -9,7 +9,7 @@
  * ("Medusa sync") that has exactly the permissions the sync needs and no others:
  *   - find, create, update and delete on every collection type of the app's own API (the mapped types and
  *     the sync's state types; findOne is not used),
- *   - the bulk-upsert plugin's actions (capability, upsert, find, keys, unpublish),
+ *   - the bulk-upsert plugin's actions (capability, upsert, find, keys),
  *   - the media library's upload, find and destroy (files the sync uploads for `media` attributes),
  *   - reading the content types (content-type-builder getContentTypes), which the sync's checks compare.
  * It is idempotent and repairs what differs. The password is never logged.
@@ -26,7 +26,6 @@ const EXTRA_ACTIONS = [
   'plugin::bulk-upsert.bulk.upsert',
   'plugin::bulk-upsert.bulk.find',
   'plugin::bulk-upsert.bulk.keys',
-  'plugin::bulk-upsert.bulk.unpublish',
   'plugin::content-type-builder.content-types.getContentTypes',
   'plugin::upload.content-api.upload',
   'plugin::upload.content-api.find',

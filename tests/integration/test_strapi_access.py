@@ -17,6 +17,7 @@ import requests
 import sqlalchemy as sa
 
 from pipelines.medusa.source import engine_url
+from pipelines.entry_versions import EntryVersions
 from pipelines.strapi.bulk import BulkClient
 from tests.support.image_server import png
 from tests.support.strapi_credentials import StrapiCredentials
@@ -229,19 +230,18 @@ def test_only_the_sync_sets_or_changes_medusa_id(stack, credentials, callers, cu
 
 
 def test_unpublishing_needs_the_types_delete_permission(stack, strapi, credentials, callers, strapi_sql):
-    from pipelines.entry_versions import EntryVersions
-
     key = f"{PREFIX}_u_{uuid.uuid4().hex[:6]}"
     (made,), _ = BulkClient(strapi).write("fixture-drafts", [{"medusa_id": key, "title": "t"}], [], EntryVersions(draft_and_publish=True))
-    url, body = f"{stack['STRAPI_URL']}/api/bulk-upsert/fixture-drafts/unpublish", {"documentIds": [made.document_id]}
+    url = f"{stack['STRAPI_URL']}/api/bulk-upsert/fixture-drafts"
+    body = {"entries": [], "deletes": [made.document_id], "publish": "on_sync", "onDelete": "unpublish"}
     without_delete = bearer(credentials.api_token("custom", [
-        "plugin::bulk-upsert.bulk.unpublish", "api::fixture-draft.fixture-draft.update", "api::fixture-draft.fixture-draft.find"]))
+        "plugin::bulk-upsert.bulk.upsert", "api::fixture-draft.fixture-draft.update", "api::fixture-draft.fixture-draft.find"]))
     for caller, headers in [*((c, callers[c]) for c in ("none", "read-only token", "currency-find token", "end user")),
-                            ("unpublish and update, no delete", without_delete)]:
+                            ("upsert and update, no delete", without_delete)]:
         answer = requests.post(url, json=body, headers=headers, timeout=30)
         assert answer.status_code in (401, 403), (caller, answer.status_code, answer.text)
     assert strapi_sql("select count(*) from fixture_drafts where medusa_id = :k and published_at is not null", k=key)[0][0] == 1
     answer = requests.post(url, json=body, headers=callers["service account"], timeout=30)
     assert answer.status_code == 200, answer.text
-    assert strapi_sql("select count(*) from fixture_drafts where medusa_id = :k and published_at is not null", k=key)[0][0] == 0
+    assert strapi_sql("select published_at is null from fixture_drafts where medusa_id = :k", k=key) == [(True,)]  # the draft stays
     BulkClient(strapi).write("fixture-drafts", [], [made.document_id])
