@@ -104,8 +104,10 @@ def test_a_rename_the_write_back_sees_first_goes_to_strapi_not_back_to_medusa(me
     settled(merged)
 
 
-def test_each_merge_case(merged):
-    """One field per case on four products: Medusa changed, Strapi changed, both to the same value, neither."""
+@pytest.mark.parametrize("path", ["rest", "bulk"])
+def test_each_merge_case(merged, path):
+    """One field per case on four products: Medusa changed, Strapi changed, both to the same value, neither; the
+    forward run through each write path."""
     with merged.server_source.engine.connect() as conn:
         ids = [r[0] for r in conn.execute(sa.text("select id from product where deleted_at is null order by id limit 4"))]
     medusa_changed, strapi_changed, both_alike, neither = ids
@@ -116,9 +118,9 @@ def test_each_merge_case(merged):
     set_in_medusa(merged.server_source, both_alike, title=alike)
     merged.edit_in_strapi(both_alike, title=alike)
 
+    assert forward(merged, path) == 1  # Medusa's change, where Strapi still holds the base
     result = back(merged)
-    assert result.conflicts == [] and result.written == 1  # only Strapi's change goes to Medusa
-    forward(merged)
+    assert (result.conflicts, result.written, result.to_strapi) == ([], 1, 0)  # only Strapi's change goes to Medusa
     assert titles(merged, medusa_changed) == (m, m)
     assert titles(merged, strapi_changed) == (s, s)
     assert titles(merged, both_alike) == (alike, alike)
