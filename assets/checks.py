@@ -47,9 +47,9 @@ def build_key_checks(spec: MappingSpec) -> AssetChecksDefinition:
     @multi_asset_check(
         name=key_checks_name(spec.content_type),
         specs=[
-            AssetCheckSpec(CHECK_COUNT, asset=key, description="Strapi entries with a medusa_id == Medusa rows not soft-deleted"),
+            AssetCheckSpec(CHECK_COUNT, asset=key, description=f"Strapi entries with a {spec.key} == Medusa rows not soft-deleted"),
             AssetCheckSpec(CHECK_KEYS, asset=key,
-                           description="every live Medusa row is in Strapi once, and no Strapi medusa_id is gone from Medusa"),
+                           description=f"every live Medusa row is in Strapi once, and no Strapi {spec.key} is gone from Medusa"),
         ],
     )
     def _checks(medusa: MedusaDatabase, strapi: StrapiResource):
@@ -58,13 +58,13 @@ def build_key_checks(spec: MappingSpec) -> AssetChecksDefinition:
         yield AssetCheckResult(
             check_name=CHECK_COUNT, asset_key=key, passed=result.counts_match,
             metadata={"medusa": result.medusa_count, "strapi": result.strapi_count,
-                      "entries without medusa_id (not synced)": result.without_medusa_id},
+                      f"entries without {spec.key} (not synced)": result.without_medusa_id},
         )
         yield AssetCheckResult(
             check_name=CHECK_KEYS, asset_key=key, passed=result.keys_match,
             metadata={"missing": result.missing_count, "orphaned": result.orphaned_count, "duplicated": len(result.duplicated),
                       "first missing": ", ".join(result.missing) or "-", "first orphaned": ", ".join(result.orphaned) or "-",
-                      "duplicated medusa_ids": ", ".join(result.duplicated) or "-"},
+                      f"duplicated {spec.key}s": ", ".join(result.duplicated) or "-"},
         )
 
     return _checks

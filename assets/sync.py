@@ -114,7 +114,7 @@ def build_sync_asset(spec: MappingSpec, mappings: MappingSet, settings: Orchestr
         deps=deps,
         group_name=TARGET_GROUP,
         kinds={"strapi"},
-        description=f"Strapi `{spec.content_type}` entries, upserted from Medusa `{spec.table}` by medusa_id "
+        description=f"Strapi `{spec.content_type}` entries, upserted from Medusa `{spec.table}` by {spec.key} "
         f"(mapping: {mapping_file})",
         metadata={"mapping": mapping_file, "source table": spec.table, "rest path": f"/api/{spec.plural}"},
         pool=STRAPI_POOL,

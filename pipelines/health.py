@@ -79,7 +79,7 @@ def bulk_plugin(client: StrapiClient, mappings: MappingSet) -> Check:
     """Whether full syncs can use the bulk-upsert plugin (informative: REST works without it)."""
     first = mappings.specs[0]
     try:
-        capability = BulkClient(client).capability(first.plural)
+        capability = BulkClient(client, key=first.key).capability(first.plural)
     except (StrapiError, StrapiUnavailable) as exc:
         return Check("strapi bulk-upsert plugin", False, describe_error(exc))
     if not capability.installed:

@@ -210,6 +210,19 @@ def field_types(mappings: MappingSet, source: MedusaSource, only: Iterable[str] 
     return types
 
 
+def _key_problem(key: str, attribute: dict[str, Any] | None) -> str | None:
+    """Why `attribute` cannot hold the mapping's key `key` (a unique string the sync finds entries by), or None."""
+    if attribute is None:
+        return f"has no {key} attribute (the mapping's key)"
+    if "type" not in attribute:
+        return None  # nothing known of it but its name
+    if attribute["type"] not in ("string", "uid", "text"):
+        return f"the key attribute {key} is a {attribute.get('type')} attribute, and must be a string"
+    if not attribute.get("unique"):
+        return f"the key attribute {key} is not unique (set \"unique\": true in its schema.json)"
+    return None
+
+
 def _type_error(written: str, held: str) -> str | None:
     want, have = TYPE_FAMILIES.get(written, written), TYPE_FAMILIES.get(held, held)
     if have == want or want in ACCEPTS.get(have, ()):
@@ -254,8 +267,9 @@ def check_strapi(
                 errors.append(spec.error(f"{spec.uid} in {where} has {feature} {'on' if held else 'off'}, and the mapping says "
                                          f"strapi.{key}: {str(wanted).lower()} (`medusa-strapi strapi-schema` generates it)",
                                          "strapi", key))
-        if "medusa_id" not in attributes:
-            errors.append(spec.error(f"{spec.uid} in {where} has no medusa_id attribute", "content_type"))
+        key_problem = _key_problem(spec.key, attributes.get(spec.key))
+        if key_problem:
+            errors.append(spec.error(f"{spec.uid} in {where}: {key_problem}", *(("key",) if ("key",) in spec.lines else ("content_type",))))
         for name in spec.media:
             held = attributes.get(name, {}).get("type")
             if held != "media":

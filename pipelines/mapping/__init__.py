@@ -2,6 +2,7 @@
 
 from .loader import LoadedMappings, load_mapping, load_mapping_set, load_mappings, mappings_digest
 from .spec import (
+    DEFAULT_KEY,
     KEY_COLUMN,
     VALUE_COLUMN,
     Field,
@@ -18,7 +19,7 @@ from .spec import (
 )
 
 __all__ = [
-    "KEY_COLUMN", "VALUE_COLUMN", "Field", "MappingError", "MappingErrors", "MappingSet", "MappingSpec", "MediaAttribute",
+    "DEFAULT_KEY", "KEY_COLUMN", "VALUE_COLUMN", "Field", "MappingError", "MappingErrors", "MappingSet", "MappingSpec", "MediaAttribute",
     "Partitioning", "Relation", "UnknownContentType", "Hop", "Lookup", "LoadedMappings", "load_mapping", "load_mapping_set", "load_mappings",
     "mappings_digest",
 ]

@@ -234,6 +234,7 @@ def _build_spec(data: dict[str, Any], lines: dict[KeyPath, int], path: Path) -> 
         content_type=data["content_type"],
         plural=data["plural"],
         table=source["table"],
+        **({"key": data["key"]} if "key" in data else {}),
         **given,
         where=_conditions(source.get("where")),
         fields={name: _field(name, value) for name, value in (data.get("fields") or {}).items()},
@@ -261,6 +262,8 @@ def _spec_errors(spec: MappingSpec) -> list[MappingError]:
             if name in written:
                 errors.append(spec.error(f"attribute is also declared under {written[name][0]}", section, name))
             written.setdefault(name, (section, name))
+    if _reserved(spec.key):
+        errors.append(spec.error(f"{spec.key!r} is a name Strapi reserves for itself", "key"))
     if spec.content_type in RESERVED_CONTENT_TYPES:
         errors.append(spec.error(f"{spec.content_type!r} is a content type the sync keeps for itself", "content_type"))
     if spec.path is not None and spec.path.stem != spec.content_type:
@@ -271,6 +274,8 @@ def _spec_errors(spec: MappingSpec) -> list[MappingError]:
         for name in names:
             if _reserved(name):
                 errors.append(spec.error(f"{name!r} is a name Strapi reserves for itself", section, name))
+            elif name == spec.key:
+                errors.append(spec.error(f"{name!r} is this type's key, which the sync writes itself", section, name))
     for f in spec.fields.values():
         if f.is_pseudo and not spec.json_entries:
             errors.append(spec.error(f"{f.column} exists only with source.json_entries", "fields", f.attribute))
@@ -397,7 +402,7 @@ def _order(specs: list[MappingSpec], broken: dict[str, list[MappingError]]) -> l
 def _with_targets(spec: MappingSpec, by_type: dict[str, MappingSpec]) -> MappingSpec:
     """`spec` with each relation knowing its target's table, so queries need nothing but the spec."""
     relations = tuple(
-        replace(rel, target_table=TargetTable(t.table, t.schema, t.primary_key, t.soft_delete, t.where))
+        replace(rel, target_table=TargetTable(t.table, t.schema, t.primary_key, t.soft_delete, t.where), target_key=t.key)
         for rel in spec.relations for t in [by_type[rel.target]]
     )
     return replace(spec, relations=relations)

@@ -15,6 +15,7 @@ from ..entry_versions import PLAIN, EntryVersions
 KeyPath = tuple[str | int, ...]
 KEY_COLUMN, VALUE_COLUMN = "$key", "$value"  # pseudo-columns of a `json_entries` source
 LOOKUP_PREFIX, LINK_PREFIX = "@lookup:", "@link:"  # labels of the values the extractor computes per row
+DEFAULT_KEY = "medusa_id"  # the Strapi attribute an entry is found by, unless a mapping names its own (`key`)
 
 Condition = tuple[str, Any]  # (column, value): equals; None: IS NULL; a list: IN
 
@@ -118,7 +119,7 @@ class TargetTable:
 
 @dataclass(frozen=True)
 class Relation:
-    """A relation linked by the target's medusa_id: by a foreign-key `column`, or `through` a path of hops."""
+    """A relation linked by the target's key attribute: by a foreign-key `column`, or `through` a path of hops."""
 
     attribute: str
     target: str
@@ -128,6 +129,7 @@ class Relation:
     to_one: bool = False
     required: bool = False  # rows without a live target here are not synced (their entries are deleted)
     target_table: TargetTable | None = None  # filled in by the MappingSet from the target's mapping
+    target_key: str = DEFAULT_KEY  # the target type's key attribute (its mapping's `key`), filled in likewise
 
     @property
     def is_to_many(self) -> bool:
@@ -175,6 +177,7 @@ class MappingSpec:
     content_type: str
     plural: str
     table: str
+    key: str = DEFAULT_KEY  # the Strapi attribute holding the Medusa id an entry is found by (mapping key `key`)
     schema: str = "public"
     primary_key: str = "id"
     cursor: str | None = DEFAULT_CURSOR

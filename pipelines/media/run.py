@@ -81,13 +81,14 @@ class MediaPass:
                     self.counts[outcome] += 1
 
     def _entries(self, media: MediaAttribute, ids: list[str] | None) -> dict[str, MediaEntry]:
-        selection = {"fields": ["medusa_id", *media.fields()], "populate": {media.attribute: ["alternativeText", "caption"]}}
+        key = self.spec.key
+        selection = {"fields": [key, *media.fields()], "populate": {media.attribute: ["alternativeText", "caption"]}}
         if ids is None:
-            found = self.client.iter_entries(self.spec.plural, filters=[("filters[medusa_id][$notNull]", "true")],
+            found = self.client.iter_entries(self.spec.plural, filters=[(f"filters[{key}][$notNull]", "true")],
                                              query=self.spec.strapi.read, **selection)
         else:
-            found = self.client.find_by_medusa_ids(self.spec.plural, ids, query=self.spec.strapi.read, **selection).values()
-        return {e["medusa_id"]: MediaEntry(e["medusa_id"], e["documentId"], e.get(media.source),
+            found = self.client.find_by(self.spec.plural, key, ids, query=self.spec.strapi.read, **selection).values()
+        return {e[key]: MediaEntry(e[key], e["documentId"], e.get(media.source),
                                            e.get(media.alt) if media.alt else None,
                                            e.get(media.caption) if media.caption else None, e.get(media.attribute))
                 for e in found}

@@ -12,6 +12,7 @@ from enum import Enum
 from typing import Any, Iterable, Iterator, Mapping, NamedTuple, Sequence
 
 from ..entry_versions import PLAIN, EntryVersions
+from ..mapping import DEFAULT_KEY
 from .client import PER_ITEM_READ_SECONDS, StrapiClient, StrapiError, batch_read_timeout, encode_json
 
 PREFIX = "/api/bulk-upsert"
@@ -59,7 +60,7 @@ class EntryOutcome(NamedTuple):
 class BulkClient:
     """Calls the bulk-upsert plugin of the Strapi `client` talks to."""
 
-    def __init__(self, client: StrapiClient, key: str = "medusa_id"):
+    def __init__(self, client: StrapiClient, key: str = DEFAULT_KEY):
         self.client = client
         self.key = key
         # Every route of the plugin may be repeated safely (a batch upserts by key; the rest read).
@@ -102,11 +103,12 @@ class BulkClient:
         deleted = [EntryOutcome(d["documentId"], d["status"], d["documentId"]) for d in answer["deleted"]]
         return results, deleted
 
-    def keys(self, plural: str) -> Iterator[dict[str, Any]]:
-        """Every entry that has a key: {documentId, <key>} in pages of KEYS_PAGE, in id order."""
+    def keys(self, plural: str, *, key: str | None = None) -> Iterator[dict[str, Any]]:
+        """Every entry that has a key (`key`, else the client's): {documentId, <key>} in pages of KEYS_PAGE, in id
+        order."""
         after = 0
         while True:
-            body = self.client.request("POST", f"{PREFIX}/{plural}/keys", json={"key": self.key, "after": after, "limit": KEYS_PAGE})
+            body = self.client.request("POST", f"{PREFIX}/{plural}/keys", json={"key": key or self.key, "after": after, "limit": KEYS_PAGE})
             yield from body["data"]
             if body.get("next") is None:
                 return
@@ -119,18 +121,21 @@ class BulkClient:
         *,
         fields: Iterable[str] = (),
         populate: Mapping[str, Iterable[str]] | None = None,
+        key: str | None = None,
     ) -> dict[str, dict[str, Any]]:
-        """Entries whose key is in `values`, keyed by it, shaped as REST returns them (few requests)."""
+        """Entries whose key (`key`, else the client's) is in `values`, keyed by it, shaped as REST returns them
+        (few requests)."""
+        key = key or self.key
         found: dict[str, dict[str, Any]] = {}
         values = sorted(set(values))
         for start in range(0, len(values), FIND_BATCH):
             part = values[start:start + FIND_BATCH]
             body = self.client.request("POST", f"{PREFIX}/{plural}/find", json={
-                "key": self.key, "values": part, "fields": [f for f in fields if f != self.key],
+                "key": key, "values": part, "fields": [f for f in fields if f != key],
                 "populate": {k: list(v) for k, v in (populate or {}).items()},
             }, read_timeout=batch_read_timeout(len(part) // 10))
             for entry in body["data"]:
-                found[entry[self.key]] = entry
+                found[entry[key]] = entry
         return found
 
 

@@ -40,7 +40,7 @@ def _display_name(content_type: str) -> str:
 
 def content_type_schema(spec: MappingSpec, mappings: MappingSet, source: MedusaSource) -> dict[str, Any]:
     """The schema.json of one content type."""
-    attributes: dict[str, Any] = {"medusa_id": dict(MEDUSA_ID_ATTRIBUTE)}
+    attributes: dict[str, Any] = {spec.key: dict(MEDUSA_ID_ATTRIBUTE)}
     for name, f in spec.fields.items():
         attributes[name] = field_attribute(spec, f, source.table)
     for rel in spec.relations:
@@ -82,11 +82,11 @@ def _type_plugin_options(spec: MappingSpec, attributes: dict[str, Any]) -> dict[
     """The type's plugin options; a type with several rows per entry (Draft & Publish, locales) also gets them
     on `attributes`, which it changes: i18n's per attribute (cms_only localized, the rest shared by every locale),
     and, as a database column cannot be unique across a document's rows, the bulk-upsert plugin's unique index on
-    (medusa_id, locale, draft or published) in place of the column's own."""
+    (key, locale, draft or published) in place of the column's own."""
     if spec.strapi.plain:
         return {}
-    attributes["medusa_id"] = {k: v for k, v in attributes["medusa_id"].items() if k != "column"}
-    options: dict[str, Any] = {"bulk-upsert": {"uniqueKey": "medusa_id"}}
+    attributes[spec.key] = {k: v for k, v in attributes[spec.key].items() if k != "column"}
+    options: dict[str, Any] = {"bulk-upsert": {"uniqueKey": spec.key}}
     if spec.strapi.localized:
         options["i18n"] = {"localized": True}
         for name, attribute in attributes.items():

@@ -35,7 +35,7 @@ def content_manager_config(spec: MappingSpec, mappings: MappingSet, attributes: 
     """The `config` of `spec`'s schema.json: edit-view metadatas of the attributes the sync owns, and the list
     view's columns (`attributes`: the schema's attributes, for their types)."""
     edit: dict[str, dict[str, Any]] = {
-        "medusa_id": _read_only(f"Medusa's id of this entry's {spec.table} row: the sync finds the entry by it"),
+        spec.key: _read_only(f"Medusa's id of this entry's {spec.table} row: the sync finds the entry by it"),
     }
     for name in spec.fields:
         if name in spec.write_back:
@@ -64,11 +64,11 @@ def main_field(spec: MappingSpec, attributes: Mapping[str, Mapping[str, Any]]) -
 
 
 def list_columns(spec: MappingSpec, attributes: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """The list view's columns: the identifying fields first, `medusa_id`, then other short mapped fields."""
+    """The list view's columns: the identifying fields first, the key (`medusa_id`), then other short mapped fields."""
     listable = [name for name in spec.fields if attributes.get(name, {}).get("type") in LISTABLE_TYPES]
     first = [name for name in IDENTIFYING if name in listable][:2]
     rest = [name for name in listable if name not in first]
-    return _unique([*first, "medusa_id", *rest])[:LIST_LENGTH]
+    return _unique([*first, spec.key, *rest])[:LIST_LENGTH]
 
 
 def _read_only(description: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal, Mapping
 
+from ..mapping import DEFAULT_KEY
 from .merge import Base, forward_owned
 from .transform import Link, Record
 from .values import values_equal
@@ -23,6 +24,8 @@ class PlanContext:
 
     content_type: str
     relations: Mapping[str, str]  # relation attribute -> target content type
+    key: str = DEFAULT_KEY  # the attribute holding an entry's medusa_id (the mapping's `key`)
+    link_keys: Mapping[str, str] = field(default_factory=dict)  # relation attribute -> its target's key (default DEFAULT_KEY)
     json_attributes: frozenset[str] = frozenset()
     target_ids: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # target type -> medusa_id -> documentId
     assume_targets: bool = False  # a dry run: targets missing now would be created earlier in the same plan
@@ -31,6 +34,10 @@ class PlanContext:
     # relations to a localized type: Strapi links each locale to the same locale of the target (another locale's
     # link waits for that locale of the target, which its editors create)
     locale_bound: frozenset[str] = frozenset()
+
+    def link_key(self, attribute: str) -> str:
+        """The key attribute of the targets of relation `attribute`."""
+        return self.link_keys.get(attribute, DEFAULT_KEY)
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,7 @@ def plan_entry(record: Record, current: dict[str, Any] | None, ctx: PlanContext)
         return EntryPlan("fail", reason="; ".join(reasons), missing=tuple(missing))
     links = {k: v for k, v in record.links.items() if k not in deferred}
     if current is None:
-        data = {"medusa_id": record.medusa_id, **entry_data(record.attributes, links, ctx)}
+        data = {ctx.key: record.medusa_id, **entry_data(record.attributes, links, ctx)}
         agreed = {k: record.attributes.get(k) for k in ctx.cms_owned}
         return EntryPlan("create", data, deferred=tuple(deferred), agreed=agreed)
     owned = forward_owned(ctx.cms_owned, (ctx.bases or {}).get(record.medusa_id), record.attributes,
@@ -79,7 +86,7 @@ def plan_entry(record: Record, current: dict[str, Any] | None, ctx: PlanContext)
                   if k not in ctx.cms_owned
                   and not values_equal(v, current_value(k, current, ctx), json=k in ctx.json_attributes)}
     attributes.update(owned.to_strapi)
-    links = {k: v for k, v in links.items() if links_differ(v, current.get(k))}
+    links = {k: v for k, v in links.items() if links_differ(v, current.get(k), ctx.link_key(k))}
     if attributes or links:
         return EntryPlan("update", entry_data(attributes, links, ctx), current["documentId"], tuple(deferred),
                          agreed=owned.agreed)
@@ -103,7 +110,7 @@ def plan_other_locale(record: Record, plan: EntryPlan, current: dict[str, Any], 
     attributes = {k: v for k, v in wanted.items()
                   if not values_equal(v, current_value(k, other, ctx), json=k in ctx.json_attributes)}
     links = {k: v for k, v in record.links.items()
-             if k not in plan.deferred and k not in ctx.locale_bound and links_differ(v, other.get(k))}
+             if k not in plan.deferred and k not in ctx.locale_bound and links_differ(v, other.get(k), ctx.link_key(k))}
     return entry_data(attributes, links, ctx) if attributes or links else {}
 
 
@@ -114,7 +121,7 @@ def plan_deferred_links(record: Record, attributes: Iterable[str], current: dict
     unresolved = [mid for attr in attributes for mid in link_ids(record.links[attr]) if mid not in known]
     if unresolved:
         return EntryPlan("fail", reason=not_in_strapi(attributes[0], ctx.content_type, unresolved))
-    changed = {a: record.links[a] for a in attributes if links_differ(record.links[a], current.get(a))}
+    changed = {a: record.links[a] for a in attributes if links_differ(record.links[a], current.get(a), ctx.link_key(a))}
     if changed:
         return EntryPlan("update", entry_data({}, changed, ctx), current["documentId"])
     return EntryPlan("unchanged")
@@ -156,8 +163,9 @@ def not_in_strapi(attribute: str, target: str, medusa_ids: list[str]) -> str:
     return f"{attribute} -> {target} {', '.join(map(repr, medusa_ids[:5]))}{more} is not in Strapi"
 
 
-def links_differ(desired: Link, current: Any) -> bool:
-    """Whether Strapi's populated relation (dict, list of dicts or None) differs from the desired targets."""
+def links_differ(desired: Link, current: Any, key: str = DEFAULT_KEY) -> bool:
+    """Whether Strapi's populated relation (dict, list of dicts or None, each with the target's `key`) differs
+    from the desired targets."""
     if isinstance(desired, list):
-        return sorted(desired) != sorted(e["medusa_id"] for e in current or [])
-    return desired != (current.get("medusa_id") if isinstance(current, dict) else None)
+        return sorted(desired) != sorted(e[key] for e in current or [])
+    return desired != (current.get(key) if isinstance(current, dict) else None)

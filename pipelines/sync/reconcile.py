@@ -10,18 +10,20 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..medusa.source import IN_BATCH, MedusaSource, Window
-from ..mapping import MappingSpec
+from ..mapping import DEFAULT_KEY, MappingSpec
 from ..row_failure import RowFailure
 from .keyset import KeySet
 from .extract import extracted_records
 from .transform import Record
 
 
-def deletable(entries: Iterable[dict[str, Any]], live: set[str], protected_keys: set[str], source_key) -> list[dict[str, Any]]:
-    """Entries whose medusa_id is not live, except those of source rows that failed (never deleted for that)."""
+def deletable(entries: Iterable[dict[str, Any]], live: set[str], protected_keys: set[str], source_key,
+              key: str = DEFAULT_KEY) -> list[dict[str, Any]]:
+    """Entries whose medusa_id (under `key`) is not live, except those of source rows that failed (never deleted
+    for that)."""
     return [
         e for e in entries
-        if e.get("medusa_id") and e["medusa_id"] not in live and source_key(e["medusa_id"]) not in protected_keys
+        if e.get(key) and e[key] not in live and source_key(e[key]) not in protected_keys
     ]
 
 
@@ -64,7 +66,7 @@ class Reconciler:
         self.failed_keys.update(str(r.key) for r in live if r.error)
 
     def orphans(self, synced_entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]] | RowFailure:
-        """The entries (documentId, medusa_id) to delete, or the refusal of a mass delete (a RowFailure)."""
+        """The entries (documentId and the key) to delete, or the refusal of a mass delete (a RowFailure)."""
         synced = 0
 
         def counted(entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
@@ -74,9 +76,9 @@ class Reconciler:
                 yield entry
 
         # Streamed: only the candidates are kept, however many entries the type has.
-        candidates = deletable(counted(synced_entries), self.live, self.failed_keys, self.spec.source_key)
-        live_now, failing_now = self._live_now([e["medusa_id"] for e in candidates])
-        orphans = deletable(candidates, live_now, failing_now, self.spec.source_key)
+        candidates = deletable(counted(synced_entries), self.live, self.failed_keys, self.spec.source_key, self.spec.key)
+        live_now, failing_now = self._live_now([e[self.spec.key] for e in candidates])
+        orphans = deletable(candidates, live_now, failing_now, self.spec.source_key, self.spec.key)
         if orphans and not self.allow_mass_delete:
             live_rows = len(self.live) or self.source.count(self.spec)
             refusal = mass_delete_refusal(len(orphans), synced, live_rows, self.spec.table)

@@ -1,4 +1,4 @@
-"""Idempotent upsert of one content type from Medusa into Strapi, keyed by `medusa_id`.
+"""Idempotent upsert of one content type from Medusa into Strapi, keyed by its mapping's `key` (`medusa_id`).
 
 The same `ContentTypeSync` serves every caller (CLI, Dagster assets, sensors, backfills); callers
 differ only in the window of rows they pass (`run`), or ask for what changed since the watermark the
@@ -103,11 +103,11 @@ class ContentTypeSync:
         self.book = QuarantineBook(spec.content_type, spec.source_key,
                                    None if options.dry_run else Quarantine(client, source.identity))
         self.targets = TargetResolver({rel.attribute: rel.target for rel in spec.relations},
-                                      lambda target, ids: self.path.find(mappings.get(target).plural, ids, mappings.get(target).strapi))
+                                      lambda target, ids: self.path.find(mappings.get(target), ids))
         self.reconciler: Reconciler | None = None  # set by `_execute` for a reconcile
         self.result = SyncResult(spec.content_type)
         # REST writes in flight: `concurrency`, or fewer when sync_all's types share `rest_slots`
-        self.writer = Writer(client, spec.plural, self.result, dry_run=options.dry_run, slots=rest_slots, versions=spec.strapi)
+        self.writer = Writer(client, spec, self.result, dry_run=options.dry_run, slots=rest_slots)
         self.path = WritePath("rest", client, None, options.chunk_size or DEFAULT_CHUNK_SIZE)  # chosen per run
         self._media_ids: list[str] | None = None  # a partial run's medusa_ids, for its media pass (None: all)
         self._context: PlanContext | None = None  # built when a run starts reading (needs the reflected table)
@@ -282,28 +282,29 @@ class ContentTypeSync:
     def _deletes(self, reconciler: Reconciler) -> list[Write]:
         """The deletes of the entries the reconcile found gone from Medusa (none when it refuses a mass delete,
         whose refusal is recorded)."""
-        orphans = reconciler.orphans(self.path.keys(self.spec.plural, self.spec.strapi))
+        orphans = reconciler.orphans(self.path.keys(self.spec))
         if isinstance(orphans, RowFailure):
             self._fail(orphans)
             return []
-        return [Write(e["medusa_id"], "delete", {}, e["documentId"]) for e in orphans]
+        return [Write(e[self.spec.key], "delete", {}, e["documentId"]) for e in orphans]
 
     def _index(self, medusa_ids: list[str]) -> dict[str, dict[str, Any]]:
-        """Existing entries with the values the sync compares (mapped fields, relation targets' medusa_id)."""
-        return self.path.find(self.spec.plural, medusa_ids, self.spec.strapi, **self._compared())
+        """Existing entries with the values the sync compares (mapped fields, relation targets' keys)."""
+        return self.path.find(self.spec, medusa_ids, **self._compared())
 
     def _compared(self) -> dict[str, Any]:
-        return {"fields": ["medusa_id", *self.spec.fields], "populate": {rel.attribute: ["medusa_id"] for rel in self.spec.relations}}
+        return {"fields": [self.spec.key, *self.spec.fields],
+                "populate": {rel.attribute: [rel.target_key] for rel in self.spec.relations}}
 
     def _other_locales(self, existing: Mapping[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         """The drafts of the existing entries' other locales than the default one, by medusa_id (localized types)."""
         default_rows = {entry["id"] for entry in existing.values()}
         compared = self._compared()
         others: dict[str, list[dict[str, Any]]] = {}
-        for entry in self.client.find_all_by(self.spec.plural, "medusa_id", existing, query=self.spec.strapi.every_locale,
+        for entry in self.client.find_all_by(self.spec.plural, self.spec.key, existing, query=self.spec.strapi.every_locale,
                                              fields=[*compared["fields"], "locale"], populate=compared["populate"]):
             if entry["id"] not in default_rows:
-                others.setdefault(entry["medusa_id"], []).append(entry)
+                others.setdefault(entry[self.spec.key], []).append(entry)
         return others
 
     def _count(self, outcomes: Iterable[tuple[Write, str | RowFailure | None]]) -> None:
@@ -362,6 +363,8 @@ class ContentTypeSync:
         return PlanContext(
             content_type=self.spec.content_type,
             relations={rel.attribute: rel.target for rel in self.spec.relations},
+            key=self.spec.key,
+            link_keys={rel.attribute: rel.target_key for rel in self.spec.relations},
             json_attributes=json_attributes,
             assume_targets=self.dry_run,
             cms_owned=frozenset(self.spec.write_back),

@@ -11,7 +11,7 @@ from typing import Any, Literal, NamedTuple
 from ..secrets import describe_error, redact
 from ..strapi.bulk import BulkClient, EntryOutcome, batches
 from ..strapi.client import PER_ITEM_READ_SECONDS, StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable, encode_json
-from ..entry_versions import PLAIN, EntryVersions
+from ..mapping import MappingSpec
 from ..row_failure import RowFailure
 from .result import SyncResult
 
@@ -46,13 +46,14 @@ class Writer:
     sync runs at once, caps their REST writes in flight together (Strapi gains nothing past four).
     """
 
-    def __init__(self, client: StrapiClient, plural: str, result: SyncResult, *, dry_run: bool = False,
-                 slots: threading.Semaphore | None = None, versions: EntryVersions = PLAIN):
+    def __init__(self, client: StrapiClient, spec: MappingSpec, result: SyncResult, *, dry_run: bool = False,
+                 slots: threading.Semaphore | None = None):
         self.client = client
-        self.plural = plural
-        self.versions = versions  # which rows of a document it writes (Draft & Publish, locales)
+        self.plural = spec.plural
+        self.key = spec.key
+        self.versions = versions = spec.strapi  # which rows of a document it writes (Draft & Publish, locales)
         # REST has no unpublish: the bulk-upsert plugin's batch does it (a batch of one delete, `onDelete: unpublish`)
-        self.unpublisher = BulkClient(client) if versions.unpublishes else None
+        self.unpublisher = BulkClient(client, key=spec.key) if versions.unpublishes else None
         self.result = result
         self.dry_run = dry_run
         self.slots = slots
@@ -91,8 +92,8 @@ class Writer:
         if write.action == "update":
             self.client.update(self.plural, write.document_id, write.data, query=self.versions.write_in(write.locale))
             return counter if write.recount else None
-        data = {k: v for k, v in write.data.items() if k != "medusa_id"}
-        return self.client.create_by(self.plural, "medusa_id", write.medusa_id, data, versions=self.versions)
+        data = {k: v for k, v in write.data.items() if k != self.key}
+        return self.client.create_by(self.plural, self.key, write.medusa_id, data, versions=self.versions)
 
 
 BULK_COUNTERS = {"created": "created", "updated": "updated", "deleted": "deleted", "missing": "deleted"}

@@ -7,7 +7,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from ..entry_versions import PLAIN, EntryVersions
 from ..mapping import MappingSpec
 from ..medusa.source import DEFAULT_CHUNK_SIZE
 from ..strapi.bulk import BulkClient, BulkUnavailable, WriteMode
@@ -30,20 +29,20 @@ class WritePath:
     batch_writer: BatchWriter | None
     chunk_size: int
 
-    def find(self, plural: str, medusa_ids: Iterable[str], versions: EntryVersions = PLAIN, **selection: Any) -> dict[str, dict[str, Any]]:
-        """Entries by medusa_id: one request per few thousand through the plugin, else REST pages of 100 (always
-        for a type with several rows per entry, read in the version `versions` names)."""
-        if self.batch_writer is not None and versions.plain:
-            return self.batch_writer.bulk.find(plural, medusa_ids, **selection)
-        return self.client.find_by_medusa_ids(plural, medusa_ids, query=versions.read, **selection)
+    def find(self, spec: MappingSpec, medusa_ids: Iterable[str], **selection: Any) -> dict[str, dict[str, Any]]:
+        """Entries of the type `spec` maps, by their key: one request per few thousand through the plugin, else REST
+        pages of 100 (always for a type with several rows per entry, read in the version its `strapi` names)."""
+        if self.batch_writer is not None and spec.strapi.plain:
+            return self.batch_writer.bulk.find(spec.plural, medusa_ids, key=spec.key, **selection)
+        return self.client.find_by(spec.plural, spec.key, medusa_ids, query=spec.strapi.read, **selection)
 
-    def keys(self, plural: str, versions: EntryVersions = PLAIN) -> Iterator[dict[str, Any]]:
-        """Every entry with a medusa_id (documentId and medusa_id only): pages of 20,000 through the plugin, else
-        REST pages of 100 (always for a type with several rows per entry)."""
-        if self.batch_writer is not None and versions.plain:
-            return self.batch_writer.bulk.keys(plural)
-        return self.client.iter_entries(plural, fields=["medusa_id"], filters=[("filters[medusa_id][$notNull]", "true")],
-                                        query=versions.read)
+    def keys(self, spec: MappingSpec) -> Iterator[dict[str, Any]]:
+        """Every entry of the type `spec` maps that has a key (documentId and the key only): pages of 20,000
+        through the plugin, else REST pages of 100 (always for a type with several rows per entry)."""
+        if self.batch_writer is not None and spec.strapi.plain:
+            return self.batch_writer.bulk.keys(spec.plural, key=spec.key)
+        return self.client.iter_entries(spec.plural, fields=[spec.key], filters=[(f"filters[{spec.key}][$notNull]", "true")],
+                                        query=spec.strapi.read)
 
 
 def choose_write_path(client: StrapiClient, spec: MappingSpec, mode: str, writer: Writer, *, dry_run: bool,
@@ -53,7 +52,7 @@ def choose_write_path(client: StrapiClient, spec: MappingSpec, mode: str, writer
     rest = WritePath("rest", client, None, chunk_size or DEFAULT_CHUNK_SIZE)
     if dry_run or WriteMode(mode) is WriteMode.REST:
         return rest
-    bulk = BulkClient(client)
+    bulk = BulkClient(client, key=spec.key)
     capability = bulk.capability(spec.plural)
     if not capability.installed and WriteMode(mode) is WriteMode.BULK:
         raise BulkUnavailable(f"{spec.content_type}: bulk writes were asked for, but {capability.reason} "

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
-from ..mapping import MappingSpec
+from ..mapping import DEFAULT_KEY, MappingSpec
 from ..sync.merge import Base, Conflict, is_empty, merge_entry, next_base
 from ..sync.write import is_permanent
 
@@ -52,14 +52,14 @@ def plan_entry_writes(entries: Iterable[Mapping[str, Any]], medusa_rows: Mapping
                       bases: Mapping[str, Base], spec: MappingSpec, *, at: str) -> list[EntryWrites]:
     """The merge of each entry's `write_back` fields (see module doc), for entries whose merge changes anything.
 
-    `entries`: Strapi entries with documentId, medusa_id, updatedAt and the two-way attributes; `medusa_rows`:
+    `entries`: Strapi entries with documentId, the key (`spec.key`), updatedAt and the two-way attributes; `medusa_rows`:
     the live Medusa rows by source key (as text), with the two-way columns (and the cursor column, for the
     `newest` rule); `bases`: the stored bases by medusa_id. Entries whose row is gone or not live write nothing.
     """
     planned = []
     rule = spec.on_conflict
     for entry in entries:
-        medusa_id = entry.get("medusa_id")
+        medusa_id = entry.get(spec.key)
         row = medusa_rows.get(spec.source_key(medusa_id)) if medusa_id else None
         if row is None:
             continue
@@ -93,13 +93,13 @@ class PairCheck:
     new_pairs: dict[str, str]  # documentId -> medusa_id seen for the first time: to record
 
 
-def check_pairs(entries: Iterable[Mapping[str, Any]], known: Mapping[str, str]) -> PairCheck:
-    """Which `entries` (with documentId and medusa_id) may write to Medusa: those whose documentId was first seen
+def check_pairs(entries: Iterable[Mapping[str, Any]], known: Mapping[str, str], key: str = DEFAULT_KEY) -> PairCheck:
+    """Which `entries` (with documentId and the medusa_id under `key`) may write to Medusa: those whose documentId was first seen
     with the same medusa_id (`known`: documentId -> medusa_id), or never seen (recorded now). An entry whose
     medusa_id was changed in Strapi would write one Medusa row's fields onto another: it is held back."""
     trusted, moved, new_pairs = [], [], {}
     for entry in entries:
-        document_id, medusa_id = entry.get("documentId"), entry.get("medusa_id")
+        document_id, medusa_id = entry.get("documentId"), entry.get(key)
         first = known.get(document_id)
         if first is None:
             new_pairs[document_id] = medusa_id
@@ -107,6 +107,6 @@ def check_pairs(entries: Iterable[Mapping[str, Any]], known: Mapping[str, str]) 
         elif first == medusa_id:
             trusted.append(entry)
         else:
-            moved.append((medusa_id, f"the entry {document_id} stood for {first!r} and its medusa_id was changed in Strapi "
+            moved.append((medusa_id, f"the entry {document_id} stood for {first!r} and its {key} was changed in Strapi "
                                      f"to {medusa_id!r}: nothing written to Medusa (set it back to {first!r})"))
     return PairCheck(trusted, moved, new_pairs)

@@ -109,17 +109,17 @@ def write_back(spec: MappingSpec, source: MedusaSource, client: StrapiClient, ad
     bases = MergeBases(client, spec.content_type)
     for entries in _edited_entries(client, spec, since):
         result.read += len(entries)
-        read.update(e["medusa_id"] for e in entries)
+        read.update(e[spec.key] for e in entries)
         latest = max([latest or "", *(e.get("updatedAt") or "" for e in entries)]) or None
-        pairs = check_pairs(entries, ledger.known(e["documentId"] for e in entries))
+        pairs = check_pairs(entries, ledger.known(e["documentId"] for e in entries), spec.key)
         if pairs.new_pairs and (not dry_run or settle):
             ledger.record(pairs.new_pairs)
         for medusa_id, reason in pairs.moved:
             result.quarantined.append((medusa_id, reason))
             log.warning(f"{spec.content_type} {medusa_id}: not written back, quarantined: {reason}")
         with database_errors(spec.content_type):
-            rows = medusa_values(source, spec, [spec.source_key(e["medusa_id"]) for e in pairs.trusted])
-        stored = bases.read(e["medusa_id"] for e in pairs.trusted)
+            rows = medusa_values(source, spec, [spec.source_key(e[spec.key]) for e in pairs.trusted])
+        stored = bases.read(e[spec.key] for e in pairs.trusted)
         due: dict[str, Base] = {}
         for planned in plan_entry_writes(pairs.trusted, rows, stored, spec, at=now_iso()):
             result.conflicts.extend((planned.medusa_id, conflict) for conflict in planned.conflicts)
@@ -235,7 +235,7 @@ def settle_write_back(spec: MappingSpec, source: MedusaSource, client: StrapiCli
 def latest_edit(client: StrapiClient, spec: MappingSpec) -> str | None:
     """The latest `updatedAt` of the type's synced entries (one request), or None when there are none."""
     body = client.request("GET", f"/api/{spec.plural}", params=[
-        ("filters[medusa_id][$notNull]", "true"), ("sort[0]", "updatedAt:desc"),
+        (f"filters[{spec.key}][$notNull]", "true"), ("sort[0]", "updatedAt:desc"),
         ("pagination[pageSize]", 1), ("fields[0]", "updatedAt"), *spec.strapi.read])
     return body["data"][0]["updatedAt"] if body.get("data") else None
 
@@ -247,12 +247,12 @@ def needs_write_back(latest: str | None, recorded: Watermark | None) -> bool:
 
 
 def _edited_entries(client: StrapiClient, spec: MappingSpec, since: str | None) -> Iterator[list[dict[str, Any]]]:
-    """Synced entries (with a medusa_id) edited at or after `since` (all when None), a chunk at a time."""
-    filters = [("filters[medusa_id][$notNull]", "true")]
+    """Synced entries (with a key) edited at or after `since` (all when None), a chunk at a time."""
+    filters = [(f"filters[{spec.key}][$notNull]", "true")]
     if since:
         filters.append(("filters[updatedAt][$gte]", since))
     chunk: list[dict[str, Any]] = []
-    for entry in client.iter_entries(spec.plural, fields=["medusa_id", "updatedAt", *spec.write_back], filters=filters,
+    for entry in client.iter_entries(spec.plural, fields=[spec.key, "updatedAt", *spec.write_back], filters=filters,
                                      query=spec.strapi.read):
         chunk.append(entry)
         if len(chunk) >= CHUNK:

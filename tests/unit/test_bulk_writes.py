@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from pipelines.mapping import MappingSpec
 from pipelines.settings import WRITE_MODES, SettingsError, WritePaths
 from pipelines.strapi.bulk import MAX_BATCH_BYTES, MAX_BATCH_ENTRIES, EntryOutcome, WriteMode, batches
 from pipelines.strapi.client import StrapiError, StrapiUnavailable
@@ -53,7 +54,7 @@ class FakeBulk:
 
 class FakeRest(Writer):
     def __init__(self):
-        super().__init__(client=None, plural="products", result=SyncResult("product"))
+        super().__init__(client=None, spec=MappingSpec("product", "products", "product"), result=SyncResult("product"))
         self.sent = []
 
     def send(self, write):
@@ -178,7 +179,8 @@ def test_writers_of_types_running_at_once_share_their_rest_slots():
                 in_flight -= 1
 
     slots = threading.BoundedSemaphore(3)
-    writers = [Writer(SlowClient(), plural, SyncResult(plural), slots=slots) for plural in ("products", "images")]
+    writers = [Writer(SlowClient(), MappingSpec(plural[:-1], plural, plural[:-1]), SyncResult(plural), slots=slots)
+               for plural in ("products", "images")]
     writes = [Write(f"m{i}", "update", {"title": "t"}, f"d{i}") for i in range(24)]
     pools = [ThreadPoolExecutor(4) for _ in writers]  # each type's own pool of 4, as ContentTypeSync has
     outcomes = [pool.map(writer.send, writes) for pool, writer in zip(pools, writers)]

@@ -239,3 +239,25 @@ def test_the_digest_of_a_mapping_folder_follows_every_edit(tmp_path):
     write(tmp_path, "content_type: gadget\n", "gadget.yaml")
     assert mappings_digest(tmp_path) != first
 
+
+
+def test_a_mapping_names_its_key_and_relations_link_by_their_targets_key(tmp_path):
+    write(tmp_path, VALID.replace("plural: widgets", "plural: widgets\nkey: medusaId"))
+    write(tmp_path, "content_type: gadget\nplural: gadgets\nsource: {table: gadget}\nrelations:\n"
+                    "  widget: {target: widget, column: widget_id}\n", "gadget.yaml")
+    mappings = load_mappings(tmp_path)
+    assert mappings.get("widget").key == "medusaId" and mappings.get("gadget").key == "medusa_id"
+    assert mappings.get("gadget").relation("widget").target_key == "medusaId"
+    assert mappings.get("widget").relation("owner").target_key == "medusaId"
+
+
+@pytest.mark.parametrize("key, where, message", [
+    ("documentId", "key", "is a name Strapi reserves for itself"),
+    ("title", "fields.title", "is this type's key, which the sync writes itself"),
+    ("1x", "key", "is not a valid name"),
+])
+def test_a_key_that_cannot_be_one_is_refused_with_its_line(tmp_path, key, where, message):
+    path = write(tmp_path, VALID.replace("plural: widgets", f"plural: widgets\nkey: {key!r}"))
+    with pytest.raises(MappingErrors) as caught:
+        load_mapping(path)
+    assert any(e.key == where and message in e.message for e in caught.value.errors), caught.value

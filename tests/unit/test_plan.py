@@ -78,6 +78,22 @@ def test_second_pass_links_self_relations_or_fails_them():
     assert plan_deferred_links(record(parent="prod_8"), ["parent"], current(), ctx).action == "fail"
 
 
+def test_a_type_keyed_by_its_own_attribute_writes_and_compares_by_it_and_its_targets_by_theirs():
+    """`key: medusaId` (a schema someone else designed): the entry carries the key under its name; links compare by
+    each target's own key."""
+    ctx = PlanContext(**{**CTX.__dict__, "key": "medusaId", "link_keys": {"collection": "medusaId", "tags": "medusa_id"}})
+    assert plan_entry(record(), None, ctx).data["medusaId"] == "prod_1"
+    assert "medusa_id" not in plan_entry(record(), None, ctx).data
+    entry = current(collection={"medusaId": "pcol_1"}, medusaId="prod_1")
+    assert plan_entry(record(), entry, ctx).action == "unchanged"
+    assert plan_entry(record(collection="pcol_2"), entry, ctx).data == {"collection": "docC2"}
+
+
+def test_deletable_reads_the_types_key():
+    entries = [{"medusaId": "a"}, {"medusaId": "b"}, {"medusa_id": "c"}]
+    assert [e["medusaId"] for e in deletable(entries, {"a"}, set(), str, "medusaId")] == ["b"]
+
+
 def test_deletable_spares_live_rows_unsynced_entries_and_rows_that_failed():
     entries = [{"medusa_id": "a"}, {"medusa_id": "b"}, {"medusa_id": None}, {"medusa_id": "c:k"}, {"medusa_id": "d:k"}]
     source_key = lambda mid: mid.split(":", 1)[0]  # noqa: E731

@@ -93,6 +93,18 @@ def test_check_strapi_names_missing_types_and_attributes():
     assert error.key == "plural" and "'widgetz', not 'widgets'" in error.message
 
 
+@pytest.mark.parametrize("held, problem", [
+    (None, "has no medusaId attribute (the mapping's key)"),
+    ({"type": "integer", "unique": True}, "the key attribute medusaId is a integer attribute, and must be a string"),
+    ({"type": "string"}, "the key attribute medusaId is not unique (set \"unique\": true in its schema.json)"),
+    ({"type": "string", "unique": True, "required": True}, None),
+])
+def test_check_strapi_holds_the_mappings_key_to_a_unique_string(held, problem):
+    mappings = MappingSet((_spec(key="medusaId", lines={("content_type",): 1, ("key",): 3}),))
+    errors = check_strapi(mappings, _types({"title": {}, **({"medusaId": held} if held else {})}), "Strapi")
+    assert [(e.key, e.line, e.message.split(": ", 1)[1]) for e in errors] == ([("key", 3, problem)] if problem else [])
+
+
 def test_check_strapi_compares_draft_and_publish_and_locales_with_the_mapping():
     from pipelines.entry_versions import EntryVersions
 

@@ -121,6 +121,7 @@ def test_an_empty_owned_field_is_filled_from_medusa(empty):
 class Spec:
     """The parts of a MappingSpec plan_entry_writes reads."""
 
+    key = "medusa_id"
     write_back = ("title", "subtitle")
     on_conflict = "strapi"
     cursor = "updated_at"
