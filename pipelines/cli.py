@@ -23,7 +23,7 @@ from .secrets import describe_error, redact
 from .settings import (DEFAULT_CONCURRENCY, REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir, medusa_database_url,
                        strapi_credentials, strapi_url)
 from .strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable
-from .strapi.content_types import generate_app, read_app_schemas
+from .strapi.content_types import GeneratedApp, generate_app, read_app_schemas
 from .sync.bases import MergeBases, conflict_rows
 from .sync.collector import tune_malloc
 from .sync.run import DEFAULT_TYPES_AT_ONCE, ContentTypeSync, sync_all
@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
                      "MEDUSA_DATABASE_URL")
     schema.add_argument("--app", type=Path, default=REPO_STRAPI_APP, help="Strapi app folder (default: %(default)s)")
     schema.add_argument("--check", action="store_true", help="write nothing; exit 1 if the generated files are out of date")
+    schema.add_argument("--system-only", action="store_true",
+                        help="only the sync's own content types (state, quarantine, merge bases, media records), for an app "
+                             "whose other content types someone else designed; needs no mappings nor Medusa")
 
     sync = command("sync", "create and update every mapped content type (dependency order) in Strapi; no deletes")
     rows(sync)
@@ -230,7 +233,9 @@ def _strapi_errors(mappings: MappingSet, app_dir: Path, types: dict | None) -> l
 
 
 def cmd_strapi_schema(args: argparse.Namespace) -> int:
-    """Write (or --check) the Strapi content types generated from the mappings."""
+    """Write (or --check) the Strapi content types generated from the mappings (or only the sync's own)."""
+    if args.system_only:
+        return _write_app(args, generate_app(None, None), "the sync's own content types")
     url = medusa_database_url()
     if not url:
         raise SettingsError("MEDUSA_DATABASE_URL is needed: column types are read from Medusa's database")
@@ -243,6 +248,11 @@ def cmd_strapi_schema(args: argparse.Namespace) -> int:
         app = generate_app(mappings, source)
     finally:
         source.dispose()
+    return _write_app(args, app, f"{len(mappings)} content types")
+
+
+def _write_app(args: argparse.Namespace, app: GeneratedApp, what: str) -> int:
+    """Write the generated `app` into `args.app`, or with --check say whether it is up to date there."""
     if args.check:
         stale = app.diff(args.app)
         for path in stale:
@@ -250,7 +260,7 @@ def cmd_strapi_schema(args: argparse.Namespace) -> int:
         if stale:
             print("run `medusa-strapi strapi-schema` and commit the result", file=sys.stderr)
             return EXIT_FAILED
-        print(f"up to date: {len(mappings)} content types in {args.app}")
+        print(f"up to date: {what} in {args.app}")
         return EXIT_OK
     changed = app.write(args.app)
     for path in changed:

@@ -29,7 +29,7 @@ TYPE_FAMILIES = {
     "enumeration": "text",
     "integer": "integer", "biginteger": "integer",
     "decimal": "number", "float": "number",
-    "boolean": "boolean", "json": "json",
+    "boolean": "boolean", "json": "json", "blocks": "blocks",
     "datetime": "datetime", "timestamp": "datetime", "date": "date", "time": "time",
 }
 ACCEPTS = {"number": {"number", "integer"}}  # a decimal attribute also takes whole numbers
@@ -314,7 +314,8 @@ def check_system_types(content_types: StrapiTypes, where: str, names: Iterable[s
             errors.append(MappingError(where, None, uid_of(name),
                                        f"the sync's own content type ({schema['info']['displayName']}: "
                                        f"{schema['info']['description']}) {what}; generate it with "
-                                       "`medusa-strapi strapi-schema --app <your Strapi app>` and restart Strapi"))
+                                       "`medusa-strapi strapi-schema --app <your Strapi app>` (`--system-only` where "
+                                       "someone else designed its other content types) and restart Strapi"))
     return errors
 
 

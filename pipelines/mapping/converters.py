@@ -6,9 +6,10 @@ Each converter is written once here, with the Strapi attribute it produces; the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 MONEY_DECIMAL = (20, 2)  # any Medusa integer amount in major units, exactly (minor units are hundredths at most)
 WIDE_DECIMAL = (30, 10)  # numeric values without a declared precision
@@ -74,6 +75,51 @@ def negate(value: Any) -> bool | None:
     return None if flag is None else not flag
 
 
+# Strapi 5's own rules for these attribute types (@strapi/utils' uid and email validators)
+UID_PATTERN = re.compile(r"^[A-Za-z0-9\-_.~]*$")
+EMAIL_PATTERN = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
+
+
+def to_uid(value: Any) -> str | None:
+    """Text as a Strapi `uid` (letters, digits and `-_.~` only, as Strapi checks them); refuses anything else."""
+    text = to_string(value)
+    if text is None or text == "":
+        return None
+    if not UID_PATTERN.match(text):
+        raise ConversionError(f"{text!r} is not a valid uid (Strapi allows letters, digits and -_.~ only)")
+    return text
+
+
+def to_email(value: Any) -> str | None:
+    """Text as a Strapi `email`; refuses what is not an address."""
+    text = to_string(value)
+    if text is None or text == "":
+        return None
+    if not EMAIL_PATTERN.match(text):
+        raise ConversionError(f"{text!r} is not an email address")
+    return text
+
+
+def to_blocks(value: Any) -> list[dict[str, Any]] | None:
+    """Plain text as Strapi 5's rich text (blocks): one paragraph per blank-line-separated part, its line breaks
+    kept as text breaks. Empty text is no content (None)."""
+    text = to_string(value)
+    if text is None or not text.strip():
+        return None
+    paragraphs = [part.strip("\n") for part in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if part.strip()]
+    return [{"type": "paragraph", "children": [{"type": "text", "text": paragraph}]} for paragraph in paragraphs]
+
+
+def to_enumeration(value: Any, values: Sequence[str]) -> str | None:
+    """Text that must be one of `values` (the mapping's, as the Strapi attribute declares them)."""
+    text = to_string(value)
+    if text is None or text == "":
+        return None
+    if text not in values:
+        raise ConversionError(f"{text!r} is not one of {', '.join(values)}")
+    return text
+
+
 def decimal_attribute(precision: int, scale: int) -> dict[str, Any]:
     """A Strapi decimal with an explicit column size: Strapi's default numeric(10,2) overflows at 10^8."""
     return {"type": "decimal", "column": {"args": [precision, scale]}}
@@ -86,6 +132,7 @@ class Converter:
     apply: Callable[..., Any]
     attribute: dict[str, Any]
     needs_currency: bool = False  # called with the row's currency code as a second argument
+    needs_values: bool = False  # called with the field's `values` as a second argument (and its attribute lists them)
 
 
 CONVERTERS: dict[str, Converter] = {
@@ -95,4 +142,9 @@ CONVERTERS: dict[str, Converter] = {
     "decimal": Converter(to_decimal, decimal_attribute(*WIDE_DECIMAL)),
     "boolean": Converter(to_boolean, {"type": "boolean"}),
     "not": Converter(negate, {"type": "boolean"}),
+    "uid": Converter(to_uid, {"type": "uid"}),
+    "richtext": Converter(to_string, {"type": "richtext"}),  # Medusa's text, as Markdown (plain text is Markdown)
+    "blocks": Converter(to_blocks, {"type": "blocks"}),
+    "email": Converter(to_email, {"type": "email"}),
+    "enumeration": Converter(to_enumeration, {"type": "enumeration"}, needs_values=True),
 }

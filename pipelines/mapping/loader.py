@@ -210,7 +210,7 @@ def _field(attribute: str, value: str | dict[str, Any]) -> Field:
         attribute, value.get("column"), value.get("convert"), value.get("json_key"), value.get("currency_column"),
         value.get("strapi_type"),
         Lookup(_path(lookup["through"]), lookup["column"], lookup.get("aggregate", "first")) if lookup else None,
-        value.get("precision"), value.get("scale"),
+        value.get("precision"), value.get("scale"), tuple(value.get("values") or ()),
     )
 
 
@@ -279,6 +279,9 @@ def _spec_errors(spec: MappingSpec) -> list[MappingError]:
     for f in spec.fields.values():
         if f.is_pseudo and not spec.json_entries:
             errors.append(spec.error(f"{f.column} exists only with source.json_entries", "fields", f.attribute))
+        if (f.convert == "enumeration") != bool(f.values):
+            errors.append(spec.error("`values` (the allowed values) and convert: enumeration go together", "fields", f.attribute,
+                                     *(("values",) if f.values else ("convert",))))
         if f.currency_column and f.convert != "minor_units":
             errors.append(spec.error("currency_column only applies to convert: minor_units", "fields", f.attribute, "currency_column"))
     for media in spec.media.values():

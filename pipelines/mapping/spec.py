@@ -94,6 +94,7 @@ class Field:
     lookup: Lookup | None = None
     precision: int | None = None
     scale: int | None = None
+    values: tuple[str, ...] = ()  # the allowed values of `convert: enumeration`
 
     @property
     def is_pseudo(self) -> bool:

@@ -71,7 +71,8 @@ def _field_type(spec: MappingSpec, f: Field, tables: Tables) -> dict[str, Any]:
     if f.strapi_type:
         return {"type": f.strapi_type}
     if f.convert:
-        return dict(CONVERTERS[f.convert].attribute)
+        attribute = dict(CONVERTERS[f.convert].attribute)
+        return {**attribute, "enum": list(f.values)} if CONVERTERS[f.convert].needs_values else attribute
     if f.json_key is not None or f.column == VALUE_COLUMN:
         return {"type": "json"}
     if f.column == KEY_COLUMN:

@@ -105,9 +105,12 @@ def _js(kind: str, uid: str) -> str:
 
 @dataclass(frozen=True)
 class GeneratedApp:
-    """Every file the mappings generate, relative to the Strapi app folder."""
+    """Every file the mappings generate, relative to the Strapi app folder; `owns_api` when they are all of the
+    app's generated content types (stale ones are removed), False when only the sync's own types were generated
+    into an app whose other types are someone else's."""
 
     files: dict[str, str]
+    owns_api: bool = True
 
     def diff(self, app_dir: Path) -> list[str]:
         """Relative paths that are missing, different, or stale (generated earlier, no longer mapped)."""
@@ -127,17 +130,20 @@ class GeneratedApp:
         return changed
 
     def _stale(self, app_dir: Path) -> list[Path]:
+        if not self.owns_api:
+            return []
         api = app_dir / "src" / "api"
         wanted = {Path(p).parts[2] for p in self.files}
         return sorted(d for d in api.glob("*") if (d / GENERATED_MARKER).exists() and d.name not in wanted) if api.is_dir() else []
 
 
-def generate_app(mappings: MappingSet, source: MedusaSource) -> GeneratedApp:
+def generate_app(mappings: MappingSet | None, source: MedusaSource | None) -> GeneratedApp:
     """All generated files for `mappings`, with column types reflected from Medusa's database, and the
-    sync's own content types (state and quarantine)."""
+    sync's own content types (state, quarantine, merge bases, media records). Without mappings (None), only the
+    sync's own types: what an app whose content types someone else designed needs added (`--system-only`)."""
     files: dict[str, str] = {}
     schemas = {spec.content_type: (content_type_schema(spec, mappings, source), f"mappings/{spec.content_type}.yaml")
-               for spec in mappings}
+               for spec in mappings or ()}
     schemas.update({name: (schema, "the sync's own state (pipelines/system_types.py)") for name, schema in SYSTEM_TYPES.items()})
     for name, (schema, origin) in schemas.items():
         base = f"src/api/{name}"
@@ -145,7 +151,7 @@ def generate_app(mappings: MappingSet, source: MedusaSource) -> GeneratedApp:
         for kind in JS_FILES:
             files[f"{base}/{kind}/{name}.js"] = _js(kind, f"api::{name}.{name}")
         files[f"{base}/{GENERATED_MARKER}"] = f"Generated from {origin}; regenerate with `medusa-strapi strapi-schema`.\n"
-    return GeneratedApp(files)
+    return GeneratedApp(files, owns_api=mappings is not None)
 
 
 def read_app_schemas(app_dir: Path) -> dict[str, dict[str, Any]]:

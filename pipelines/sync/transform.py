@@ -110,7 +110,8 @@ def _value(f: Field, value: Any, currency: Any) -> Any:
         value = value.get(f.json_key) if isinstance(value, dict) else None
     if f.convert:
         converter = CONVERTERS[f.convert]
-        value = converter.apply(value, currency) if converter.needs_currency else converter.apply(value)
+        value = converter.apply(value, currency) if converter.needs_currency else \
+            converter.apply(value, f.values) if converter.needs_values else converter.apply(value)
     if type(value) in AS_READ:  # most values: nothing to convert
         return value
     return jsonable(value)

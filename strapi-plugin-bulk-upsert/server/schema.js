@@ -6,6 +6,8 @@
 
 const RESERVED = new Set(['id', 'documentId', 'createdAt', 'updatedAt', 'publishedAt', 'locale', 'localizations', 'createdBy', 'updatedBy']);
 const STRING_TYPES = new Set(['string', 'text', 'richtext', 'email', 'uid', 'password', 'blocks']);
+const UID_PATTERN = /^[A-Za-z0-9-_.~]*$/;
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const VARCHAR_TYPES = new Set(['string', 'email', 'uid', 'password']); // a varchar(255) column unless overridden
 const INT32 = 2 ** 31;
 
@@ -100,6 +102,9 @@ function checkValue(name, attr, value) {
       return `${name}: shorter than ${attr.minLength} characters`;
     }
     if (attr.regex && !new RegExp(attr.regex).test(value)) return `${name}: does not match ${attr.regex}`;
+    // Strapi's own rules for these kinds (REST refuses the same values)
+    if (attr.type === 'uid' && !UID_PATTERN.test(value)) return `${name}: must match ${UID_PATTERN} (a uid)`;
+    if (attr.type === 'email' && value !== '' && !EMAIL_PATTERN.test(value)) return `${name}: must be a valid email`;
     return null;
   }
   switch (attr.type) {

@@ -84,6 +84,13 @@ def stack_v2() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def stack_guide() -> dict[str, str]:
+    """The settings of the stack whose Strapi runs the content types of Medusa's Strapi guide as the guide designed
+    them (tests/strapi_apps/medusa-guide; mappings/medusa-v2-guide)."""
+    return _require(_stack_env("GUIDE_"), "Strapi guide")
+
+
+@pytest.fixture(scope="session")
 def mappings() -> MappingSet:
     return load_mappings(REPO_MAPPINGS_DIR)
 
@@ -148,7 +155,7 @@ def empty(strapi: StrapiClient, mappings: MappingSet) -> StrapiClient:
     for plural, key in (("quarantined-rows", "key"), ("sync-states", "key"), ("merge-bases", "key")):
         delete_all(strapi, plural, key)
     for spec in reversed(mappings.specs):
-        delete_all(strapi, spec.plural, "medusa_id", spec.strapi)
+        delete_all(strapi, spec.plural, spec.key, spec.strapi)
     return strapi
 
 

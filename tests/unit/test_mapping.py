@@ -261,3 +261,16 @@ def test_a_key_that_cannot_be_one_is_refused_with_its_line(tmp_path, key, where,
     with pytest.raises(MappingErrors) as caught:
         load_mapping(path)
     assert any(e.key == where and message in e.message for e in caught.value.errors), caught.value
+
+
+def test_an_enumeration_needs_its_values_and_values_need_an_enumeration(tmp_path):
+    path = write(tmp_path, VALID.replace("  widget_type: type", "  widget_type: {column: type, convert: enumeration}"))
+    with pytest.raises(MappingErrors) as caught:
+        load_mapping(path)
+    assert [e.key for e in caught.value.errors] == ["fields.widget_type.convert"]
+    path = write(tmp_path, VALID.replace("  widget_type: type", "  widget_type: {column: type, values: [a, b]}"))
+    with pytest.raises(MappingErrors) as caught:
+        load_mapping(path)
+    assert [e.key for e in caught.value.errors] == ["fields.widget_type.values"]
+    path = write(tmp_path, VALID.replace("  widget_type: type", "  widget_type: {column: type, convert: enumeration, values: [a, b]}"))
+    assert load_mapping(path).fields["widget_type"].values == ("a", "b")

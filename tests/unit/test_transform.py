@@ -137,6 +137,40 @@ def test_a_value_the_converter_refuses_marks_the_record():
     assert "not a whole number" in bad.error
 
 
+STRAPI_KINDS = MappingSpec(content_type="x", plural="xs", table="x", fields={
+    "handle": Field("handle", "handle", convert="uid"), "description": Field("description", "description", convert="richtext"),
+    "body": Field("body", "description", convert="blocks"), "email": Field("email", "email", convert="email"),
+    "status": Field("status", "status", convert="enumeration", values=("draft", "published")),
+})
+
+
+def test_values_of_strapis_own_attribute_kinds():
+    (row,) = transform([{"id": 1, "handle": "blue-shirt_2.0~", "description": "**Soft** cotton.\nMade here.\n\nSecond part.",
+                         "email": "shop@example.com", "status": "draft", "updated_at": None}], STRAPI_KINDS)
+    assert row.error is None
+    assert row.attributes["handle"] == "blue-shirt_2.0~"
+    assert row.attributes["description"] == "**Soft** cotton.\nMade here.\n\nSecond part."  # Markdown as it is
+    assert row.attributes["body"] == [
+        {"type": "paragraph", "children": [{"type": "text", "text": "**Soft** cotton.\nMade here."}]},
+        {"type": "paragraph", "children": [{"type": "text", "text": "Second part."}]},
+    ]
+    assert (row.attributes["email"], row.attributes["status"]) == ("shop@example.com", "draft")
+    (empty,) = transform([{"id": 2, "handle": "", "description": None, "email": None, "status": None, "updated_at": None}], STRAPI_KINDS)
+    assert empty.error is None and set(empty.attributes.values()) == {None}
+
+
+@pytest.mark.parametrize("column, value, reason", [
+    ("handle", "blue shirt", "is not a valid uid"),
+    ("handle", "chemise-bleue-é", "is not a valid uid"),
+    ("email", "not an address", "is not an email address"),
+    ("status", "archived", "'archived' is not one of draft, published"),
+])
+def test_a_value_strapi_would_refuse_for_its_kind_fails_its_row(column, value, reason):
+    row = {"id": 1, "handle": "ok", "description": None, "email": None, "status": None, "updated_at": None, column: value}
+    (record,) = transform([row], STRAPI_KINDS)
+    assert reason in record.error
+
+
 def nested(depth: int) -> dict:
     value: object = 1
     for _ in range(depth):
