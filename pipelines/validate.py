@@ -138,6 +138,8 @@ def check_database(mappings: MappingSet, source: MedusaSource, only: Iterable[st
             errors.append(spec.error(f"column {spec.json_entries!r} is not json/jsonb", "source", "json_entries"))
         for name, f in spec.fields.items():
             _check_field(source, spec, table, f, errors)
+        for media in spec.media.values():
+            _check_media_source(source, spec, table, media, errors)
         for rel in spec.relations:
             _check_relation(source, mappings, spec, table, rel, errors)
         if spec.partition:
@@ -147,11 +149,25 @@ def check_database(mappings: MappingSet, source: MedusaSource, only: Iterable[st
     return errors
 
 
+def _check_media_source(source: MedusaSource, spec: MappingSpec, table: sa.Table, media, errors: list[MappingError]) -> None:
+    """The column or path a media attribute reads its URL(s) from exists."""
+    if media.column is not None:
+        _column(table, media.column, spec, errors, "media", media.attribute, "column")
+    if media.lookup is not None:
+        last = _check_path(source, spec, table, media.lookup.path, ("media", media.attribute, "lookup", "through"), errors)
+        if last is not None:
+            _column(last, media.lookup.column, spec, errors, "media", media.attribute, "lookup", "column")
+            if media.lookup.order:
+                _column(last, media.lookup.order, spec, errors, "media", media.attribute, "lookup", "order")
+
+
 def _check_field(source: MedusaSource, spec: MappingSpec, table: sa.Table, f, errors: list[MappingError]) -> None:
     name = f.attribute
     if f.lookup:
         base = ("fields", name, "lookup", "through")
         last = _check_path(source, spec, table, f.lookup.path, base, errors)
+        if last is not None and f.lookup.order:
+            _column(last, f.lookup.order, spec, errors, "fields", name, "lookup", "order")
         if last is not None and _column(last, f.lookup.column, spec, errors, "fields", name, "lookup", "column"):
             value = last.c[f.lookup.column]
             if f.lookup.aggregate == "sum" and _kind(value) != "number":
@@ -270,12 +286,17 @@ def check_strapi(
         key_problem = _key_problem(spec.key, attributes.get(spec.key))
         if key_problem:
             errors.append(spec.error(f"{spec.uid} in {where}: {key_problem}", *(("key",) if ("key",) in spec.lines else ("content_type",))))
-        for name in spec.media:
-            held = attributes.get(name, {}).get("type")
-            if held != "media":
-                found = f"is a {held} attribute" if held else "is missing"
-                errors.append(spec.error(f"{spec.uid} in {where}: media attribute {name!r} {found} (it must be a single "
-                                         "image: `medusa-strapi strapi-schema` generates it)", "media", name))
+        for name, media in spec.media.items():
+            held = attributes.get(name, {})
+            kind = "several files (multiple: true)" if media.multiple else "a single file"
+            if held.get("type") != "media":
+                found = f"is a {held['type']} attribute" if held.get("type") else "is missing"
+                errors.append(spec.error(f"{spec.uid} in {where}: media attribute {name!r} {found} (it must be a media "
+                                         f"attribute holding {kind}: `medusa-strapi strapi-schema` generates it)", "media", name))
+            elif bool(held.get("multiple", False)) != media.multiple:
+                errors.append(spec.error(f"{spec.uid} in {where}: media attribute {name!r} holds "
+                                         f"{'several files' if held.get('multiple') else 'a single file'}, and the mapping "
+                                         f"says {'multiple: true' if media.multiple else 'one file (no multiple)'}", "media", name))
         for section, names in (("fields", list(spec.fields)), ("cms_only", list(spec.cms_only))):
             for name in names:
                 if name not in attributes:

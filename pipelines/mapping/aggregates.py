@@ -26,4 +26,6 @@ AGGREGATES: dict[str, Aggregate] = {
     "max": Aggregate(lambda value, order: sa.func.max(value)),
     "sum": Aggregate(lambda value, order: sa.func.sum(value)),
     "count": Aggregate(lambda value, order: sa.func.count(value), {"type": "integer"}, of_nothing=0),
+    # every value, in the lookup's `order` (then the last hop's key): e.g. a product's image URLs by rank
+    "list": Aggregate(lambda value, order: postgresql.array_agg(aggregate_order_by(value, *order)), {"type": "json"}),
 }

@@ -202,14 +202,23 @@ def _path(value: dict[str, Any] | list[dict[str, Any]]) -> HopPath:
     )
 
 
+def _lookup(value: dict[str, Any] | None) -> Lookup | None:
+    if not value:
+        return None
+    return Lookup(_path(value["through"]), value["column"], value.get("aggregate", "first"), value.get("order"))
+
+
+def _media(attribute: str, value: dict[str, Any]) -> MediaAttribute:
+    return MediaAttribute(attribute, value.get("from"), value.get("alt"), value.get("caption"), value.get("column"),
+                          _lookup(value.get("lookup")), bool(value.get("multiple", False)))
+
+
 def _field(attribute: str, value: str | dict[str, Any]) -> Field:
     if isinstance(value, str):
         return Field(attribute, value)
-    lookup = value.get("lookup")
     return Field(
         attribute, value.get("column"), value.get("convert"), value.get("json_key"), value.get("currency_column"),
-        value.get("strapi_type"),
-        Lookup(_path(lookup["through"]), lookup["column"], lookup.get("aggregate", "first")) if lookup else None,
+        value.get("strapi_type"), _lookup(value.get("lookup")),
         value.get("precision"), value.get("scale"), tuple(value.get("values") or ()),
     )
 
@@ -243,7 +252,7 @@ def _build_spec(data: dict[str, Any], lines: dict[KeyPath, int], path: Path) -> 
         write_back=tuple(data.get("write_back") or ()),
         **({"on_conflict": data["on_conflict"]} if "on_conflict" in data else {}),
         strapi=EntryVersions(**(data.get("strapi") or {})),
-        media={name: MediaAttribute(name, m["from"], m.get("alt"), m.get("caption")) for name, m in (data.get("media") or {}).items()},
+        media={name: _media(name, m) for name, m in (data.get("media") or {}).items()},
         drop=tuple(data.get("drop") or ()),
         description=data.get("description"),
         partition=Partitioning(**data["partition"]) if data.get("partition") else None,
@@ -285,6 +294,19 @@ def _spec_errors(spec: MappingSpec) -> list[MappingError]:
         if f.currency_column and f.convert != "minor_units":
             errors.append(spec.error("currency_column only applies to convert: minor_units", "fields", f.attribute, "currency_column"))
     for media in spec.media.values():
+        given = [key for key in ("from", "column", "lookup") if ("media", media.attribute, key) in spec.lines]
+        if len(given) != 1:
+            errors.append(spec.error("a media attribute takes its URL from exactly one of `from` (a mapped field), `column` "
+                                     "(a column of the source row) or `lookup` (the rows a path reaches)", "media", media.attribute))
+        if media.multiple and media.lookup is None:
+            errors.append(spec.error("several files come from a `lookup` (the rows a path reaches)", "media", media.attribute, "multiple"))
+        if media.from_medusa and (media.alt or media.caption):
+            errors.append(spec.error("`alt` and `caption` name mapped fields, which a media attribute read with `from` has",
+                                     "media", media.attribute, "alt" if media.alt else "caption"))
+        if media.lookup and media.lookup.aggregate not in AGGREGATES:
+            errors.append(spec.error(f"unknown aggregate {media.lookup.aggregate!r}", "media", media.attribute, "lookup", "aggregate"))
+        if media.from_medusa and spec.json_entries:
+            errors.append(spec.error("media from Medusa's rows is not available with source.json_entries", "media", media.attribute))
         for key in ("from", "alt", "caption"):
             name = getattr(media, "source" if key == "from" else key)
             if name and name not in spec.fields:

@@ -6,7 +6,7 @@ Strapi schema generation) reads these and never the raw YAML.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -15,6 +15,7 @@ from ..entry_versions import PLAIN, EntryVersions
 KeyPath = tuple[str | int, ...]
 KEY_COLUMN, VALUE_COLUMN = "$key", "$value"  # pseudo-columns of a `json_entries` source
 LOOKUP_PREFIX, LINK_PREFIX = "@lookup:", "@link:"  # labels of the values the extractor computes per row
+MEDIA_PREFIX = "@media:"  # the read-only fields that carry a media attribute's URL(s) from Medusa (never written as such)
 DEFAULT_KEY = "medusa_id"  # the Strapi attribute an entry is found by, unless a mapping names its own (`key`)
 
 Condition = tuple[str, Any]  # (column, value): equals; None: IS NULL; a list: IN
@@ -79,6 +80,7 @@ class Lookup:
     path: HopPath
     column: str
     aggregate: str = "first"
+    order: str | None = None  # a column of the last hop's table the values are ordered by (before its key)
 
 
 @dataclass(frozen=True)
@@ -145,17 +147,38 @@ class Relation:
 
 @dataclass(frozen=True)
 class MediaAttribute:
-    """A Strapi media attribute (one image) the sync fills by fetching the file at a mapped field's URL and
-    uploading it to Strapi's media library (pipelines.media); `alt` and `caption` name mapped fields too."""
+    """A Strapi media attribute the sync fills by fetching files and uploading them to Strapi's media library
+    (pipelines.media), from one of: a mapped field holding a URL (`from`; `alt` and `caption` name mapped fields
+    too), a URL column of the source row (`column`), or the URLs a path reaches (`lookup`, in its `order`; with
+    `multiple`, the attribute holds all of them, else the first)."""
 
     attribute: str
-    source: str  # the mapped field holding the file's URL (`from` in YAML)
+    source: str | None = None  # the mapped field holding the file's URL (`from` in YAML)
     alt: str | None = None
     caption: str | None = None
+    column: str | None = None  # a URL column of the source table, read without a Strapi attribute of its own
+    lookup: Lookup | None = None  # URL rows over a path, as a lookup reads them
+    multiple: bool = False  # the attribute holds several files (Strapi's `multiple: true`)
 
     def fields(self) -> tuple[str, ...]:
-        """The mapped fields this attribute reads."""
+        """The mapped fields this attribute reads (none when its URLs come from Medusa directly)."""
         return tuple(name for name in (self.source, self.alt, self.caption) if name)
+
+    @property
+    def from_medusa(self) -> bool:
+        """True when the URLs come from Medusa's rows (`column` or `lookup`), not from a mapped field in Strapi."""
+        return self.source is None
+
+    @property
+    def label(self) -> str:
+        """Where a record carries this attribute's URL(s) from Medusa (`Record.media`)."""
+        return f"{MEDIA_PREFIX}{self.attribute}"
+
+    def read_field(self) -> "Field | None":
+        """The read-only field the extractor reads this attribute's URL(s) by, or None (a mapped field has them)."""
+        if self.lookup is not None:
+            return Field(self.label, lookup=replace(self.lookup, aggregate="list" if self.multiple else self.lookup.aggregate))
+        return Field(self.label, self.column) if self.column is not None else None
 
 
 DEFAULT_CURSOR = "updated_at"  # the column whose moves a run reads changes by (mapping key `cursor`)
@@ -204,6 +227,13 @@ class MappingSpec:
         return f"api::{self.content_type}.{self.content_type}"
 
     @property
+    def read_fields(self) -> dict[str, Field]:
+        """What the extractor reads and `transform` converts: the mapped fields, and the media attributes' URL
+        sources read from Medusa (labelled `MediaAttribute.label`, never written as attributes)."""
+        hidden = {m.label: f for m in self.media.values() for f in [m.read_field()] if f is not None}
+        return {**self.fields, **hidden} if hidden else self.fields
+
+    @property
     def source_columns(self) -> list[str]:
         """Columns of the source table the extractor reads: key, mapped fields, cursor (no duplicates).
 
@@ -211,7 +241,7 @@ class MappingSpec:
         `Field.row_key`), not read as plain columns.
         """
         wanted = [self.primary_key]
-        for f in self.fields.values():
+        for f in self.read_fields.values():
             if f.column is not None and not f.is_pseudo:
                 wanted.append(f.column)
             if f.currency_column:
@@ -226,6 +256,7 @@ class MappingSpec:
         """Every path this mapping follows, with its key path in the file (relations, then lookups)."""
         found = [(("relations", r.attribute, "through"), r.through) for r in self.relations if r.through]
         found += [(("fields", f.attribute, "lookup", "through"), f.lookup.path) for f in self.fields.values() if f.lookup]
+        found += [(("media", m.attribute, "lookup", "through"), m.lookup.path) for m in self.media.values() if m.lookup]
         return found
 
     def source_key(self, medusa_id: str) -> str:

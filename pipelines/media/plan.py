@@ -13,6 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ..system_types import MEDIA_FILE, plural_of
+
+RECORDS = plural_of(MEDIA_FILE)  # the sync's records of the files it uploaded
+RECORD_FIELDS = ("medusa_id", "source_url", "sha256", "file_id", "etag", "last_modified", "alt", "caption")
+
 
 @dataclass(frozen=True)
 class MediaEntry:
@@ -115,3 +120,50 @@ def file_name(url: str, sha256: str, extension: str) -> str:
     stem = base.rsplit(".", 1)[0] if "." in base else base
     stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in stem)[:60].strip("-") or "image"
     return f"{stem}-{sha256[:16]}{extension}"
+
+
+@dataclass(frozen=True)
+class GalleryEntry:
+    """What the media pass reads of one entry for an attribute holding several files (`multiple`)."""
+
+    medusa_id: str
+    document_id: str
+    urls: tuple[str, ...]  # the files' URLs from Medusa, in order
+    linked: tuple[int, ...] = ()  # the ids of the files the attribute holds now, in order
+
+
+@dataclass(frozen=True)
+class GalleryPlan:
+    """What to do for one entry's files: fetch new URLs, revalidate kept ones (a reconcile), drop the records of
+    URLs no longer listed; then link the files in the URLs' order where that differs from what is linked."""
+
+    entry: GalleryEntry
+    fetch: tuple[str, ...] = ()
+    revalidate: tuple[str, ...] = ()
+    dropped: tuple[MediaRecord, ...] = ()
+
+
+def gallery_urls(value: Any) -> tuple[str, ...]:
+    """The distinct non-empty URLs of a lookup's list (or one URL), in their order."""
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return tuple(dict.fromkeys(url for url in (_text(v) for v in values) if url is not None))
+
+
+def plan_gallery(entry: GalleryEntry, records: dict[str, MediaRecord], *, revalidate: bool) -> GalleryPlan | None:
+    """The plan for one entry (`records`: its files' records by source URL), or None when nothing is to be done.
+
+    A URL without a record is fetched; a recorded one is revalidated on a reconcile; a record whose URL is no
+    longer listed is dropped (and its file released). Linking follows: the recorded files in the URLs' order."""
+    fetch = tuple(url for url in entry.urls if url not in records)
+    kept = tuple(url for url in entry.urls if url in records)
+    dropped = tuple(record for url, record in records.items() if url not in entry.urls)
+    wanted = linked_order(entry, records)
+    if not fetch and not dropped and not (revalidate and kept) and wanted == entry.linked:
+        return None
+    return GalleryPlan(entry, fetch, kept if revalidate else (), dropped)
+
+
+def linked_order(entry: GalleryEntry, records: dict[str, MediaRecord]) -> tuple[int, ...]:
+    """The file ids the attribute should hold: each listed URL's recorded file, in the URLs' order (a file once, as
+    Strapi holds it: two URLs with the same content share their file)."""
+    return tuple(dict.fromkeys(records[url].file_id for url in entry.urls if url in records and records[url].file_id))

@@ -1,5 +1,6 @@
 """The media pass of one content type's run: after its entries are written, make each declared media attribute
-hold the file at the entry's URL field, through Strapi's media library.
+hold the file at the entry's URL (a mapped field in Strapi, or Medusa's URL column or rows the run read), through
+Strapi's media library. An attribute holding several files is `gallery.GalleryAttribute`'s.
 
 It reads the entries (all of them on a full run, else the ones the run read) and the sync's records of what it
 uploaded (`media-file`), asks `plan.plan_media` what to do, and does it on a pool of its own
@@ -13,20 +14,18 @@ import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from ..mapping import MappingSpec, MediaAttribute
 from ..secrets import describe_error
 from ..settings import MediaSettings
 from ..strapi.client import StrapiClient, StrapiError
-from ..system_types import MEDIA_FILE, plural_of
 from ..strapi.upload import MediaLibrary
 from ..row_failure import RowFailure
 from .fetch import FetchedFile, FetchError, FetchPolicy, MediaFetcher, NotModified
-from .plan import MediaAction, MediaEntry, MediaRecord, file_name, plan_media, text_or_none as _text
+from .gallery import GalleryAttribute
+from .plan import RECORD_FIELDS, RECORDS, MediaAction, MediaEntry, MediaRecord, file_name, plan_media, text_or_none as _text
 
-RECORDS = plural_of(MEDIA_FILE)
-RECORD_FIELDS = ("medusa_id", "source_url", "sha256", "file_id", "etag", "last_modified", "alt", "caption")
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +39,11 @@ class MediaPass:
     """Fills the media attributes of one content type's entries (see the module docstring)."""
 
     def __init__(self, spec: MappingSpec, client: StrapiClient, settings: MediaSettings, *,
-                 fail: Callable[[RowFailure], None], log: logging.Logger | Any = logger):
+                 fail: Callable[[RowFailure], None], log: logging.Logger | Any = logger,
+                 urls: Mapping[str, Mapping[str, Any]] | None = None):
         self.spec = spec
+        # attribute -> medusa_id -> the URL(s) the run read from Medusa, for attributes whose URLs are not in Strapi
+        self.urls: Mapping[str, Mapping[str, Any]] = urls or {}
         self.client = client
         self.settings = settings
         self.fail = fail
@@ -64,10 +66,14 @@ class MediaPass:
         return self.counts
 
     def _run_attribute(self, media: MediaAttribute, ids: list[str] | None, fetcher: MediaFetcher) -> None:
+        if media.multiple:
+            GalleryAttribute(self, media).run(ids, fetcher)
+            return
         entries = self._entries(media, ids)
         records = self._records(media, ids)
         gone = [mid for mid in records if mid not in entries]
-        actions = plan_media(entries.values(), records, revalidate=ids is None, gone=gone)
+        known = [entry for mid, entry in entries.items() if self.has_urls(media, mid)]
+        actions = plan_media(known, records, revalidate=ids is None, gone=gone)
         if self.dry_run:
             self.counts.update(f"to {action.kind}" for action in actions)
             return
@@ -80,18 +86,35 @@ class MediaPass:
                 elif outcome:
                     self.counts[outcome] += 1
 
-    def _entries(self, media: MediaAttribute, ids: list[str] | None) -> dict[str, MediaEntry]:
+    def entries(self, media: MediaAttribute, ids: list[str] | None, linked: Iterable[str]) -> Iterable[dict[str, Any]]:
+        """The type's entries (all, or those of `ids`) with the fields `media` reads and its files (`linked`: their
+        fields)."""
         key = self.spec.key
-        selection = {"fields": [key, *media.fields()], "populate": {media.attribute: ["alternativeText", "caption"]}}
+        selection = {"fields": [key, *media.fields()], "populate": {media.attribute: list(linked)}}
         if ids is None:
-            found = self.client.iter_entries(self.spec.plural, filters=[(f"filters[{key}][$notNull]", "true")],
-                                             query=self.spec.strapi.read, **selection)
+            found: Iterable[dict[str, Any]] = self.client.iter_entries(
+                self.spec.plural, filters=[(f"filters[{key}][$notNull]", "true")], query=self.spec.strapi.read, **selection)
         else:
             found = self.client.find_by(self.spec.plural, key, ids, query=self.spec.strapi.read, **selection).values()
-        return {e[key]: MediaEntry(e[key], e["documentId"], e.get(media.source),
-                                           e.get(media.alt) if media.alt else None,
-                                           e.get(media.caption) if media.caption else None, e.get(media.attribute))
-                for e in found}
+        return found
+
+    def has_urls(self, media: MediaAttribute, medusa_id: str) -> bool:
+        """Whether this run knows the URL(s) of `media` for the entry: always for a mapped field; from Medusa, only
+        for the live rows the run read (an entry whose row failed, or is not live, is left as it is)."""
+        return not media.from_medusa or medusa_id in self.urls.get(media.attribute, {})
+
+    def url_of(self, media: MediaAttribute, entry: Mapping[str, Any]) -> Any:
+        """The URL(s) of `media` for `entry`: from Medusa's rows the run read, or the entry's mapped field."""
+        if media.from_medusa:
+            return self.urls.get(media.attribute, {}).get(entry[self.spec.key])
+        return entry.get(media.source)
+
+    def _entries(self, media: MediaAttribute, ids: list[str] | None) -> dict[str, MediaEntry]:
+        key = self.spec.key
+        return {e[key]: MediaEntry(e[key], e["documentId"], _first(self.url_of(media, e)),
+                                   e.get(media.alt) if media.alt else None,
+                                   e.get(media.caption) if media.caption else None, e.get(media.attribute))
+                for e in self.entries(media, ids, ["alternativeText", "caption"])}
 
     def _records(self, media: MediaAttribute, ids: list[str] | None) -> dict[str, MediaRecord]:
         if ids is None:
@@ -141,19 +164,23 @@ class MediaPass:
         """Link the fetched content to the entry: the library's file of the same content, else a new upload;
         then release the file the entry's record held before, if it was another."""
         entry = action.entry
-        name = file_name(entry.url, fetched.sha256, fetched.extension)
-        existing = self._same_content(fetched.sha256) or self.library.find_by_name(name)
-        outcome = "reused"
-        if existing is None:
-            existing = self.library.upload(fetched.content, name, fetched.mime, alt=_text(entry.alt), caption=_text(entry.caption))
-            outcome = "uploaded"
-        file_id = int(existing["id"])
+        file_id, outcome = self.stored_file(entry.url, fetched, alt=entry.alt, caption=entry.caption)
         self.client.update(self.spec.plural, entry.document_id, {media.attribute: file_id}, query=self.spec.strapi.write)
         previous = action.record
         self._save(media, entry, previous, fetched=fetched, file_id=file_id, alt=entry.alt, caption=entry.caption)
         if previous is not None and previous.file_id != file_id:
-            self._release(media, previous.file_id)
+            self.release(previous.file_id)
         return outcome
+
+    def stored_file(self, url: str, fetched: FetchedFile, *, alt: Any = None, caption: Any = None) -> tuple[int, str]:
+        """The media library's file with the fetched content: one the sync already holds (by content, then by
+        name), else a new upload; its id, and "reused" or "uploaded"."""
+        name = file_name(url, fetched.sha256, fetched.extension)
+        existing = self._same_content(fetched.sha256) or self.library.find_by_name(name)
+        if existing is not None:
+            return int(existing["id"]), "reused"
+        uploaded = self.library.upload(fetched.content, name, fetched.mime, alt=_text(alt), caption=_text(caption))
+        return int(uploaded["id"]), "uploaded"
 
     def _same_content(self, sha256: str) -> dict[str, Any] | None:
         """A file the sync already holds with these bytes (recorded for any entry, under any URL), if it still exists."""
@@ -174,10 +201,10 @@ class MediaPass:
         if entry is not None and entry.linked and entry.linked.get("id") == record.file_id:
             self.client.update(self.spec.plural, entry.document_id, {media.attribute: None}, query=self.spec.strapi.write)
         self.client.request("DELETE", f"/api/{RECORDS}/{record.document_id}")
-        self._release(media, record.file_id)
+        self.release(record.file_id)
         return "removed"
 
-    def _release(self, media: MediaAttribute, file_id: int) -> None:
+    def release(self, file_id: int) -> None:
         """Delete a file the sync uploaded once no record holds it (files editors added are never touched: the
         sync deletes only ids from its records)."""
         holders = self.client.find_by(RECORDS, "file_id", [str(file_id)], fields=["key"])
@@ -198,3 +225,9 @@ class MediaPass:
             data["caption"] = _text(caption)
         self.client.upsert_by(RECORDS, "key", record_key(self.spec, media, entry.medusa_id), data)
 
+
+def _first(value: Any) -> Any:
+    """A single file's URL: the first of a lookup's values, or the value itself."""
+    if isinstance(value, (list, tuple)):
+        return next((v for v in value if v not in (None, "")), None)
+    return value

@@ -153,15 +153,15 @@ class SpecQuery:
     def lookup(self, attribute: str) -> sa.ColumnElement:
         """The aggregated value a lookup field reads for each source row, labelled."""
         aliases, where, aggregated = self._lookup_value(attribute, self.source)
-        return sa.select(aggregated).select_from(*aliases).where(*where).scalar_subquery().label(self.spec.fields[attribute].row_key)
+        return sa.select(aggregated).select_from(*aliases).where(*where).scalar_subquery().label(self.spec.read_fields[attribute].row_key)
 
     def _lookup_value(self, attribute: str, table: sa.FromClause | None
                       ) -> tuple[list[sa.FromClause], list[sa.ColumnElement], sa.ColumnElement]:
-        f = self.spec.fields[attribute]
+        f = self.spec.read_fields[attribute]
         aliases, where = self.follow(f.lookup.path, table)
         last = aliases[-1]
         value = last.c[f.lookup.column]
-        order = list(last.primary_key) or [value]
+        order = [*([last.c[f.lookup.order]] if f.lookup.order else []), *(list(last.primary_key) or [value])]
         return aliases, where, AGGREGATES[f.lookup.aggregate].sql(value, order)
 
     def per_row(self, path: HopPath, values: tuple[list[sa.FromClause], list[sa.ColumnElement], sa.ColumnElement]
@@ -274,7 +274,7 @@ class SpecQuery:
                 columns.append(per_row.c.value.label(rel.row_key))
             else:
                 columns.append(self.link(rel))
-        for f in self.spec.fields.values():
+        for f in self.spec.read_fields.values():
             if f.lookup and grouped:
                 per_row, on = self.per_row(f.lookup.path, self._lookup_value(f.attribute, None))
                 joined = joined.outerjoin(per_row, on)

@@ -61,8 +61,8 @@ def content_type_schema(spec: MappingSpec, mappings: MappingSet, source: MedusaS
         }
     for name, kind in spec.cms_only.items():
         attributes[name] = {"type": kind}
-    for name in spec.media:
-        attributes[name] = dict(MEDIA_ATTRIBUTE)
+    for name, media in spec.media.items():
+        attributes[name] = {**MEDIA_ATTRIBUTE, "multiple": True} if media.multiple else dict(MEDIA_ATTRIBUTE)
     info = {"singularName": spec.content_type, "pluralName": spec.plural, "displayName": _display_name(spec.content_type)}
     if spec.description:
         info["description"] = spec.description

@@ -49,7 +49,8 @@ def content_manager_config(spec: MappingSpec, mappings: MappingSet, attributes: 
     for owner, rel in mappings.inverse_relations(spec.content_type):
         edit[rel.inverse] = _read_only(f"Linked by the sync: the other side of {owner.content_type}'s {rel.attribute}")
     for name, media in spec.media.items():
-        edit[name] = _read_only(f"Uploaded by the sync from the file at {media.source} in Medusa")
+        where = media.source or media.column or f"{media.lookup.path[-1].table}.{media.lookup.column}"
+        edit[name] = _read_only(f"Uploaded by the sync from the file{'s' if media.multiple else ''} at {where} in Medusa")
     config: dict[str, Any] = {"metadatas": {name: {"edit": meta} for name, meta in edit.items()},
                               "layouts": {"list": list_columns(spec, attributes)}}
     title = main_field(spec, attributes)

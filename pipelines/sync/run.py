@@ -110,6 +110,8 @@ class ContentTypeSync:
         self.writer = Writer(client, spec, self.result, dry_run=options.dry_run, slots=rest_slots)
         self.path = WritePath("rest", client, None, options.chunk_size or DEFAULT_CHUNK_SIZE)  # chosen per run
         self._media_ids: list[str] | None = None  # a partial run's medusa_ids, for its media pass (None: all)
+        # media attributes whose URLs come from Medusa: attribute -> medusa_id -> URL(s), of the live rows read
+        self._media_urls: dict[str, dict[str, Any]] = {}
         self._context: PlanContext | None = None  # built when a run starts reading (needs the reflected table)
         self._deferred: list[tuple[Record, list[str]]] = []  # self-relations left for the second pass
         # medusa_ids already counted as created or updated in this run (only kept for self-relations)
@@ -232,7 +234,7 @@ class ContentTypeSync:
             self.log.warning(f"{self.spec.content_type}: media upload is off (MEDIA_ALLOWED_HOSTS is empty): "
                              f"{names} not filled; set MEDIA_ALLOWED_HOSTS to the hosts the files may come from")
             return
-        media_pass = MediaPass(self.spec, self.client, media, fail=self._fail, log=self.log)
+        media_pass = MediaPass(self.spec, self.client, media, fail=self._fail, log=self.log, urls=self._media_urls)
         self.result.media.update(media_pass.run(self._media_ids, dry_run=self.dry_run))
 
     def _fail(self, failure: RowFailure) -> None:
@@ -259,6 +261,10 @@ class ContentTypeSync:
             self.reconciler.note_read(records)
         if self._media_ids is not None and self.spec.media:
             self._media_ids.extend(r.medusa_id for r in records)
+        for record in records:
+            if record.media and not record.deleted and not record.error:
+                for attribute, urls in record.media.items():
+                    self._media_urls.setdefault(attribute, {})[record.medusa_id] = urls
         for record in records:
             if record.error and not record.deleted:
                 self._fail(RowFailure(record.medusa_id, "convert", record.error, permanent=True))

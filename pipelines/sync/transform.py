@@ -12,6 +12,7 @@ from typing import Any, Mapping, NamedTuple, Sequence
 from ..mapping.converters import CONVERTERS, ConversionError
 from ..medusa.source import DELETED, MAX_JSON_DEPTH, Rows, UnreadableJson, too_deep
 from ..mapping import KEY_COLUMN, VALUE_COLUMN, Field, MappingSpec
+from ..mapping.spec import MEDIA_PREFIX
 from ..secrets import describe_error
 
 Link = str | list[str] | None
@@ -27,6 +28,7 @@ class Record:
     key: Any = None  # the source row's primary key value, as the database holds it
     error: str | None = None  # set when a value could not be converted
     deleted: bool = False  # the row is soft-deleted in Medusa: its entry is to be removed
+    media: dict[str, Any] = field(default_factory=dict)  # media attribute -> its URL(s) read from Medusa (`MediaAttribute.from_medusa`)
 
 
 PLAIN = frozenset({str, int, bool, type(None)})  # JSON-safe as they are
@@ -127,19 +129,22 @@ class _Layout(NamedTuple):
     # (attribute, position, the field when it needs more than a plain copy, the currency's position)
     fields: list[tuple[str, int, Field | None, int | None]]
     links: list[tuple[str, int, bool]]  # (attribute, position, to-many)
+    media: list[str]  # the labels of media URL fields among `fields` (carried apart: `Record.media`)
 
 
 def _layout(rows: Rows, spec: MappingSpec) -> tuple[Rows, _Layout]:
-    needed = [spec.primary_key, *(f.row_key for f in spec.fields.values()), *(rel.row_key for rel in spec.relations),
-              *(f.currency_column for f in spec.fields.values() if f.currency_column)]
+    read = spec.read_fields
+    needed = [spec.primary_key, *(f.row_key for f in read.values()), *(rel.row_key for rel in spec.relations),
+              *(f.currency_column for f in read.values() if f.currency_column)]
     missing = [column for column in dict.fromkeys(needed) if column not in rows.columns]
     if missing:  # rows given by hand (tests, dicts) may leave columns out: they read as None
         rows = Rows((*rows.columns, *missing), [(*row, *[None] * len(missing)) for row in rows.values])
     at = {column: index for index, column in enumerate(rows.columns)}
     fields = [(name, at[f.row_key], f if f.convert or f.json_key is not None else None,
-               at[f.currency_column] if f.currency_column else None) for name, f in spec.fields.items()]
+               at[f.currency_column] if f.currency_column else None) for name, f in read.items()]
     links = [(rel.attribute, at[rel.row_key], rel.is_to_many) for rel in spec.relations]
-    return rows, _Layout(at[spec.primary_key], at.get(KEY_COLUMN), at.get(VALUE_COLUMN), at.get(DELETED), fields, links)
+    media = [name for name in read if name.startswith(MEDIA_PREFIX)]
+    return rows, _Layout(at[spec.primary_key], at.get(KEY_COLUMN), at.get(VALUE_COLUMN), at.get(DELETED), fields, links, media)
 
 
 def transform(rows: Rows | Sequence[Mapping[str, Any]], spec: MappingSpec) -> list[Record]:
@@ -180,7 +185,8 @@ def _record(row: Sequence[Any], spec: MappingSpec, layout: _Layout) -> Record:
             if special is None and type(value) in AS_READ:
                 attributes[name] = value
             else:
-                attributes[name] = _value(special or spec.fields[name], value, None if currency is None else row[currency])
+                attributes[name] = _value(special or spec.read_fields[name], value, None if currency is None else row[currency])
+        media = {name[len(MEDIA_PREFIX):]: attributes.pop(name) for name in layout.media}
         targets = {}
         for name, at, to_many in layout.links:
             targets[name] = _link(to_many, row[at])
@@ -188,4 +194,4 @@ def _record(row: Sequence[Any], spec: MappingSpec, layout: _Layout) -> Record:
         return Record(medusa_id, key=key, deleted=deleted, error=f"cannot convert: {exc}")
     except Exception as exc:  # noqa: BLE001 - one row's surprise must not stop the run
         return Record(medusa_id, key=key, deleted=deleted, error=f"cannot convert: {describe_error(exc)}")
-    return Record(medusa_id, attributes, targets, key, None, deleted)
+    return Record(medusa_id, attributes, targets, key, None, deleted, media)

@@ -148,3 +148,140 @@ def test_the_guides_locale_string_is_never_touched(guide_mappings, guide_source,
     finally:
         engine.dispose()
     assert bulk == rest
+
+
+# -- media: the guide's images (several files, in order) and thumbnail (one file), from Medusa's rows -----------------
+
+@pytest.fixture
+def image_server():
+    from tests.support.image_server import ImageServer
+
+    with ImageServer() as server:
+        yield server
+
+
+@pytest.fixture
+def guide_media_strapi(guide_strapi):
+    """The guide Strapi emptied, with no file in its media library and no media record."""
+    from pipelines.media.plan import RECORDS
+
+    for entry in list(guide_strapi.iter_entries(RECORDS, fields=["key"])):
+        guide_strapi.delete(RECORDS, entry["documentId"])
+    for file in guide_strapi.request("GET", "/api/upload/files") or []:
+        guide_strapi.request("DELETE", f"/api/upload/files/{file['id']}")
+    return guide_strapi
+
+
+def serve(server, source: MedusaSource, variant_images: int = 2) -> dict[str, str]:
+    """Every live image row served by `server`, each its own picture; each product's thumbnail the URL of its first
+    image, as Medusa's admin sets it (a picture of its own for a product without images); the first variants given
+    the images of their product and a thumbnail. Returns path -> URL."""
+    from tests.support.image_server import png
+
+    urls = {}
+    with source.engine.begin() as conn:
+        for i, (image_id,) in enumerate(conn.execute(sa.text("select id from image where deleted_at is null order by id"))):
+            path = f"/guide/image-{i}.png"
+            urls[path] = server.image(path, png(30 + i, 20, (i, 80, 160)))
+            conn.execute(sa.text("update image set url = :url where id = :id"), {"url": urls[path], "id": image_id})
+        products = conn.execute(sa.text(
+            "select p.id, (select i.url from image i where i.product_id = p.id and i.deleted_at is null order by i.rank, i.id "
+            "limit 1) from product p where p.deleted_at is null order by p.id")).fetchall()
+        for i, (product_id, first_image) in enumerate(products):
+            thumbnail = first_image or server.image(f"/guide/thumb-{i}.png", png(10 + i, 10, (200, i, 0)))
+            urls.setdefault(thumbnail[len(server.base):], thumbnail)
+            conn.execute(sa.text("update product set thumbnail = :url where id = :id"), {"url": thumbnail, "id": product_id})
+        variants = conn.execute(sa.text(
+            "select v.id, v.product_id from product_variant v where v.deleted_at is null and exists "
+            "(select 1 from image i where i.product_id = v.product_id and i.deleted_at is null) order by v.id limit :n"),
+            {"n": variant_images}).fetchall()
+        for variant_id, product_id in variants:
+            conn.execute(sa.text(
+                "insert into product_variant_product_image (id, variant_id, image_id) "
+                "select 'pvpi_' || :v || '_' || i.id, :v, i.id from image i where i.product_id = :p and i.deleted_at is null"),
+                {"v": variant_id, "p": product_id})
+            conn.execute(sa.text("update product_variant set thumbnail = (select thumbnail from product where id = :p) "
+                                 "where id = :id"), {"p": product_id, "id": variant_id})
+    return urls
+
+
+def media_sync(mappings, source, strapi, **options):
+    import ipaddress
+
+    from pipelines.settings import MediaSettings
+
+    allowed = MediaSettings(allowed_hosts=frozenset({"127.0.0.1"}), allowed_networks=(ipaddress.ip_network("127.0.0.1/32"),),
+                            max_bytes=200_000)
+    return sync(mappings, source, strapi, media=allowed, **options)
+
+
+def files_of(strapi: StrapiClient, plural: str) -> dict[str, tuple[list[str], str | None]]:
+    """Entries by medusaId: their images' and thumbnail's source URLs (through the sync's records of the files)."""
+    from pipelines.media.plan import RECORDS
+
+    source_of = {int(r["file_id"]): r["source_url"] for r in strapi.iter_entries(RECORDS, fields=["file_id", "source_url"])}
+    entries = strapi.iter_entries(plural, fields=["medusaId"], populate={"images": ["id"], "thumbnail": ["id"]})
+    return {e["medusaId"]: ([source_of.get(f["id"]) for f in e.get("images") or []],
+                            source_of.get(e["thumbnail"]["id"]) if e.get("thumbnail") else None) for e in entries}
+
+
+def image_order(source: MedusaSource, product_id: str) -> tuple[list[str], list[str]]:
+    """A product's live image ids and URLs, in rank order."""
+    rows = live(source, f"select id, url from image where product_id = '{product_id}' and deleted_at is null order by rank, id")
+    return [r[0] for r in rows], [r[1] for r in rows]
+
+
+def test_images_in_their_order_and_the_thumbnail_land_in_the_media_library_once_per_content(
+        guide_mappings, guide_source, guide_media_strapi, image_server):
+    serve(image_server, guide_source)
+    first = media_sync(guide_mappings, guide_source, guide_media_strapi)
+    assert first["product"].media["uploaded"] >= 1 and first["product"].failed == 0
+
+    images = live(guide_source, "select product_id, url from image where deleted_at is null order by product_id, rank, id")
+    thumbs = dict(live(guide_source, "select id, thumbnail from product where deleted_at is null"))
+    held = files_of(guide_media_strapi, "products")
+    for product_id, (linked, thumbnail) in held.items():
+        assert linked == [url for pid, url in images if pid == product_id]  # in rank order
+        assert thumbnail == thumbs[product_id]
+    chosen = live(guide_source, "select pvpi.variant_id, i.url from product_variant_product_image pvpi join image i "
+                                "on i.id = pvpi.image_id order by pvpi.variant_id, i.rank, i.id")
+    variant_files = files_of(guide_media_strapi, "product-variants")
+    assert chosen and all(variant_files[v][0] == [u for vid, u in chosen if vid == v] for v in {v for v, _ in chosen})
+    # a thumbnail is its product's first image, and a variant's images are its product's: each picture is one file,
+    # uploaded once (the other entries holding it reuse it)
+    linked = {url for files in (held, variant_files) for urls, thumb in files.values() for url in [*urls, thumb] if url}
+    assert len(guide_media_strapi.request("GET", "/api/upload/files") or []) == len(linked)
+    assert sum(r.media.get("uploaded", 0) for r in first.values()) == len(linked)
+
+    again = media_sync(guide_mappings, guide_source, guide_media_strapi)
+    assert all(not r.media.get("uploaded") and not r.media.get("linked") for r in again.values())
+    assert sum(r.writes for r in again.values()) == 0
+
+
+def test_a_reordered_added_or_removed_image_costs_only_itself(guide_mappings, guide_source, guide_media_strapi, image_server):
+    from tests.support.image_server import png
+
+    serve(image_server, guide_source, variant_images=0)
+    media_sync(guide_mappings, guide_source, guide_media_strapi)
+    ((product_id, count),) = live(guide_source, "select product_id, count(*) from image where deleted_at is null "
+                                                "group by product_id order by count(*) desc, product_id limit 1")
+    assert count >= 2
+    with guide_source.engine.begin() as conn:
+        conn.execute(sa.text("update image set rank = -rank, updated_at = now() where product_id = :p"), {"p": product_id})
+        image_server.image("/guide/new.png", png(77, 7, (1, 2, 3)))
+        conn.execute(sa.text("insert into image (id, url, rank, product_id) values ('img_new', :u, 99, :p)"),
+                     {"u": image_server.url("/guide/new.png"), "p": product_id})
+        conn.execute(sa.text("update product set updated_at = now() where id = :p"), {"p": product_id})
+    before = len(image_server.requests)
+    result = media_sync(guide_mappings, guide_source, guide_media_strapi, changes=True)
+    assert result["product"].media.get("uploaded") == 1 and image_server.requests[before:] == [("GET", "/guide/new.png")]
+    assert files_of(guide_media_strapi, "products")[product_id][0] == image_order(guide_source, product_id)[1]
+
+    with guide_source.engine.begin() as conn:
+        conn.execute(sa.text("update image set deleted_at = now() where id = 'img_new'"))
+        conn.execute(sa.text("update product set updated_at = now() where id = :p"), {"p": product_id})
+    result = media_sync(guide_mappings, guide_source, guide_media_strapi, changes=True)
+    assert result["product"].media.get("removed") == 1
+    assert files_of(guide_media_strapi, "products")[product_id][0] == image_order(guide_source, product_id)[1]
+    names = {f["name"] for f in guide_media_strapi.request("GET", "/api/upload/files") or []}
+    assert not any(name.startswith("new-") for name in names)  # no record holds it any more: released

@@ -7,7 +7,8 @@ import shutil
 import pytest
 
 from pipelines.mapping import MappingErrors, load_mappings
-from pipelines.media.plan import MediaEntry, MediaRecord, described, file_name, plan_media
+from pipelines.media.plan import (GalleryEntry, MediaEntry, MediaRecord, described, file_name, gallery_urls, linked_order,
+                                  plan_gallery, plan_media)
 from pipelines.settings import REPO_MAPPINGS_DIR
 from pipelines.strapi.content_types import MEDIA_ATTRIBUTE
 
@@ -84,10 +85,13 @@ def test_the_image_mappings_declare_the_file_and_it_generates_a_media_attribute(
     ("media:\n  url: {from: url}\n", "attribute is also declared under fields"),
     ("media:\n  file: {alt: url}\n", "media.file"),
     ("media:\n  file: {from: url, size: 3}\n", "media.file"),
+    ("media:\n  file: {from: url, column: url}\n", "media.file: a media attribute takes its URL from exactly one of"),
+    ("media:\n  file: {column: url, multiple: true}\n", "media.file.multiple: several files come from a `lookup`"),
+    ("media:\n  file: {column: url, alt: alt_text}\n", "media.file.alt: `alt` and `caption` name mapped fields"),
 ])
 def test_a_bad_media_block_is_a_file_line_error(tmp_path, block, message):
     folder = tmp_path / "mappings"
-    shutil.copytree(REPO_MAPPINGS_DIR, folder, ignore=shutil.ignore_patterns("medusa-v2"))
+    shutil.copytree(REPO_MAPPINGS_DIR, folder, ignore=shutil.ignore_patterns("medusa-v2*"))
     image = folder / "image.yaml"
     text = image.read_text()
     start = text.index("media:")
@@ -97,3 +101,32 @@ def test_a_bad_media_block_is_a_file_line_error(tmp_path, block, message):
         load_mappings(folder)
     first = str(refused.value.errors[0])
     assert first.startswith(f"{image}:") and message in first
+
+
+def gallery(*urls, linked=()):
+    return GalleryEntry("prod_1", "doc1", tuple(urls), tuple(linked))
+
+
+def held(**files):
+    return {f"http://h/{name}.png": MediaRecord("prod_1", f"http://h/{name}.png", name, file_id) for name, file_id in files.items()}
+
+
+def test_a_gallery_fetches_new_urls_drops_unlisted_ones_and_keeps_their_order():
+    a, b, c = (f"http://h/{n}.png" for n in "abc")
+    records = held(a=1, b=2)
+    plan = plan_gallery(gallery(b, c, a, linked=(1, 2)), records, revalidate=False)
+    assert (plan.fetch, plan.revalidate, plan.dropped) == ((c,), (), ())
+    assert linked_order(gallery(b, c, a), records) == (2, 1)  # c has no file yet: the others in the URLs' order
+    assert plan_gallery(gallery(a, b, linked=(1, 2)), records, revalidate=False) is None  # nothing to do
+    reordered = plan_gallery(gallery(b, a, linked=(1, 2)), records, revalidate=False)
+    assert reordered is not None and not reordered.fetch and linked_order(reordered.entry, records) == (2, 1)
+    dropped = plan_gallery(gallery(b, linked=(1, 2)), records, revalidate=False)
+    assert [r.source_url for r in dropped.dropped] == [a]
+    assert plan_gallery(gallery(a, b, linked=(1, 2)), records, revalidate=True).revalidate == (a, b)
+
+
+def test_gallery_urls_are_distinct_non_empty_and_ordered_and_a_shared_file_is_linked_once():
+    assert gallery_urls(["http://h/b.png", None, "", "http://h/a.png", "http://h/b.png"]) == ("http://h/b.png", "http://h/a.png")
+    assert gallery_urls(None) == () and gallery_urls("http://h/a.png") == ("http://h/a.png",)
+    same = {**held(a=5), **held(b=5)}
+    assert linked_order(gallery("http://h/a.png", "http://h/b.png"), same) == (5,)

@@ -171,6 +171,21 @@ def test_a_value_strapi_would_refuse_for_its_kind_fails_its_row(column, value, r
     assert reason in record.error
 
 
+def test_media_urls_read_from_medusa_travel_apart_from_the_attributes():
+    from pipelines.mapping import MediaAttribute
+    from pipelines.mapping.spec import Lookup
+
+    spec = MappingSpec(content_type="product", plural="products", table="product", fields={"title": Field("title", "title")},
+                       media={"thumbnail": MediaAttribute("thumbnail", column="thumbnail"),
+                              "images": MediaAttribute("images", lookup=Lookup((Hop("image", "product_id"),), "url", order="rank"),
+                                                       multiple=True)})
+    assert "thumbnail" in spec.source_columns and spec.read_fields["@media:images"].lookup.aggregate == "list"
+    (record,) = transform([{"id": "p1", "title": "T", "thumbnail": "http://h/t.png",
+                            "@lookup:@media:images": ["http://h/1.png", "http://h/0.png"], "updated_at": None}], spec)
+    assert record.attributes == {"title": "T"}
+    assert record.media == {"thumbnail": "http://h/t.png", "images": ["http://h/1.png", "http://h/0.png"]}
+
+
 def nested(depth: int) -> dict:
     value: object = 1
     for _ in range(depth):
