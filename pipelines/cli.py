@@ -14,7 +14,7 @@ from typing import Iterator
 from . import health
 from .console import Display, configure_logging
 from .errors import RUN_ERRORS, USAGE_ERRORS, error_text
-from .mapping import MappingErrors, MappingSet, load_mappings
+from .mapping import MappingErrors, MappingSet, load_mapping_set, load_mappings
 from .mapping.spec import DEFAULT_PARTITION_COLUMN
 from .medusa.admin import MedusaAdmin
 from .medusa.source import DEFAULT_CHUNK_SIZE, FULL, MedusaSource, SourceError, Window
@@ -23,7 +23,9 @@ from .secrets import describe_error, redact
 from .settings import (DEFAULT_CONCURRENCY, REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir, medusa_database_url,
                        strapi_credentials, strapi_url)
 from .strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable
-from .strapi.content_types import GeneratedApp, generate_app, read_app_schemas
+from .strapi.content_types import GeneratedApp, generate_app, read_app_schema_files, read_app_schemas
+from .scaffold import guess_types, medusa_version, read_tables, write_set
+from .system_types import SYSTEM_TYPES, uid_of
 from .sync.bases import MergeBases, conflict_rows
 from .sync.collector import tune_malloc
 from .sync.run import DEFAULT_TYPES_AT_ONCE, ContentTypeSync, sync_all
@@ -92,6 +94,15 @@ def _parser() -> argparse.ArgumentParser:
                        "exit 1 with file:line: key: message", "nothing; checks what it can reach of " + CONNECTIONS, writes=False)
     validate.add_argument("--strapi-app", type=Path, default=REPO_STRAPI_APP,
                           help="Strapi app folder to check against when Strapi is not reachable (default: %(default)s)")
+
+    init = command("init", "scaffold a mapping set from Medusa's tables and a Strapi app's content types, a YAML per type "
+                   "with a comment on every guess; then validate it and print what is left to decide", "MEDUSA_DATABASE_URL")
+    init.add_argument("--strapi-app", type=Path, default=REPO_STRAPI_APP,
+                      help="the Strapi app whose content types to map (its src/api/*/content-types/*/schema.json; "
+                           "default: the bundled app, %(default)s)")
+    init.add_argument("--out", type=Path, required=True, help="the folder to write the mapping set into")
+    init.add_argument("--force", action="store_true",
+                      help="overwrite files that differ from the guess (by default the guess is written beside them as .yaml.new)")
 
     schema = command("strapi-schema", "generate the Strapi content types from the mappings and Medusa's column types",
                      "MEDUSA_DATABASE_URL")
@@ -230,6 +241,49 @@ def _strapi_errors(mappings: MappingSet, app_dir: Path, types: dict | None) -> l
         return errors
     print("strapi: SKIPPED the check of content types, plurals and attributes (no STRAPI_URL + credentials, no app folder)")
     return []
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Scaffold a mapping set (see `pipelines.scaffold`), validate it, and say what is left for a person to decide."""
+    url = medusa_database_url()
+    if not url:
+        raise SettingsError("MEDUSA_DATABASE_URL is needed: init reads Medusa's tables")
+    schemas = read_app_schema_files(args.strapi_app)
+    if not schemas:
+        raise SettingsError(f"--strapi-app {args.strapi_app}: no content types (src/api/*/content-types/*/schema.json)")
+    source = MedusaSource(url)
+    try:
+        tables = read_tables(source)
+        guesses = guess_types(schemas, tables)
+        print(f"medusa: v{medusa_version(tables)}, {len(tables)} tables; strapi: {len(schemas)} content types in {args.strapi_app}")
+        done = write_set(guesses, args.out, force=args.force)
+        for path in done.written:
+            print(f"wrote {path}")
+        for path in done.beside:
+            print(f"kept {path.with_suffix('')} (it differs from the guess: edited?); the guess is in {path}")
+        if done.unchanged:
+            print(f"{len(done.unchanged)} file(s) already as guessed")
+        loaded = load_mapping_set(args.out)
+        errors = loaded.errors
+        if loaded.mappings.specs:
+            errors += check_database(loaded.mappings, source)
+            errors += check_strapi(loaded.mappings, read_app_schemas(args.strapi_app), f"the Strapi app in {args.strapi_app}",
+                                   types=None if errors else field_types(loaded.mappings, source))
+    finally:
+        source.dispose()
+    system = {uid_of(name) for name in SYSTEM_TYPES}
+    undecided = [line for guess in guesses for line in guess.undecided]
+    if any(e.key in system for e in errors):
+        errors = [e for e in errors if e.key not in system]
+        undecided.append(f"the app lacks the sync's own content types: add them with "
+                         f"`medusa-strapi strapi-schema --app {args.strapi_app} --system-only`")
+    print(f"left to decide ({len(undecided)}):" if undecided else "nothing left to decide")
+    for line in undecided:
+        print(f"  {line}")
+    for error in errors:
+        print(error, file=sys.stderr)
+    print(f"validate: {'ok' if not errors else f'{len(errors)} problem(s)'} for {len(loaded.mappings)} mapping(s) in {args.out}")
+    return EXIT_FAILED if errors else EXIT_OK
 
 
 def cmd_strapi_schema(args: argparse.Namespace) -> int:
@@ -492,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose)
     commands = {
         "validate": cmd_validate, "sync": cmd_sync, "reconcile": cmd_reconcile, "plan": cmd_plan,
-        "strapi-schema": cmd_strapi_schema, "backfill": cmd_backfill, "quarantine": cmd_quarantine, "health": cmd_health,
+        "strapi-schema": cmd_strapi_schema, "init": cmd_init, "backfill": cmd_backfill, "quarantine": cmd_quarantine, "health": cmd_health,
         "write-back": cmd_write_back, "conflicts": cmd_conflicts,
     }
     try:

@@ -154,10 +154,16 @@ def generate_app(mappings: MappingSet | None, source: MedusaSource | None) -> Ge
     return GeneratedApp(files, owns_api=mappings is not None)
 
 
+def read_app_schema_files(app_dir: Path, *, with_system_types: bool = False) -> dict[str, dict[str, Any]]:
+    """Content-type UID -> its schema.json, from a Strapi app folder (the sync's own types left out unless asked)."""
+    schemas = {}
+    for path in sorted((app_dir / "src" / "api").glob("*/content-types/*/schema.json")):
+        if with_system_types or path.parent.name not in SYSTEM_TYPES:
+            schemas[f"api::{path.parts[-4]}.{path.parent.name}"] = json.loads(path.read_text())
+    return schemas
+
+
 def read_app_schemas(app_dir: Path) -> dict[str, dict[str, Any]]:
     """Content-type UID -> {"pluralName", "attributes", "draftAndPublish", "localized"}, from the schema.json files
     of a Strapi app folder."""
-    schemas = {}
-    for path in sorted((app_dir / "src" / "api").glob("*/content-types/*/schema.json")):
-        schemas[f"api::{path.parts[-4]}.{path.parent.name}"] = content_type_summary(json.loads(path.read_text()))
-    return schemas
+    return {uid: content_type_summary(schema) for uid, schema in read_app_schema_files(app_dir, with_system_types=True).items()}

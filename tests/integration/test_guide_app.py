@@ -285,3 +285,32 @@ def test_a_reordered_added_or_removed_image_costs_only_itself(guide_mappings, gu
     assert files_of(guide_media_strapi, "products")[product_id][0] == image_order(guide_source, product_id)[1]
     names = {f["name"] for f in guide_media_strapi.request("GET", "/api/upload/files") or []}
     assert not any(name.startswith("new-") for name in names)  # no record holds it any more: released
+
+
+# -- medusa-strapi init: the guide's types and the v2 database scaffold a set that validates ------------------------
+
+def test_init_scaffolds_a_set_that_validates_and_says_what_is_left(stack_guide, tmp_path):
+    out = tmp_path / "mappings"
+    env = {**stack_guide}
+    made = run_cli("init", "--strapi-app", str(GUIDE_APP), "--out", str(out), env=env)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert "medusa: v2" in made.stdout and f"validate: ok for 4 mapping(s) in {out}" in made.stdout
+    assert "left to decide" in made.stdout and "locale: not matched" in made.stdout
+    assert "strapi-schema --app" in made.stdout and "--system-only" in made.stdout  # the app lacks the sync's own types
+    assert {p.name for p in out.glob("*.yaml")} == {f"{t}.yaml" for t in GUIDE_TYPES}
+    # the running Strapi (the guide's types with the sync's own) accepts it as a user's validate sees it
+    checked = run_cli("validate", env={**env, "MAPPINGS_DIR": str(out)})
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # what it guessed is what the hand-written set says, type for type
+    import subprocess
+    import sys
+
+    compared = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[2] / "scripts" / "compare_init.py"),
+                               str(out), str(GUIDE_MAPPINGS)], capture_output=True, text=True, check=True)
+    assert "| **all 4** | 4/4 | 8/8 | 4/4 | 4/4 |" in compared.stdout, compared.stdout
+
+    product = out / "product.yaml"
+    product.write_text(product.read_text().replace("title: title", "title: title  # checked"))
+    again = run_cli("init", "--strapi-app", str(GUIDE_APP), "--out", str(out), env=env)
+    assert again.returncode == 0 and "# checked" in product.read_text()
+    assert (out / "product.yaml.new").exists() and "3 file(s) already as guessed" in again.stdout
