@@ -22,6 +22,8 @@ from .recorders import Recording, recorders
 from .secrets import describe_error, redact
 from .settings import (DEFAULT_CONCURRENCY, REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir, medusa_database_url,
                        strapi_credentials, strapi_url)
+from .strapi.bulk import BulkClient
+from .strapi.key_index import migration, missing_key_indexes
 from .strapi.client import StrapiAuthError, StrapiClient, StrapiError, StrapiUnavailable
 from .strapi.content_types import GeneratedApp, generate_app, read_app_schema_files, read_app_schemas
 from .scaffold import guess_types, medusa_version, read_tables, write_set
@@ -108,6 +110,9 @@ def _parser() -> argparse.ArgumentParser:
                      "MEDUSA_DATABASE_URL")
     schema.add_argument("--app", type=Path, default=REPO_STRAPI_APP, help="Strapi app folder (default: %(default)s)")
     schema.add_argument("--check", action="store_true", help="write nothing; exit 1 if the generated files are out of date")
+    schema.add_argument("--index-only", action="store_true",
+                        help="only a database migration giving the mapped types' keys a unique index where the app's "
+                             "schemas declare them `unique: true` alone (Strapi runs it at its next boot); needs no Medusa")
     schema.add_argument("--system-only", action="store_true",
                         help="only the sync's own content types (state, quarantine, merge bases, media records), for an app "
                              "whose other content types someone else designed; needs no mappings nor Medusa")
@@ -230,6 +235,9 @@ def _strapi_errors(mappings: MappingSet, app_dir: Path, types: dict | None) -> l
         try:
             errors = check_strapi(mappings, client.content_types(), f"Strapi at {url}", types=types)
             print(redact(f"strapi: {'ok' if not errors else f'{len(errors)} error(s)'}, content types of {url} checked"))
+            if not errors:
+                for line in unindexed_keys(mappings, client):
+                    print(f"warning: {line}")
             return errors
         except (StrapiUnavailable, StrapiError) as exc:
             print(redact(f"strapi: {url} not usable ({error_text(exc)}); checking the app folder {app_dir} instead"))
@@ -241,6 +249,22 @@ def _strapi_errors(mappings: MappingSet, app_dir: Path, types: dict | None) -> l
         return errors
     print("strapi: SKIPPED the check of content types, plurals and attributes (no STRAPI_URL + credentials, no app folder)")
     return []
+
+
+def unindexed_keys(mappings: MappingSet, client: StrapiClient) -> list[str]:
+    """The types whose key no unique index holds in Strapi's database (as the bulk-upsert plugin sees it), each with
+    the two ways to add one; none when the plugin is not installed."""
+    found = []
+    for spec in mappings:
+        capability = BulkClient(client, key=spec.key).capability(spec.plural)
+        if not capability.installed:
+            return []
+        if capability.key_indexed is False:
+            found.append(f"{spec.uid}.{spec.key} is unique for Strapi's REST checks only, with no database index: two "
+                         "writers creating one entry at the same moment can both succeed. Add the index: `medusa-strapi "
+                         "strapi-schema --app <your Strapi app> --index-only` writes a database migration, or the bulk-upsert "
+                         f"plugin's config `uniqueKeys: {{'{spec.uid}': '{spec.key}'}}` makes it at every boot")
+    return found
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -290,6 +314,8 @@ def cmd_strapi_schema(args: argparse.Namespace) -> int:
     """Write (or --check) the Strapi content types generated from the mappings (or only the sync's own)."""
     if args.system_only:
         return _write_app(args, generate_app(None, None), "the sync's own content types")
+    if args.index_only:
+        return _write_key_indexes(args)
     url = medusa_database_url()
     if not url:
         raise SettingsError("MEDUSA_DATABASE_URL is needed: column types are read from Medusa's database")
@@ -303,6 +329,27 @@ def cmd_strapi_schema(args: argparse.Namespace) -> int:
     finally:
         source.dispose()
     return _write_app(args, app, f"{len(mappings)} content types")
+
+
+def _write_key_indexes(args: argparse.Namespace) -> int:
+    """`--index-only`: the migration that gives unindexed keys a unique index, written into the app (or checked)."""
+    mappings = load_mappings(args.mappings or mappings_dir())
+    indexes = missing_key_indexes(mappings, read_app_schema_files(args.app))
+    if not indexes:
+        print(f"every mapped key in {args.app} has its unique index already (\"column\": {{\"unique\": true}} or the plugin's uniqueKey)")
+        return EXIT_OK
+    name, text = migration(indexes)
+    path = args.app / name
+    if args.check:
+        print(f"{'up to date' if path.is_file() else 'missing'}: {path}")
+        return EXIT_OK if path.is_file() else EXIT_FAILED
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    for index in indexes:
+        print(f"{index.uid} ({index.table}.{index.column}): unique index {index.name}")
+    print(f"wrote {path}; Strapi creates the indexes at its next boot")
+    return EXIT_OK
 
 
 def _write_app(args: argparse.Namespace, app: GeneratedApp, what: str) -> int:

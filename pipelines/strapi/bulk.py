@@ -45,6 +45,7 @@ class Capability:
     # written through Strapi's Document Service (Draft & Publish, locales, or links to such types): entry by entry,
     # some 20 times slower than the plugin's own path, so in smaller batches given more time each
     document_service: bool = False
+    key_indexed: bool | None = None  # a unique index holds the key in the database (None: the plugin cannot tell)
 
 
 class EntryOutcome(NamedTuple):
@@ -74,7 +75,8 @@ class BulkClient:
             if exc.status in (404, 405):
                 return Capability(False, False, "the bulk-upsert plugin is not installed in Strapi")
             raise
-        return Capability(True, bool(body.get("writable")), body.get("reason"), bool(body.get("documentService")))
+        return Capability(True, bool(body.get("writable")), body.get("reason"), bool(body.get("documentService")),
+                          body.get("keyIndexed"))
 
     def write(self, plural: str, entries: list[dict[str, Any]], deletes: list[str],
               versions: EntryVersions = PLAIN) -> tuple[list[EntryOutcome], list[EntryOutcome]]:

@@ -4,6 +4,7 @@ const { BulkError, contentTypeOf, refusal, keyProblem } = require('./schema');
 const { upsertBatch } = require('./writer');
 const { isVersioned, writeOptions } = require('./versions');
 const { findByKeys, listKeys } = require('./reader');
+const { keyIndexed } = require('./version-index');
 
 const DEFAULT_KEY = 'medusa_id';
 
@@ -26,9 +27,12 @@ module.exports = ({ strapi }) => ({
   async capability(ctx) {
     await guarded(ctx, async () => {
       const ct = contentTypeOf(strapi, ctx.params.plural);
-      const reason = refusal(strapi, ct) || keyProblem(ct, ctx.query.key || DEFAULT_KEY);
-      // documentService: its updates go through Strapi's Document Service (slower: the client sends smaller batches)
-      ctx.body = { contentType: ct.uid, writable: !reason, reason, documentService: isVersioned(ct) };
+      const key = ctx.query.key || DEFAULT_KEY;
+      const reason = refusal(strapi, ct) || keyProblem(ct, key);
+      // documentService: its updates go through Strapi's Document Service (slower: the client sends smaller batches);
+      // keyIndexed: whether the database holds the key unique (a unique index), null where it cannot tell
+      const indexed = reason ? null : await keyIndexed(strapi, ct, key);
+      ctx.body = { contentType: ct.uid, writable: !reason, reason, documentService: isVersioned(ct), keyIndexed: indexed };
     });
   },
 

@@ -21,8 +21,11 @@ module.exports = ({ env }) => ({
     },
   },
   // The repository's bulk-upsert plugin (../strapi-plugin-bulk-upsert): batch writes for full syncs.
+  // BULK_UPSERT_UNIQUE_KEYS ({"api::product.product": "medusaId"}): content types someone else designed whose key
+  // the plugin gives a unique index at every boot (their schema declares it `unique: true` alone).
   'bulk-upsert': {
     enabled: true,
     resolve: path.resolve(__dirname, '..', '..', 'strapi-plugin-bulk-upsert'),
+    config: { uniqueKeys: env.json('BULK_UPSERT_UNIQUE_KEYS', {}) },
   },
 });

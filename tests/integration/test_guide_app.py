@@ -73,11 +73,63 @@ def test_the_guides_content_types_run_as_the_guide_made_them(stack_guide):
     assert sorted(p.name for p in (GUIDE_APP / "src" / "api").iterdir()) == sorted(GUIDE_TYPES)
 
 
-def test_validate_passes_for_the_guide_set(stack_guide):
+def test_validate_passes_for_the_guide_set_and_names_the_keys_without_a_database_index(stack_guide):
+    """The guide declares each key `unique: true` alone, which no database index holds. The stack gives product's
+    one through the plugin's `uniqueKeys` (BULK_UPSERT_UNIQUE_KEYS); validate warns of the three others."""
     env = {**stack_guide, "MAPPINGS_DIR": str(GUIDE_MAPPINGS)}
     result = run_cli("validate", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "strapi: ok" in result.stdout
+    warned = {line.split()[1] for line in result.stdout.splitlines() if line.startswith("warning:")}
+    assert warned == {f"api::{t}.{t}.medusaId" for t in ("product-option", "product-option-value", "product-variant")}
+    assert "--index-only" in result.stdout and "uniqueKeys" in result.stdout
+    run, engine = sql_reader(stack_guide["STRAPI_DATABASE_URL"])
+    try:
+        assert run("select indexname from pg_indexes where tablename = 'products' and indexdef like 'CREATE UNIQUE%(medusa_id)'") == [
+            ("products_medusa_id_key_uq",)]
+    finally:
+        engine.dispose()
+
+
+def test_index_only_writes_a_migration_that_gives_each_key_its_unique_index(stack_guide, tmp_path):
+    """`strapi-schema --app DIR --index-only` writes a database migration into a copy of the guide's app; run as
+    Strapi runs it (knex, on Postgres), it indexes the keys of the tables that exist, again without harm, and a
+    table holding a key twice keeps its rows."""
+    import shutil
+    import subprocess
+
+    from throwaway_db import empty_database
+
+    app = tmp_path / "app"
+    shutil.copytree(GUIDE_APP, app)
+    made = run_cli("strapi-schema", "--app", str(app), "--index-only", "--mappings", str(GUIDE_MAPPINGS), env={})
+    assert made.returncode == 0, made.stdout + made.stderr
+    (migration,) = (app / "database" / "migrations").glob("medusa-sync-unique-keys-*.js")
+    assert run_cli("strapi-schema", "--app", str(app), "--index-only", "--check", "--mappings", str(GUIDE_MAPPINGS), env={}).returncode == 0
+    for schema in GUIDE_APP.rglob("schema.json"):  # nothing changed in the app's schema files
+        assert (app / schema.relative_to(GUIDE_APP)).read_bytes() == schema.read_bytes()
+
+    knex = Path(__file__).resolve().parents[2] / "strapi" / "node_modules" / "knex"
+    with empty_database(stack_guide["STRAPI_DATABASE_URL"], "idx") as url:
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.begin() as conn:
+            conn.execute(sa.text("create table products (id serial primary key, medusa_id varchar(255))"))
+            conn.execute(sa.text("create table product_variants (id serial primary key, medusa_id varchar(255))"))
+            conn.execute(sa.text("insert into product_variants (medusa_id) values ('v1'), ('v1')"))  # a key held twice
+        script = (f"const knex = require({str(knex)!r})({{client: 'pg', connection: {url!r}}});"
+                  f"require({str(migration)!r}).up(knex).then(() => {{ console.log('done'); return knex.destroy(); }})"
+                  ".catch((e) => { console.log('failed: ' + e.message); return knex.destroy(); });")
+        ran = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60)
+        assert "failed: " in ran.stdout and "product_variants_medusa_id_key_uq" in ran.stdout, ran.stdout + ran.stderr
+        with engine.begin() as conn:
+            conn.execute(sa.text("delete from product_variants where id = 2"))
+        for _ in range(2):  # once the duplicate is gone, and again without harm
+            ran = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60)
+            assert ran.stdout.strip() == "done", ran.stdout + ran.stderr
+        with engine.connect() as conn:
+            names = {r[0] for r in conn.execute(sa.text("select indexname from pg_indexes where indexname like '%key_uq'"))}
+        engine.dispose()
+    assert names == {"products_medusa_id_key_uq", "product_variants_medusa_id_key_uq"}  # the other tables do not exist
 
 
 @pytest.mark.parametrize("path", ["bulk", "rest"])
