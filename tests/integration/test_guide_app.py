@@ -366,3 +366,16 @@ def test_init_scaffolds_a_set_that_validates_and_says_what_is_left(stack_guide, 
     again = run_cli("init", "--strapi-app", str(GUIDE_APP), "--out", str(out), env=env)
     assert again.returncode == 0 and "# checked" in product.read_text()
     assert (out / "product.yaml.new").exists() and "3 file(s) already as guessed" in again.stdout
+
+
+def test_a_handle_strapi_would_refuse_as_a_uid_quarantines_its_row_only(guide_mappings, guide_source, guide_strapi):
+    ((product_id,),) = live(guide_source, "select id from product where deleted_at is null order by id limit 1")
+    with guide_source.engine.begin() as conn:
+        conn.execute(sa.text("update product set handle = 'not a uid!' where id = :id"), {"id": product_id})
+    results = sync_all(guide_mappings, guide_source, guide_strapi)
+    product = next(r for r in results if r.content_type == "product")
+    assert product.quarantined == 1 and [f.medusa_id for f in product.failures] == [product_id]
+    assert "is not a valid uid" in product.failures[0].message
+    assert product_id not in by_key(guide_strapi, "products") and len(by_key(guide_strapi, "products")) == product.created
+    variants = next(r for r in results if r.content_type == "product-variant")
+    assert variants.ok or all("is not in Strapi" in f.message for f in variants.failures)  # its variants wait for it
