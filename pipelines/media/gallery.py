@@ -90,7 +90,7 @@ class GalleryAttribute:
             try:
                 record = self._fetched(entry, url, held.get(url), fetcher)
             except FetchError as exc:
-                failures.append(RowFailure(entry.medusa_id, "media", f"{self.media.attribute}: {url}: {exc}", permanent=exc.permanent))
+                failures.append(RowFailure(entry.medusa_id, "media", f"{self.media.attribute}: {exc}", permanent=exc.permanent))  # names the URL
                 continue
             except StrapiError as exc:
                 failures.append(RowFailure(entry.medusa_id, "media", f"{self.media.attribute}: {url}: {exc}", permanent=exc.status == 400))
