@@ -80,24 +80,24 @@ UID_PATTERN = re.compile(r"^[A-Za-z0-9\-_.~]*$")
 EMAIL_PATTERN = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
 
 
-def to_uid(value: Any) -> str | None:
-    """Text as a Strapi `uid` (letters, digits and `-_.~` only, as Strapi checks them); refuses anything else."""
+def _matching(value: Any, pattern: re.Pattern[str], refusal: str) -> str | None:
+    """Text that matches `pattern` (empty text is no value); ConversionError with `refusal` otherwise."""
     text = to_string(value)
     if text is None or text == "":
         return None
-    if not UID_PATTERN.match(text):
-        raise ConversionError(f"{text!r} is not a valid uid (Strapi allows letters, digits and -_.~ only)")
+    if not pattern.match(text):
+        raise ConversionError(f"{text!r} {refusal}")
     return text
+
+
+def to_uid(value: Any) -> str | None:
+    """Text as a Strapi `uid` (letters, digits and `-_.~` only, as Strapi checks them); refuses anything else."""
+    return _matching(value, UID_PATTERN, "is not a valid uid (Strapi allows letters, digits and -_.~ only)")
 
 
 def to_email(value: Any) -> str | None:
     """Text as a Strapi `email`; refuses what is not an address."""
-    text = to_string(value)
-    if text is None or text == "":
-        return None
-    if not EMAIL_PATTERN.match(text):
-        raise ConversionError(f"{text!r} is not an email address")
-    return text
+    return _matching(value, EMAIL_PATTERN, "is not an email address")
 
 
 def to_blocks(value: Any) -> list[dict[str, Any]] | None:

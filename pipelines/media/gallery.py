@@ -13,26 +13,42 @@ from __future__ import annotations
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
+from collections import Counter
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
-from ..mapping import MediaAttribute
+from ..mapping import MappingSpec, MediaAttribute
 from ..row_failure import RowFailure
 from ..secrets import describe_error
-from ..strapi.client import StrapiError
-from .fetch import FetchError, MediaFetcher, NotModified
+from ..settings import MediaSettings
+from ..strapi.client import StrapiClient, StrapiError
+from .fetch import FetchedFile, FetchError, MediaFetcher, NotModified
 from .plan import RECORD_FIELDS, RECORDS, GalleryEntry, GalleryPlan, MediaRecord, gallery_urls, linked_order, plan_gallery
 
-if TYPE_CHECKING:
-    from .run import MediaPass
-
 LINKED_FIELDS = ("id",)
+
+
+class MediaOwner(Protocol):
+    """What a gallery uses of the media pass it is part of (`run.MediaPass`)."""
+
+    spec: MappingSpec
+    client: StrapiClient
+    settings: MediaSettings
+    counts: Counter[str]
+    dry_run: bool
+    fail: Callable[[RowFailure], None]
+
+    def entries(self, media: MediaAttribute, ids: list[str] | None, linked: Iterable[str]) -> Iterable[dict[str, Any]]: ...
+    def url_of(self, media: MediaAttribute, entry: Mapping[str, Any]) -> Any: ...
+    def has_urls(self, media: MediaAttribute, medusa_id: str) -> bool: ...
+    def stored_file(self, url: str, fetched: FetchedFile, *, alt: Any = None, caption: Any = None) -> tuple[int, str]: ...
+    def release(self, file_id: int) -> None: ...
 
 
 class GalleryAttribute:
     """The files of one `multiple` media attribute of a type's entries, through the media pass `owner` (its client,
     library, records, counters and failures)."""
 
-    def __init__(self, owner: MediaPass, media: MediaAttribute):
+    def __init__(self, owner: MediaOwner, media: MediaAttribute):
         self.owner = owner
         self.media = media
         self.prefix = f"{owner.spec.content_type}.{media.attribute}:"
