@@ -28,46 +28,47 @@ from pipelines.mapping import MappingSet, MappingSpec
 from pipelines.medusa.source import Window
 from pipelines.settings import Orchestration
 
-from .naming import HISTORY_GROUP, STRAPI_POOL, TAG_CONTENT_TYPES, TAG_MODE, backfill_job, history_key, source_key, strapi_key
+from .naming import DEFAULT_NAMES, TAG_CONTENT_TYPES, TAG_MODE, DagsterNames
 from .partitions import partitions_for
 from .resources import MedusaDatabase, StrapiResource, resources_from_env
 from .sync import build_sync_assets, run_sync
 from .tags import content_types_tag
 
 
-def build_history_asset(spec: MappingSpec, mappings: MappingSet, settings: Orchestration) -> AssetsDefinition:
+def build_history_asset(spec: MappingSpec, mappings: MappingSet, settings: Orchestration,
+                        names: DagsterNames = DEFAULT_NAMES) -> AssetsDefinition:
     """`strapi_history/<type>`: one partition syncs the rows whose partition column falls in its window."""
     column = spec.partition.column
-    deps = [source_key(spec.table), *(strapi_key(t) for t in mappings.dependencies(spec.content_type))]
+    deps = [names.source_key(spec.table), *(names.strapi_key(t) for t in mappings.dependencies(spec.content_type))]
 
     @asset(
-        key=history_key(spec.content_type),
+        key=names.history_key(spec.content_type),
         deps=deps,
-        group_name=HISTORY_GROUP,
+        group_name=names.history_group,
         kinds={"strapi"},
         partitions_def=partitions_for(spec),
-        pool=STRAPI_POOL,
+        pool=names.pool,
         description=f"Strapi `{spec.content_type}` entries by {spec.partition.granularity} window of Medusa "
                     f"`{spec.table}.{column}`: materializing a partition backfills its window (job "
-                    f"`{backfill_job(spec.content_type)}`); a full sync of `{spec.content_type}` covers them all",
+                    f"`{names.backfill_job(spec.content_type)}`); a full sync of `{spec.content_type}` covers them all",
     )
     def _history(context: AssetExecutionContext, medusa: MedusaDatabase, strapi: StrapiResource) -> MaterializeResult:
         span = context.partition_time_window
         metadata = run_sync(context, spec, mappings, medusa, strapi, settings, Window.between(column, span.start, span.end),
                             mode="backfill")
-        context.log_event(AssetObservation(asset_key=strapi_key(spec.content_type),
+        context.log_event(AssetObservation(asset_key=names.strapi_key(spec.content_type),
                                            metadata={"backfill partition": context.partition_key, **metadata}))
         return MaterializeResult(metadata=metadata)
 
     return _history
 
 
-def build_backfill_job(spec: MappingSpec):
+def build_backfill_job(spec: MappingSpec, names: DagsterNames = DEFAULT_NAMES):
     """`backfill_<type>`: the type's history asset, partition by partition (an asset job, resolved by the
     Definitions it is part of)."""
     return define_asset_job(
-        backfill_job(spec.content_type),
-        selection=AssetSelection.assets(history_key(spec.content_type)),
+        names.backfill_job(spec.content_type),
+        selection=AssetSelection.assets(names.history_key(spec.content_type)),
         description=f"Backfill {spec.content_type} from Medusa by {spec.partition.granularity} windows of "
                     f"{spec.partition.column}.",
         tags={TAG_CONTENT_TYPES: content_types_tag([spec.content_type]), TAG_MODE: "backfill"},
@@ -80,11 +81,11 @@ def build_backfill_jobs(mappings: MappingSet, settings: Orchestration | None = N
     settings = settings or Orchestration()
     defs = Definitions.merge(Definitions(assets=build_sync_assets(mappings, settings), resources=resources_from_env(settings)),
                              backfill_definitions(mappings, settings))
-    return [defs.resolve_job_def(backfill_job(spec.content_type)) for spec in mappings if spec.partition]
+    return [defs.resolve_job_def(DEFAULT_NAMES.backfill_job(spec.content_type)) for spec in mappings if spec.partition]
 
 
-def backfill_definitions(mappings: MappingSet, settings: Orchestration) -> Definitions:
+def backfill_definitions(mappings: MappingSet, settings: Orchestration, names: DagsterNames = DEFAULT_NAMES) -> Definitions:
     """A history asset and a backfill job per partitioned mapping."""
     partitioned = [spec for spec in mappings if spec.partition]
-    return Definitions(assets=[build_history_asset(spec, mappings, settings) for spec in partitioned],
-                       jobs=[build_backfill_job(spec) for spec in partitioned])
+    return Definitions(assets=[build_history_asset(spec, mappings, settings, names) for spec in partitioned],
+                       jobs=[build_backfill_job(spec, names) for spec in partitioned])

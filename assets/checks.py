@@ -32,20 +32,20 @@ from .naming import (
     CHECK_KEYS,
     CHECK_MAPPING,
     CHECK_QUARANTINE,
-    key_checks_name,
-    strapi_key,
+    DEFAULT_NAMES,
+    DagsterNames,
 )
 from .resources import MedusaDatabase, StrapiResource
 
 MAX_LISTED = 20
 
 
-def build_key_checks(spec: MappingSpec) -> AssetChecksDefinition:
+def build_key_checks(spec: MappingSpec, names: DagsterNames = DEFAULT_NAMES) -> AssetChecksDefinition:
     """`count_matches_medusa` and `no_missing_or_orphaned_ids`, from one comparison of both sides."""
-    key = strapi_key(spec.content_type)
+    key = names.strapi_key(spec.content_type)
 
     @multi_asset_check(
-        name=key_checks_name(spec.content_type),
+        name=names.key_checks_name(spec.content_type),
         specs=[
             AssetCheckSpec(CHECK_COUNT, asset=key, description=f"Strapi entries with a {spec.key} == Medusa rows not soft-deleted"),
             AssetCheckSpec(CHECK_KEYS, asset=key,
@@ -77,10 +77,10 @@ def quarantine_metadata(rows: list[QuarantinedRow]) -> dict[str, object]:
     return {"quarantined": len(rows), "rows": MetadataValue.md("\n".join(lines + more) or "none")}
 
 
-def build_quarantine_check(spec: MappingSpec) -> AssetChecksDefinition:
+def build_quarantine_check(spec: MappingSpec, names: DagsterNames = DEFAULT_NAMES) -> AssetChecksDefinition:
     """Fails while rows of the content type sit in the quarantine, and lists them."""
 
-    @asset_check(asset=strapi_key(spec.content_type), name=CHECK_QUARANTINE,
+    @asset_check(asset=names.strapi_key(spec.content_type), name=CHECK_QUARANTINE,
                  description="No Medusa row of this type is quarantined (rows that cannot load, and values Medusa refused to take back, with the reason)")
     def _check(medusa: MedusaDatabase, strapi: StrapiResource) -> AssetCheckResult:
         with medusa.source() as source, strapi.client() as client:
@@ -94,11 +94,11 @@ def build_quarantine_check(spec: MappingSpec) -> AssetChecksDefinition:
     return _check
 
 
-def build_conflicts_check(spec: MappingSpec) -> AssetChecksDefinition:
+def build_conflicts_check(spec: MappingSpec, names: DagsterNames = DEFAULT_NAMES) -> AssetChecksDefinition:
     """Warns while a conflict is recorded on one of the type's two-way fields (both sides changed it to different
     values; the mapping's `on_conflict` chose), and lists them; each is kept until its field next changes."""
 
-    @asset_check(asset=strapi_key(spec.content_type), name=CHECK_CONFLICTS, blocking=False,
+    @asset_check(asset=names.strapi_key(spec.content_type), name=CHECK_CONFLICTS, blocking=False,
                  description="No conflict is recorded on a write_back field: both sides changed one to different values "
                              "and on_conflict chose (medusa-strapi conflicts)")
     def _check(strapi: StrapiResource) -> AssetCheckResult:
@@ -113,13 +113,13 @@ def build_conflicts_check(spec: MappingSpec) -> AssetChecksDefinition:
     return _check
 
 
-def build_mapping_check(spec: MappingSpec, mappings: MappingSet) -> AssetChecksDefinition:
+def build_mapping_check(spec: MappingSpec, mappings: MappingSet, names: DagsterNames = DEFAULT_NAMES) -> AssetChecksDefinition:
     """The mapping matches Medusa's schema and Strapi's content types (the checks of `validate`).
 
     The change sensor reports it too, every few minutes, so a broken mapping shows without a run.
     """
 
-    @asset_check(asset=strapi_key(spec.content_type), name=CHECK_MAPPING, blocking=False,
+    @asset_check(asset=names.strapi_key(spec.content_type), name=CHECK_MAPPING, blocking=False,
                  description="The mapping file matches Medusa's tables and Strapi's content types (medusa-strapi validate)")
     def _check(medusa: MedusaDatabase, strapi: StrapiResource) -> AssetCheckResult:
         with medusa.source() as source, strapi.client() as client:
@@ -129,11 +129,11 @@ def build_mapping_check(spec: MappingSpec, mappings: MappingSet) -> AssetChecksD
     return _check
 
 
-def build_health_check(spec: MappingSpec) -> AssetChecksDefinition:
+def build_health_check(spec: MappingSpec, names: DagsterNames = DEFAULT_NAMES) -> AssetChecksDefinition:
     """`medusa-strapi health` for one type: Strapi answers and the credentials may find, create, update and
     delete its entries; Medusa answers and its tables are readable."""
 
-    @asset_check(asset=strapi_key(spec.content_type), name=CHECK_HEALTH, blocking=False,
+    @asset_check(asset=names.strapi_key(spec.content_type), name=CHECK_HEALTH, blocking=False,
                  description="Strapi and Medusa answer; the credentials may find/create/update/delete this type; "
                              "its Medusa tables are readable (medusa-strapi health)")
     def _check(medusa: MedusaDatabase, strapi: StrapiResource) -> AssetCheckResult:
@@ -150,14 +150,14 @@ def build_health_check(spec: MappingSpec) -> AssetChecksDefinition:
     return _check
 
 
-def check_definitions(mappings: MappingSet, max_age: timedelta) -> Definitions:
+def check_definitions(mappings: MappingSet, max_age: timedelta, names: DagsterNames = DEFAULT_NAMES) -> Definitions:
     """Key, quarantine, mapping, health and freshness checks for every mapped content type, and the conflicts
     check for each two-way one."""
     checks = []
     for spec in mappings:
-        checks += [build_key_checks(spec), build_quarantine_check(spec), build_mapping_check(spec, mappings),
-                   build_health_check(spec), build_freshness_check(spec.content_type, max_age)]
+        checks += [build_key_checks(spec, names), build_quarantine_check(spec, names), build_mapping_check(spec, mappings, names),
+                   build_health_check(spec, names), build_freshness_check(spec.content_type, max_age, names)]
         if spec.write_back:
-            checks.append(build_conflicts_check(spec))
-    sensors = [build_freshness_sensor(mappings.content_types, max_age)] if mappings.specs else []
+            checks.append(build_conflicts_check(spec, names))
+    sensors = [build_freshness_sensor(mappings.content_types, max_age, names)] if mappings.specs else []
     return Definitions(asset_checks=checks, sensors=sensors)

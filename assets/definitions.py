@@ -11,6 +11,7 @@ from pipelines.mapping import load_mapping_set
 from pipelines.settings import Orchestration
 
 from .checks import check_definitions
+from .naming import DEFAULT_NAMES, DagsterNames
 from .backfills import backfill_definitions
 from .placeholders import broken_mapping_definitions
 from .resources import resources_from_env
@@ -23,18 +24,19 @@ from .write_back import write_back_definitions
 EXECUTORS = {"in_process": in_process_executor, "multiprocess": multiprocess_executor}
 
 
-def build_definitions(settings: Orchestration) -> Definitions:
-    """Everything for the mapping set of `settings`; runs execute in-process (no subprocess per step) unless
-    DAGSTER_EXECUTOR=multiprocess asks for a process per step (the `strapi` pool caps writers either way)."""
+def build_definitions(settings: Orchestration, names: DagsterNames = DEFAULT_NAMES) -> Definitions:
+    """Everything for the mapping set of `settings`, named by `names` (asset keys, groups, jobs, sensors, the
+    schedule, the pool); runs execute in-process (no subprocess per step) unless DAGSTER_EXECUTOR=multiprocess
+    asks for a process per step (the `strapi` pool caps writers either way)."""
     loaded = load_mapping_set(settings.mappings_dir)
     return Definitions.merge(
-        sync_definitions(loaded.mappings, settings),
-        check_definitions(loaded.mappings, settings.freshness),
-        backfill_definitions(loaded.mappings, settings),
-        sensor_definitions(loaded, settings),
-        schedule_definitions(settings),
-        write_back_definitions(loaded.mappings, settings),
-        broken_mapping_definitions(loaded.broken),
+        sync_definitions(loaded.mappings, settings, names),
+        check_definitions(loaded.mappings, settings.freshness, names),
+        backfill_definitions(loaded.mappings, settings, names),
+        sensor_definitions(loaded, settings, names),
+        schedule_definitions(settings, names),
+        write_back_definitions(loaded.mappings, settings, names),
+        broken_mapping_definitions(loaded.broken, names),
         Definitions(resources=resources_from_env(settings), executor=EXECUTORS[settings.executor]),
     )
 

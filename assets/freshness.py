@@ -32,7 +32,7 @@ from dagster import (
     sensor,
 )
 
-from .naming import CHECK_FRESHNESS, FRESHNESS_SENSOR, strapi_key
+from .naming import CHECK_FRESHNESS, DEFAULT_NAMES, DagsterNames
 
 FRESHNESS_TICK_SECONDS = 10
 
@@ -98,27 +98,28 @@ class Freshness:
             return cls()
 
 
-def latest_materializations(instance: DagsterInstance, content_types: Iterable[str]) -> dict[str, float | None]:
+def latest_materializations(instance: DagsterInstance, content_types: Iterable[str],
+                            names: DagsterNames = DEFAULT_NAMES) -> dict[str, float | None]:
     """Each type's latest materialization time (epoch seconds), None when never materialized; one query."""
-    names = list(content_types)
-    keys = [strapi_key(name) for name in names]
+    types = list(content_types)
+    keys = [names.strapi_key(name) for name in types]
     by_key: dict[AssetKey, float | None] = {key: None for key in keys}
     for record in instance.get_asset_records(keys):
         latest = record.asset_entry.last_materialization
         if latest is not None:
             by_key[record.asset_entry.asset_key] = latest.timestamp
-    return {name: by_key[key] for name, key in zip(names, keys)}
+    return {name: by_key[key] for name, key in zip(types, keys)}
 
 
-def build_freshness_check(content_type: str, max_age: timedelta) -> AssetChecksDefinition:
+def build_freshness_check(content_type: str, max_age: timedelta, names: DagsterNames = DEFAULT_NAMES) -> AssetChecksDefinition:
     """The type's freshness check, for a run that executes it (the sensor reports the same verdict)."""
-    key = strapi_key(content_type)
+    key = names.strapi_key(content_type)
 
     @asset_check(asset=key, name=CHECK_FRESHNESS, blocking=False,
                  description=f"The type was synced within the last {max_age} (FRESHNESS_SECONDS); evaluated by the "
-                             f"{FRESHNESS_SENSOR} sensor without a run")
+                             f"{names.freshness_sensor} sensor without a run")
     def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
-        last = latest_materializations(context.instance, [content_type])[content_type]
+        last = latest_materializations(context.instance, [content_type], names)[content_type]
         result = verdict(last, datetime.now(timezone.utc).timestamp(), max_age)
         return AssetCheckResult(passed=result.passed, severity=AssetCheckSeverity.WARN,
                                 metadata=result.metadata(last, max_age))
@@ -126,19 +127,19 @@ def build_freshness_check(content_type: str, max_age: timedelta) -> AssetChecksD
     return _check
 
 
-def build_freshness_sensor(content_types: list[str], max_age: timedelta) -> SensorDefinition:
+def build_freshness_sensor(content_types: list[str], max_age: timedelta, names: DagsterNames = DEFAULT_NAMES) -> SensorDefinition:
     """Reports the freshness checks' evaluations as they fall due; launches no run."""
 
-    @sensor(name=FRESHNESS_SENSOR, minimum_interval_seconds=FRESHNESS_TICK_SECONDS, default_status=DefaultSensorStatus.RUNNING,
+    @sensor(name=names.freshness_sensor, minimum_interval_seconds=FRESHNESS_TICK_SECONDS, default_status=DefaultSensorStatus.RUNNING,
             description="Evaluates each type's freshness check when it was synced (by a run or the command line) or "
                         "when its last sync grows too old; launches no run")
     def _sensor(context: SensorEvaluationContext) -> SensorResult:
         now = datetime.now(timezone.utc).timestamp()
-        latest = latest_materializations(context.instance, content_types)
+        latest = latest_materializations(context.instance, content_types, names)
         memory = Freshness.from_json(context.cursor)
         memory, verdicts = memory.evaluate(memory.due(latest, now), latest, now, max_age)
         events = [
-            AssetCheckEvaluation(asset_key=strapi_key(name), check_name=CHECK_FRESHNESS, passed=result.passed,
+            AssetCheckEvaluation(asset_key=names.strapi_key(name), check_name=CHECK_FRESHNESS, passed=result.passed,
                                  severity=AssetCheckSeverity.WARN, metadata=result.metadata(latest[name], max_age))
             for name, result in verdicts.items()
         ]

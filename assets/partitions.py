@@ -13,7 +13,7 @@ from dagster import (
 from pipelines.mapping import MappingSpec
 from pipelines.medusa.source import Window
 
-from .naming import history_key
+from .naming import DEFAULT_NAMES, DagsterNames
 
 
 def partitions_for(spec: MappingSpec) -> TimeWindowPartitionsDefinition | None:
@@ -39,12 +39,13 @@ def covered_partitions(spec: MappingSpec, window: Window) -> list[str]:
     return [key for key, span in spans if window.start <= span.start and span.end <= window.end]
 
 
-def record_history(instance: DagsterInstance, spec: MappingSpec, window: Window, by: str) -> int:
+def record_history(instance: DagsterInstance, spec: MappingSpec, window: Window, by: str,
+                   names: DagsterNames = DEFAULT_NAMES) -> int:
     """Record the partitions of `spec`'s history that a run over `window` synced whole as materialized (events
     outside the run, so its own materialization keeps the type's figures alone); how many."""
     covered = covered_partitions(spec, window)
     for partition in covered:
-        instance.report_runless_asset_event(AssetMaterialization(asset_key=history_key(spec.content_type),
+        instance.report_runless_asset_event(AssetMaterialization(asset_key=names.history_key(spec.content_type),
                                                                  partition=partition, metadata={"synced by": by}))
     return len(covered)
 

@@ -5,15 +5,14 @@ from dagster import DefaultScheduleStatus, Definitions, ScheduleDefinition
 
 from pipelines.settings import Orchestration
 
-from .naming import RECONCILE_SCHEDULE
-from .sync import reconcile_job
+from .naming import DEFAULT_NAMES, DagsterNames
 
 
-def schedule_definitions(settings: Orchestration) -> Definitions:
+def schedule_definitions(settings: Orchestration, names: DagsterNames = DEFAULT_NAMES) -> Definitions:
     """The nightly reconcile schedule (RECONCILE_CRON, UTC), on by default."""
     return Definitions(schedules=[ScheduleDefinition(
-        name=RECONCILE_SCHEDULE,
-        job=reconcile_job,
+        name=names.reconcile_schedule,
+        job_name=names.reconcile_job,
         cron_schedule=settings.reconcile_cron,
         execution_timezone="UTC",
         default_status=DefaultScheduleStatus.RUNNING,

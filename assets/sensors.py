@@ -37,9 +37,9 @@ from pipelines.sync.tick import TickState
 from pipelines.sync.quarantine_book import ready_to_retry
 from pipelines.validate import problems_on_disk
 
-from .naming import CHANGES_SENSOR, CHECK_MAPPING, CHECK_QUARANTINE, TAG_CONTENT_TYPES, TAG_LAUNCH, TAG_MODE, op_name, strapi_key
+from .naming import CHECK_MAPPING, CHECK_QUARANTINE, DEFAULT_NAMES, TAG_CONTENT_TYPES, TAG_LAUNCH, TAG_MODE, DagsterNames
 from .resources import MedusaDatabase, StrapiResource
-from .sync import SyncConfig, changes_job
+from .sync import SyncConfig
 from .tags import content_types_tag, new_launch_id
 
 FINISHED = {DagsterRunStatus.SUCCESS: True, DagsterRunStatus.FAILURE: False, DagsterRunStatus.CANCELED: False}
@@ -63,7 +63,8 @@ def _outcomes(context: SensorEvaluationContext, state: TickState) -> dict[str, b
 RELOAD = "fixed on disk: reload the code location (Deployment > Reload) to sync it"
 
 
-def _mapping_evaluations(loaded: Iterable[str], placeholders: Iterable[str], problems: dict[str, str]) -> list[AssetCheckEvaluation]:
+def _mapping_evaluations(loaded: Iterable[str], placeholders: Iterable[str], problems: dict[str, str],
+                         names: DagsterNames = DEFAULT_NAMES) -> list[AssetCheckEvaluation]:
     """`mapping_is_valid` of every content type of the code location, from the files as they are now: the
     loaded types, and the placeholders of those whose file was broken when it loaded."""
     whole_folder = problems.get("*")
@@ -72,13 +73,14 @@ def _mapping_evaluations(loaded: Iterable[str], placeholders: Iterable[str], pro
         problem = whole_folder or problems.get(name)
         note = RELOAD if name in placeholders and not problem else "none"
         evaluations.append(AssetCheckEvaluation(
-            asset_key=strapi_key(name), check_name=CHECK_MAPPING, passed=not problem,
+            asset_key=names.strapi_key(name), check_name=CHECK_MAPPING, passed=not problem,
             metadata={"problems": MetadataValue.md(problem or note)},
         ))
     return evaluations
 
 
-def build_change_sensor(mappings: MappingSet, settings: Orchestration, placeholders: Iterable[str] = ()) -> SensorDefinition:
+def build_change_sensor(mappings: MappingSet, settings: Orchestration, placeholders: Iterable[str] = (),
+                        names: DagsterNames = DEFAULT_NAMES) -> SensorDefinition:
     """The sensor that keeps every mapped content type current (`placeholders`: the types whose file was broken
     when the code location loaded, whose `mapping_is_valid` it reports too)."""
     placeholders = tuple(placeholders)
@@ -87,8 +89,8 @@ def build_change_sensor(mappings: MappingSet, settings: Orchestration, placehold
     folder = folders.pop() if len(folders) == 1 else settings.mappings_dir
 
     @sensor(
-        name=CHANGES_SENSOR,
-        job=changes_job,
+        name=names.changes_sensor,
+        job_name=names.changes_job,
         minimum_interval_seconds=settings.sensor_interval_seconds,
         default_status=DefaultSensorStatus.RUNNING,
         description="Probes every content type's Medusa tables (one query each) against the watermark its last "
@@ -107,7 +109,7 @@ def build_change_sensor(mappings: MappingSet, settings: Orchestration, placehold
                     why_not = {name: (problems.get(name) or problems.get("*") or "").split("\n")[0]
                                for name in mappings.content_types}
                     state = state.validated({name: why for name, why in why_not.items() if why}, moment, digest)
-                    events = _mapping_evaluations(mappings.content_types, placeholders, problems)
+                    events = _mapping_evaluations(mappings.content_types, placeholders, problems, names)
                 candidates = state.launchable(mappings.content_types, moment)
                 recorded = SyncState(client, source.identity).get_all(candidates)
                 changed = {}
@@ -131,9 +133,9 @@ def build_change_sensor(mappings: MappingSet, settings: Orchestration, placehold
         context.log.info("; ".join(f"{name}: {what}" for name, what in changed.items()))
         request = RunRequest(
             run_key=launch_id,
-            asset_selection=[strapi_key(name) for name in changed],
-            asset_check_keys=[AssetCheckKey(strapi_key(name), CHECK_QUARANTINE) for name in changed],
-            run_config=RunConfig(ops={op_name(name): SyncConfig(mode="changes") for name in changed}),
+            asset_selection=[names.strapi_key(name) for name in changed],
+            asset_check_keys=[AssetCheckKey(names.strapi_key(name), CHECK_QUARANTINE) for name in changed],
+            run_config=RunConfig(ops={names.op_name(name): SyncConfig(mode="changes") for name in changed}),
             tags={TAG_LAUNCH: launch_id, TAG_CONTENT_TYPES: content_types_tag(changed), TAG_MODE: "changes"},
         )
         return SensorResult(run_requests=[request], cursor=state.to_json(), asset_events=events)
@@ -141,6 +143,6 @@ def build_change_sensor(mappings: MappingSet, settings: Orchestration, placehold
     return _sensor
 
 
-def sensor_definitions(loaded: LoadedMappings, settings: Orchestration) -> Definitions:
+def sensor_definitions(loaded: LoadedMappings, settings: Orchestration, names: DagsterNames = DEFAULT_NAMES) -> Definitions:
     """The change sensor (on by default, every SENSOR_INTERVAL_SECONDS)."""
-    return Definitions(sensors=[build_change_sensor(loaded.mappings, settings, placeholders=loaded.broken)])
+    return Definitions(sensors=[build_change_sensor(loaded.mappings, settings, placeholders=loaded.broken, names=names)])

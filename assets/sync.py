@@ -33,7 +33,7 @@ from pipelines.validate import preflight
 from pipelines.writeback.run import settle_write_backs
 
 from .failures import ExpectedFailure, failure_for
-from .naming import CHANGES_JOB, RECONCILE_JOB, SOURCE_GROUP, STRAPI_POOL, TAG_MODE, TARGET_GROUP, source_key, strapi_key
+from .naming import DEFAULT_NAMES, TAG_MODE, DagsterNames
 from .partitions import record_history
 from .resources import MedusaDatabase, StrapiResource
 
@@ -48,10 +48,11 @@ class SyncConfig(Config):
     )
 
 
-def source_specs(mappings: MappingSet) -> list[AssetSpec]:
+def source_specs(mappings: MappingSet, names: DagsterNames = DEFAULT_NAMES) -> list[AssetSpec]:
     """External assets for the Medusa tables the mappings read, so the graph shows the lineage."""
     tables = dict.fromkeys(spec.table for spec in mappings)
-    return [AssetSpec(source_key(t), group_name=SOURCE_GROUP, kinds={"postgres"}, description=f"Medusa table {t}") for t in tables]
+    return [AssetSpec(names.source_key(t), group_name=names.source_group, kinds={"postgres"}, description=f"Medusa table {t}")
+            for t in tables]
 
 
 def result_metadata(result: SyncResult, window: str, mode: str) -> dict[str, object]:
@@ -102,57 +103,61 @@ def run_sync(context, spec: MappingSpec, mappings: MappingSet, medusa: MedusaDat
     return metadata
 
 
-def build_sync_asset(spec: MappingSpec, mappings: MappingSet, settings: Orchestration) -> AssetsDefinition:
+def build_sync_asset(spec: MappingSpec, mappings: MappingSet, settings: Orchestration,
+                     names: DagsterNames = DEFAULT_NAMES) -> AssetsDefinition:
     """The asset that syncs `spec`'s content type, after the content types its relations point at."""
-    deps = [source_key(spec.table), *(strapi_key(t) for t in mappings.dependencies(spec.content_type))]
+    deps = [names.source_key(spec.table), *(names.strapi_key(t) for t in mappings.dependencies(spec.content_type))]
     mapping_file = spec.path.name if spec.path else f"{spec.content_type}.yaml"
 
-    key = strapi_key(spec.content_type)
+    key = names.strapi_key(spec.content_type)
 
     @asset(
         key=key,
         deps=deps,
-        group_name=TARGET_GROUP,
+        group_name=names.target_group,
         kinds={"strapi"},
         description=f"Strapi `{spec.content_type}` entries, upserted from Medusa `{spec.table}` by {spec.key} "
         f"(mapping: {mapping_file})",
         metadata={"mapping": mapping_file, "source table": spec.table, "rest path": f"/api/{spec.plural}"},
-        pool=STRAPI_POOL,
+        pool=names.pool,
     )
     def _sync(context: AssetExecutionContext, config: SyncConfig, medusa: MedusaDatabase, strapi: StrapiResource) -> MaterializeResult:
         if config.mode == "changes":
             return MaterializeResult(metadata=run_sync(context, spec, mappings, medusa, strapi, settings, None, mode="changes"))
         metadata = run_sync(context, spec, mappings, medusa, strapi, settings, FULL, mode="reconcile", delete_missing=True)
-        record_history(context.instance, spec, FULL, f"dagster run {context.run.run_id} (reconcile)")
+        record_history(context.instance, spec, FULL, f"dagster run {context.run.run_id} (reconcile)", names)
         return MaterializeResult(metadata=metadata)
 
     return _sync
 
 
-def build_sync_assets(mappings: MappingSet, settings: Orchestration | None = None) -> list[AssetsDefinition]:
+def build_sync_assets(mappings: MappingSet, settings: Orchestration | None = None,
+                      names: DagsterNames = DEFAULT_NAMES) -> list[AssetsDefinition]:
     """One sync asset per mapping, in dependency order."""
     settings = settings or Orchestration()
-    return [build_sync_asset(spec, mappings, settings) for spec in mappings]
+    return [build_sync_asset(spec, mappings, settings, names) for spec in mappings]
 
 
-reconcile_job = define_asset_job(
-    RECONCILE_JOB,
-    selection=AssetSelection.groups(TARGET_GROUP),
-    description="Compare every content type in full and create, update and delete to make Strapi equal to Medusa "
-    "(0 writes when nothing changed); runs the checks afterwards.",
-    tags={TAG_MODE: "reconcile"},
-)
+def sync_jobs(names: DagsterNames = DEFAULT_NAMES):
+    """The reconcile job (every type in full, deletes included) and the change sensor's job."""
+    reconcile = define_asset_job(
+        names.reconcile_job,
+        selection=AssetSelection.groups(names.target_group),
+        description="Compare every content type in full and create, update and delete to make Strapi equal to Medusa "
+        "(0 writes when nothing changed); runs the checks afterwards.",
+        tags={TAG_MODE: "reconcile"},
+    )
+    changes = define_asset_job(
+        names.changes_job,
+        selection=AssetSelection.groups(names.target_group),
+        description="Incremental runs launched by the change sensor (what changed since each type's recorded watermark).",
+    )
+    return reconcile, changes
 
-changes_job = define_asset_job(
-    CHANGES_JOB,
-    selection=AssetSelection.groups(TARGET_GROUP),
-    description="Incremental runs launched by the change sensor (what changed since each type's recorded watermark).",
-)
 
-
-def sync_definitions(mappings: MappingSet, settings: Orchestration) -> Definitions:
+def sync_definitions(mappings: MappingSet, settings: Orchestration, names: DagsterNames = DEFAULT_NAMES) -> Definitions:
     """The Medusa tables, one sync asset per mapping, and the jobs that run them."""
     return Definitions(
-        assets=[*source_specs(mappings), *build_sync_assets(mappings, settings)],
-        jobs=[reconcile_job, changes_job],
+        assets=[*source_specs(mappings, names), *build_sync_assets(mappings, settings, names)],
+        jobs=list(sync_jobs(names)),
     )

@@ -30,7 +30,7 @@ from pipelines.sync.state import SyncState
 from pipelines.writeback.run import latest_edit, needs_write_back, state_name, write_back
 
 from .failures import ExpectedFailure, failure_for
-from .naming import TAG_CONTENT_TYPES, TAG_MODE, TAG_WRITE_BACK_UNTIL, write_back_job, write_back_op, write_back_sensor
+from .naming import DEFAULT_NAMES, TAG_CONTENT_TYPES, TAG_MODE, TAG_WRITE_BACK_UNTIL, DagsterNames
 from .resources import MedusaAdminResource, MedusaDatabase, StrapiResource
 from .tags import content_types_tag
 
@@ -38,11 +38,11 @@ RETRY_AFTER = timedelta(minutes=1)  # a failed write-back is launched again this
 FINISHED = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
 
 
-def build_write_back_job(spec: MappingSpec, settings: Orchestration) -> JobDefinition:
+def build_write_back_job(spec: MappingSpec, settings: Orchestration, names: DagsterNames = DEFAULT_NAMES) -> JobDefinition:
     """The job that runs one write-back of `spec`'s two-way fields."""
-    name = write_back_job(spec.content_type)
+    name = names.write_back_job(spec.content_type)
 
-    @op(name=write_back_op(spec.content_type), description=f"Merge {', '.join(spec.write_back)} of the {spec.content_type} entries edited in Strapi: "
+    @op(name=names.write_back_op(spec.content_type), description=f"Merge {', '.join(spec.write_back)} of the {spec.content_type} entries edited in Strapi: "
                                f"their changes to Medusa's Admin API ({spec.table}), Medusa's to Strapi, "
                                f"conflicts by on_conflict: {spec.on_conflict}")
     def _write_back(context: OpExecutionContext, medusa: MedusaDatabase, strapi: StrapiResource,
@@ -77,13 +77,13 @@ def build_write_back_job(spec: MappingSpec, settings: Orchestration) -> JobDefin
     return _job
 
 
-def build_write_back_sensor(spec: MappingSpec, settings: Orchestration) -> SensorDefinition:
+def build_write_back_sensor(spec: MappingSpec, settings: Orchestration, names: DagsterNames = DEFAULT_NAMES) -> SensorDefinition:
     """Launches `spec`'s write-back job when an entry was edited after the last successful write-back."""
-    job_name = write_back_job(spec.content_type)
+    job_name = names.write_back_job(spec.content_type)
 
     # The job by name, not the JobDefinition: Definitions binds the job's resources later and would then
     # rebuild a sensor that holds the job object, which (Dagster 1.13) warns that `owners` is in beta.
-    @sensor(name=write_back_sensor(spec.content_type), job_name=job_name, minimum_interval_seconds=settings.sensor_interval_seconds,
+    @sensor(name=names.write_back_sensor(spec.content_type), job_name=job_name, minimum_interval_seconds=settings.sensor_interval_seconds,
             default_status=DefaultSensorStatus.RUNNING,
             description=f"Polls Strapi for {spec.content_type} entries edited after the recorded write-back watermark")
     def _sensor(context: SensorEvaluationContext, medusa: MedusaDatabase, strapi: StrapiResource,
@@ -110,11 +110,11 @@ def build_write_back_sensor(spec: MappingSpec, settings: Orchestration) -> Senso
     return _sensor
 
 
-def write_back_definitions(mappings: MappingSet, settings: Orchestration) -> Definitions:
+def write_back_definitions(mappings: MappingSet, settings: Orchestration, names: DagsterNames = DEFAULT_NAMES) -> Definitions:
     """A write-back job and sensor per content type whose mapping declares `write_back`."""
     jobs, sensors = [], []
     for spec in mappings:
         if spec.write_back:
-            jobs.append(build_write_back_job(spec, settings))
-            sensors.append(build_write_back_sensor(spec, settings))
+            jobs.append(build_write_back_job(spec, settings, names))
+            sensors.append(build_write_back_sensor(spec, settings, names))
     return Definitions(jobs=jobs, sensors=sensors)

@@ -138,3 +138,32 @@ def test_the_code_location_loads_without_a_warning(folder):
     )
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip() == str(root / "assets" / "definitions.py") and loaded.stderr == ""
+
+
+def test_every_name_follows_the_translator_so_two_shops_can_share_a_code_location():
+    """`DagsterNames(prefix)`: the asset keys start with the prefix, and the groups, jobs, sensors, schedule and
+    checks' multi-names carry it; the pool is the one given. Two prefixed sets merge into one location without a
+    clash (their resources aside: one set of them here)."""
+    from dagster import Definitions
+
+    from assets.naming import DagsterNames
+
+    shop_a, shop_b = DagsterNames("shop_a", pool="strapi_a"), DagsterNames("shop_b", pool="strapi_b")
+    built = {n.prefix: build_definitions(Orchestration(), n) for n in (shop_a, shop_b)}
+    a = built["shop_a"]
+    graph = a.resolve_asset_graph()
+    assert AssetKey(["shop_a", "strapi", "product"]) in graph.get_all_asset_keys()
+    assert AssetKey(["shop_a", "strapi", "product_collection"]) in graph.get(AssetKey(["shop_a", "strapi", "product"])).parent_keys
+    assert AssetKey(["shop_a", "medusa", "product"]) in graph.get(AssetKey(["shop_a", "strapi", "product"])).parent_keys
+    assert {s.name for s in a.sensors} == {"shop_a_medusa_changes", "shop_a_freshness_checks", "shop_a_strapi_edits_product"}
+    assert [s.name for s in a.schedules] == ["shop_a_nightly_reconcile"]
+    assert a.resolve_job_def("shop_a_reconcile") is not None and a.resolve_job_def("shop_a_backfill_product") is not None
+    assert a.resolve_job_def("shop_a_write_back_product") is not None
+    product = a.resolve_assets_def(AssetKey(["shop_a", "strapi", "product"]))
+    assert product.group_names_by_key[AssetKey(["shop_a", "strapi", "product"])] == "shop_a_strapi"
+    assert product.op.pool == "strapi_a"
+    both = Definitions.merge(
+        built["shop_a"], Definitions(assets=built["shop_b"].assets, asset_checks=built["shop_b"].asset_checks,
+                                     jobs=built["shop_b"].jobs, sensors=built["shop_b"].sensors, schedules=built["shop_b"].schedules))
+    both.resolve_asset_graph()
+    assert {s.name for s in both.sensors} >= {"shop_a_medusa_changes", "shop_b_medusa_changes"}
