@@ -30,7 +30,7 @@ from pipelines.settings import Orchestration
 
 from .naming import DEFAULT_NAMES, TAG_CONTENT_TYPES, TAG_MODE, DagsterNames
 from .partitions import partitions_for
-from .resources import MedusaDatabase, StrapiResource, resources_from_env
+from .resources import both, resources_from_env
 from .sync import build_sync_assets, run_sync
 from .tags import content_types_tag
 
@@ -48,11 +48,13 @@ def build_history_asset(spec: MappingSpec, mappings: MappingSet, settings: Orche
         kinds={"strapi"},
         partitions_def=partitions_for(spec),
         pool=names.pool,
+        required_resource_keys={names.medusa_resource, names.strapi_resource},
         description=f"Strapi `{spec.content_type}` entries by {spec.partition.granularity} window of Medusa "
                     f"`{spec.table}.{column}`: materializing a partition backfills its window (job "
                     f"`{names.backfill_job(spec.content_type)}`); a full sync of `{spec.content_type}` covers them all",
     )
-    def _history(context: AssetExecutionContext, medusa: MedusaDatabase, strapi: StrapiResource) -> MaterializeResult:
+    def _history(context: AssetExecutionContext) -> MaterializeResult:
+        medusa, strapi = both(context, names)
         span = context.partition_time_window
         metadata = run_sync(context, spec, mappings, medusa, strapi, settings, Window.between(column, span.start, span.end),
                             mode="backfill")

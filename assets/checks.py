@@ -6,6 +6,7 @@ conflict is recorded on a write_back field (`medusa-strapi conflicts`)."""
 from datetime import timedelta
 
 from dagster import (
+    AssetCheckExecutionContext,
     AssetCheckResult,
     AssetCheckSeverity,
     AssetCheckSpec,
@@ -35,7 +36,7 @@ from .naming import (
     DEFAULT_NAMES,
     DagsterNames,
 )
-from .resources import MedusaDatabase, StrapiResource
+from .resources import StrapiResource, both
 
 MAX_LISTED = 20
 
@@ -46,13 +47,15 @@ def build_key_checks(spec: MappingSpec, names: DagsterNames = DEFAULT_NAMES) -> 
 
     @multi_asset_check(
         name=names.key_checks_name(spec.content_type),
+        required_resource_keys={names.medusa_resource, names.strapi_resource},
         specs=[
             AssetCheckSpec(CHECK_COUNT, asset=key, description=f"Strapi entries with a {spec.key} == Medusa rows not soft-deleted"),
             AssetCheckSpec(CHECK_KEYS, asset=key,
                            description=f"every live Medusa row is in Strapi once, and no Strapi {spec.key} is gone from Medusa"),
         ],
     )
-    def _checks(medusa: MedusaDatabase, strapi: StrapiResource):
+    def _checks(context: AssetCheckExecutionContext):
+        medusa, strapi = both(context, names)
         with medusa.source() as source, strapi.client() as client:
             result = compare_keys(spec, source, client)
         yield AssetCheckResult(
@@ -81,8 +84,10 @@ def build_quarantine_check(spec: MappingSpec, names: DagsterNames = DEFAULT_NAME
     """Fails while rows of the content type sit in the quarantine, and lists them."""
 
     @asset_check(asset=names.strapi_key(spec.content_type), name=CHECK_QUARANTINE,
-                 description="No Medusa row of this type is quarantined (rows that cannot load, and values Medusa refused to take back, with the reason)")
-    def _check(medusa: MedusaDatabase, strapi: StrapiResource) -> AssetCheckResult:
+                 description="No Medusa row of this type is quarantined (rows that cannot load, and values Medusa refused to take back, with the reason)",
+                 required_resource_keys={names.medusa_resource, names.strapi_resource})
+    def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
+        medusa, strapi = both(context, names)
         with medusa.source() as source, strapi.client() as client:
             quarantine = Quarantine(client, source.identity)
             rows = quarantine.rows(spec.content_type)
@@ -100,8 +105,10 @@ def build_conflicts_check(spec: MappingSpec, names: DagsterNames = DEFAULT_NAMES
 
     @asset_check(asset=names.strapi_key(spec.content_type), name=CHECK_CONFLICTS, blocking=False,
                  description="No conflict is recorded on a write_back field: both sides changed one to different values "
-                             "and on_conflict chose (medusa-strapi conflicts)")
-    def _check(strapi: StrapiResource) -> AssetCheckResult:
+                             "and on_conflict chose (medusa-strapi conflicts)",
+                 required_resource_keys={names.strapi_resource})
+    def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
+        strapi: StrapiResource = getattr(context.resources, names.strapi_resource)
         with strapi.client() as client:
             rows = list(conflict_rows(MergeBases(client, spec.content_type).with_conflicts()))
         lines = [f"- `{r['medusa_id']}` {r['field']}: base {r.get('base')!r}, Medusa {r.get('medusa')!r}, Strapi "
@@ -120,8 +127,10 @@ def build_mapping_check(spec: MappingSpec, mappings: MappingSet, names: DagsterN
     """
 
     @asset_check(asset=names.strapi_key(spec.content_type), name=CHECK_MAPPING, blocking=False,
-                 description="The mapping file matches Medusa's tables and Strapi's content types (medusa-strapi validate)")
-    def _check(medusa: MedusaDatabase, strapi: StrapiResource) -> AssetCheckResult:
+                 description="The mapping file matches Medusa's tables and Strapi's content types (medusa-strapi validate)",
+                 required_resource_keys={names.medusa_resource, names.strapi_resource})
+    def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
+        medusa, strapi = both(context, names)
         with medusa.source() as source, strapi.client() as client:
             problems = problems_by_type(mappings, source, client).get(spec.content_type)
         return AssetCheckResult(passed=not problems, metadata={"problems": MetadataValue.md(problems or "none")})
@@ -135,8 +144,10 @@ def build_health_check(spec: MappingSpec, names: DagsterNames = DEFAULT_NAMES) -
 
     @asset_check(asset=names.strapi_key(spec.content_type), name=CHECK_HEALTH, blocking=False,
                  description="Strapi and Medusa answer; the credentials may find/create/update/delete this type; "
-                             "its Medusa tables are readable (medusa-strapi health)")
-    def _check(medusa: MedusaDatabase, strapi: StrapiResource) -> AssetCheckResult:
+                             "its Medusa tables are readable (medusa-strapi health)",
+                 required_resource_keys={names.medusa_resource, names.strapi_resource})
+    def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
+        medusa, strapi = both(context, names)
         with medusa.source() as source, strapi.client() as client:
             checks = [health.strapi_reachable(client)]
             if checks[0].ok:

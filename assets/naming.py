@@ -53,6 +53,21 @@ class DagsterNames:
         return AssetKey([self.prefix, *path] if self.prefix else list(path))
 
     @property
+    def medusa_resource(self) -> str:
+        """The key of the Medusa database resource."""
+        return self.name("medusa")
+
+    @property
+    def strapi_resource(self) -> str:
+        """The key of the Strapi resource."""
+        return self.name("strapi")
+
+    @property
+    def admin_resource(self) -> str:
+        """The key of Medusa's Admin API resource (the write-back)."""
+        return self.name("medusa_admin")
+
+    @property
     def source_group(self) -> str:
         """The group of the Medusa tables the sync reads (external assets)."""
         return self.name(SOURCE_GROUP)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional
 
 from dagster import ConfigurableResource, EnvVar
 from pydantic import Field
@@ -14,6 +15,8 @@ from pipelines.medusa.admin import AdminAccount, MedusaAdmin
 from pipelines.strapi.auth import ServiceAccount
 from pipelines.http_retry import TIMEOUT
 from pipelines.strapi.client import StrapiClient
+
+from .naming import DEFAULT_NAMES, DagsterNames
 
 
 class MedusaDatabase(ConfigurableResource):
@@ -76,17 +79,49 @@ class MedusaAdminResource(ConfigurableResource):
             client.close()
 
 
-def resources_from_env(settings: Orchestration) -> dict[str, ConfigurableResource]:
-    """The resources, fed by MEDUSA_DATABASE_URL, STRAPI_URL and STRAPI_API_TOKEN (or STRAPI_IDENTIFIER +
-    STRAPI_PASSWORD, when `settings.strapi_login`), and MEDUSA_ADMIN_* when set, at run time: Dagster stores
-    the variables' names, never values."""
-    credentials = ({"identifier": EnvVar("STRAPI_IDENTIFIER"), "password": EnvVar("STRAPI_PASSWORD")}
-                   if settings.strapi_login else {"api_token": EnvVar("STRAPI_API_TOKEN")})
-    admin = (MedusaAdminResource(url=EnvVar("MEDUSA_ADMIN_URL"), email=EnvVar("MEDUSA_ADMIN_EMAIL"),
-                                 password=EnvVar("MEDUSA_ADMIN_PASSWORD"))
-             if settings.medusa_admin_configured else MedusaAdminResource())
+def both(context: Any, names: DagsterNames) -> tuple[MedusaDatabase, StrapiResource]:
+    """The Medusa database and Strapi resources of a step or sensor, under the keys `names` gives them."""
+    return getattr(context.resources, names.medusa_resource), getattr(context.resources, names.strapi_resource)
+
+
+@dataclass(frozen=True)
+class Variables:
+    """The environment variables the resources read (their names: Dagster stores those, never the values)."""
+
+    medusa_database_url: str = "MEDUSA_DATABASE_URL"
+    strapi_url: str = "STRAPI_URL"
+    strapi_api_token: str | None = "STRAPI_API_TOKEN"
+    strapi_identifier: str | None = "STRAPI_IDENTIFIER"
+    strapi_password: str | None = "STRAPI_PASSWORD"
+    medusa_admin_url: str | None = "MEDUSA_ADMIN_URL"
+    medusa_admin_email: str | None = "MEDUSA_ADMIN_EMAIL"
+    medusa_admin_password: str | None = "MEDUSA_ADMIN_PASSWORD"
+
+
+DEFAULT_VARIABLES = Variables()
+
+
+def resources_for(settings: Orchestration, names: DagsterNames = DEFAULT_NAMES,
+                  variables: Variables = DEFAULT_VARIABLES) -> dict[str, ConfigurableResource]:
+    """The resources under the keys `names` gives them, fed at run time by the variables `variables` names: Medusa's
+    URL, Strapi's and its API token (or the service account, when `settings.strapi_login`), and Medusa's Admin API
+    when `settings.medusa_admin_configured`."""
+    v = variables
+    credentials = ({"identifier": EnvVar(v.strapi_identifier), "password": EnvVar(v.strapi_password)}
+                   if settings.strapi_login and v.strapi_identifier and v.strapi_password
+                   else {"api_token": EnvVar(v.strapi_api_token)} if v.strapi_api_token else {})
+    admin = (MedusaAdminResource(url=EnvVar(v.medusa_admin_url), email=EnvVar(v.medusa_admin_email),
+                                 password=EnvVar(v.medusa_admin_password))
+             if settings.medusa_admin_configured and v.medusa_admin_url and v.medusa_admin_email and v.medusa_admin_password
+             else MedusaAdminResource())
     return {
-        "medusa": MedusaDatabase(url=EnvVar("MEDUSA_DATABASE_URL")),
-        "strapi": StrapiResource(url=EnvVar("STRAPI_URL"), ca_bundle=settings.strapi_ca_bundle, **credentials),
-        "medusa_admin": admin,
+        names.medusa_resource: MedusaDatabase(url=EnvVar(v.medusa_database_url)),
+        names.strapi_resource: StrapiResource(url=EnvVar(v.strapi_url), ca_bundle=settings.strapi_ca_bundle, **credentials),
+        names.admin_resource: admin,
     }
+
+
+def resources_from_env(settings: Orchestration, names: DagsterNames = DEFAULT_NAMES) -> dict[str, ConfigurableResource]:
+    """The resources fed by MEDUSA_DATABASE_URL, STRAPI_URL, STRAPI_API_TOKEN (or STRAPI_IDENTIFIER + STRAPI_PASSWORD)
+    and MEDUSA_ADMIN_*: `resources_for` with the default variables."""
+    return resources_for(settings, names)

@@ -38,7 +38,7 @@ from pipelines.sync.quarantine_book import ready_to_retry
 from pipelines.validate import problems_on_disk
 
 from .naming import CHECK_MAPPING, CHECK_QUARANTINE, DEFAULT_NAMES, TAG_CONTENT_TYPES, TAG_LAUNCH, TAG_MODE, DagsterNames
-from .resources import MedusaDatabase, StrapiResource
+from .resources import both
 from .sync import SyncConfig
 from .tags import content_types_tag, new_launch_id
 
@@ -91,12 +91,14 @@ def build_change_sensor(mappings: MappingSet, settings: Orchestration, placehold
     @sensor(
         name=names.changes_sensor,
         job_name=names.changes_job,
+        required_resource_keys={names.medusa_resource, names.strapi_resource},
         minimum_interval_seconds=settings.sensor_interval_seconds,
         default_status=DefaultSensorStatus.RUNNING,
         description="Probes every content type's Medusa tables (one query each) against the watermark its last "
         "successful run recorded, and launches one run for the types that changed.",
     )
-    def _sensor(context: SensorEvaluationContext, medusa: MedusaDatabase, strapi: StrapiResource):
+    def _sensor(context: SensorEvaluationContext):
+        medusa, strapi = both(context, names)
         moment = now()
         stored = TickState.from_json(context.cursor)
         state = stored.settle(_outcomes(context, stored), moment)

@@ -35,7 +35,7 @@ from pipelines.writeback.run import settle_write_backs
 from .failures import ExpectedFailure, failure_for
 from .naming import DEFAULT_NAMES, TAG_MODE, DagsterNames
 from .partitions import record_history
-from .resources import MedusaDatabase, StrapiResource
+from .resources import MedusaDatabase, StrapiResource, both
 
 
 class SyncConfig(Config):
@@ -120,8 +120,10 @@ def build_sync_asset(spec: MappingSpec, mappings: MappingSet, settings: Orchestr
         f"(mapping: {mapping_file})",
         metadata={"mapping": mapping_file, "source table": spec.table, "rest path": f"/api/{spec.plural}"},
         pool=names.pool,
+        required_resource_keys={names.medusa_resource, names.strapi_resource},
     )
-    def _sync(context: AssetExecutionContext, config: SyncConfig, medusa: MedusaDatabase, strapi: StrapiResource) -> MaterializeResult:
+    def _sync(context: AssetExecutionContext, config: SyncConfig) -> MaterializeResult:
+        medusa, strapi = both(context, names)
         if config.mode == "changes":
             return MaterializeResult(metadata=run_sync(context, spec, mappings, medusa, strapi, settings, None, mode="changes"))
         metadata = run_sync(context, spec, mappings, medusa, strapi, settings, FULL, mode="reconcile", delete_missing=True)

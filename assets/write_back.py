@@ -31,7 +31,7 @@ from pipelines.writeback.run import latest_edit, needs_write_back, state_name, w
 
 from .failures import ExpectedFailure, failure_for
 from .naming import DEFAULT_NAMES, TAG_CONTENT_TYPES, TAG_MODE, TAG_WRITE_BACK_UNTIL, DagsterNames
-from .resources import MedusaAdminResource, MedusaDatabase, StrapiResource
+from .resources import MedusaAdminResource, both
 from .tags import content_types_tag
 
 RETRY_AFTER = timedelta(minutes=1)  # a failed write-back is launched again this long after it ended
@@ -42,11 +42,12 @@ def build_write_back_job(spec: MappingSpec, settings: Orchestration, names: Dags
     """The job that runs one write-back of `spec`'s two-way fields."""
     name = names.write_back_job(spec.content_type)
 
-    @op(name=names.write_back_op(spec.content_type), description=f"Merge {', '.join(spec.write_back)} of the {spec.content_type} entries edited in Strapi: "
+    @op(name=names.write_back_op(spec.content_type), required_resource_keys={names.medusa_resource, names.strapi_resource, names.admin_resource}, description=f"Merge {', '.join(spec.write_back)} of the {spec.content_type} entries edited in Strapi: "
                                f"their changes to Medusa's Admin API ({spec.table}), Medusa's to Strapi, "
                                f"conflicts by on_conflict: {spec.on_conflict}")
-    def _write_back(context: OpExecutionContext, medusa: MedusaDatabase, strapi: StrapiResource,
-                    medusa_admin: MedusaAdminResource):
+    def _write_back(context: OpExecutionContext):
+        medusa, strapi = both(context, names)
+        medusa_admin: MedusaAdminResource = getattr(context.resources, names.admin_resource)
         if not medusa_admin.configured:
             raise ExpectedFailure("write-back needs MEDUSA_ADMIN_URL, MEDUSA_ADMIN_EMAIL and MEDUSA_ADMIN_PASSWORD")
         try:
@@ -83,11 +84,13 @@ def build_write_back_sensor(spec: MappingSpec, settings: Orchestration, names: D
 
     # The job by name, not the JobDefinition: Definitions binds the job's resources later and would then
     # rebuild a sensor that holds the job object, which (Dagster 1.13) warns that `owners` is in beta.
-    @sensor(name=names.write_back_sensor(spec.content_type), job_name=job_name, minimum_interval_seconds=settings.sensor_interval_seconds,
+    @sensor(name=names.write_back_sensor(spec.content_type), job_name=job_name,
+            required_resource_keys={names.medusa_resource, names.strapi_resource, names.admin_resource}, minimum_interval_seconds=settings.sensor_interval_seconds,
             default_status=DefaultSensorStatus.RUNNING,
             description=f"Polls Strapi for {spec.content_type} entries edited after the recorded write-back watermark")
-    def _sensor(context: SensorEvaluationContext, medusa: MedusaDatabase, strapi: StrapiResource,
-                medusa_admin: MedusaAdminResource):
+    def _sensor(context: SensorEvaluationContext):
+        medusa, strapi = both(context, names)
+        medusa_admin: MedusaAdminResource = getattr(context.resources, names.admin_resource)
         if not medusa_admin.configured:
             return SkipReason("write-back is off: MEDUSA_ADMIN_URL, MEDUSA_ADMIN_EMAIL and MEDUSA_ADMIN_PASSWORD are not set")
         try:

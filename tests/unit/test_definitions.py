@@ -142,8 +142,8 @@ def test_the_code_location_loads_without_a_warning(folder):
 
 def test_every_name_follows_the_translator_so_two_shops_can_share_a_code_location():
     """`DagsterNames(prefix)`: the asset keys start with the prefix, and the groups, jobs, sensors, schedule and
-    checks' multi-names carry it; the pool is the one given. Two prefixed sets merge into one location without a
-    clash (their resources aside: one set of them here)."""
+    checks' multi-names and the resources' keys carry it; the pool is the one given. Two prefixed sets merge into
+    one location without a clash."""
     from dagster import Definitions
 
     from assets.naming import DagsterNames
@@ -164,6 +164,8 @@ def test_every_name_follows_the_translator_so_two_shops_can_share_a_code_locatio
     assert product.op.pool == "strapi_a"
     both = Definitions.merge(
         built["shop_a"], Definitions(assets=built["shop_b"].assets, asset_checks=built["shop_b"].asset_checks,
-                                     jobs=built["shop_b"].jobs, sensors=built["shop_b"].sensors, schedules=built["shop_b"].schedules))
+                                     jobs=built["shop_b"].jobs, sensors=built["shop_b"].sensors, schedules=built["shop_b"].schedules,
+                                     resources=built["shop_b"].resources))
+    assert set(both.resources) >= {"shop_a_medusa", "shop_a_strapi", "shop_b_medusa", "shop_b_strapi", "shop_b_medusa_admin"}
     both.resolve_asset_graph()
     assert {s.name for s in both.sensors} >= {"shop_a_medusa_changes", "shop_b_medusa_changes"}
