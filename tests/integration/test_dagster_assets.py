@@ -64,3 +64,25 @@ def test_failed_rows_fail_the_asset_with_figures(mappings, medusa_url, stack, cl
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "row(s) of product failed" in failure.event_specific_data.error.message or "product" in str(failure)
+
+
+def test_a_prefixed_component_instance_syncs_the_demo_catalog(mappings, medusa_url, stack, clean_strapi, source, monkeypatch):
+    """A `MedusaStrapiSync` defs.yaml as a data team writes one (its connection settings read from variables of its
+    own): its reconcile job, run in-process, fills Strapi under the prefixed asset keys."""
+    from pathlib import Path
+
+    from assets.component import MedusaStrapiSync
+
+    monkeypatch.setenv("SHOP_A_MEDUSA_DATABASE_URL", medusa_url)
+    monkeypatch.setenv("SHOP_A_STRAPI_URL", stack["STRAPI_URL"])
+    monkeypatch.setenv("SHOP_A_STRAPI_API_TOKEN", stack["STRAPI_API_TOKEN"])
+    component = MedusaStrapiSync.resolve_from_yaml(
+        'mappings: medusa-v1\nmedusa_database_url: "{{ env.SHOP_A_MEDUSA_DATABASE_URL }}"\n'
+        'strapi_url: "{{ env.SHOP_A_STRAPI_URL }}"\nstrapi_api_token: "{{ env.SHOP_A_STRAPI_API_TOKEN }}"\nkey_prefix: shop_a\n')
+    defs = component.definitions(Path("/nowhere"))
+    with DagsterInstance.ephemeral() as instance:
+        result = defs.resolve_job_def("shop_a_reconcile").execute_in_process(instance=instance)
+        assert result.success
+        keys = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert {strapi_key(t).with_prefix("shop_a") for t in mappings.content_types} <= keys
+    assert_in_sync(source, clean_strapi, mappings)
