@@ -97,7 +97,7 @@ def build_change_sensor(mappings: MappingSet, settings: Orchestration, placehold
         description="Probes every content type's Medusa tables (one query each) against the watermark its last "
         "successful run recorded, and launches one run for the types that changed.",
     )
-    def _sensor(context: SensorEvaluationContext):
+    def _sensor(context: SensorEvaluationContext, **_given: object):  # a direct call also passes the resources by key
         medusa, strapi = both(context, names)
         moment = now()
         stored = TickState.from_json(context.cursor)

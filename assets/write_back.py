@@ -88,7 +88,7 @@ def build_write_back_sensor(spec: MappingSpec, settings: Orchestration, names: D
             required_resource_keys={names.medusa_resource, names.strapi_resource, names.admin_resource}, minimum_interval_seconds=settings.sensor_interval_seconds,
             default_status=DefaultSensorStatus.RUNNING,
             description=f"Polls Strapi for {spec.content_type} entries edited after the recorded write-back watermark")
-    def _sensor(context: SensorEvaluationContext):
+    def _sensor(context: SensorEvaluationContext, **_given: object):  # a direct call also passes the resources by key
         medusa, strapi = both(context, names)
         medusa_admin: MedusaAdminResource = getattr(context.resources, names.admin_resource)
         if not medusa_admin.configured:
