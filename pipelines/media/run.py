@@ -66,9 +66,13 @@ class MediaPass:
         return self.counts
 
     def _run_attribute(self, media: MediaAttribute, ids: list[str] | None, fetcher: MediaFetcher) -> None:
-        if media.multiple:
+        if not media.multiple:
+            self._run_file(media, ids, fetcher)
+        else:
             GalleryAttribute(self, media).run(ids, fetcher)
-            return
+
+    def _run_file(self, media: MediaAttribute, ids: list[str] | None, fetcher: MediaFetcher) -> None:
+        """An attribute holding one file: plan each entry's action (`plan_media`) and do them on the pool."""
         entries = self._entries(media, ids)
         records = self._records(media, ids)
         gone = [mid for mid in records if mid not in entries]

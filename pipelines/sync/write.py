@@ -52,8 +52,9 @@ class Writer:
         self.plural = spec.plural
         self.key = spec.key
         self.versions = versions = spec.strapi  # which rows of a document it writes (Draft & Publish, locales)
-        # REST has no unpublish: the bulk-upsert plugin's batch does it (a batch of one delete, `onDelete: unpublish`)
-        self.unpublisher = BulkClient(client, key=spec.key) if versions.unpublishes else None
+        # REST has no unpublish: the bulk-upsert plugin's batch does it (a batch of one delete, `onDelete: unpublish`;
+        # a batch of deletes names no key)
+        self.unpublisher = BulkClient(client) if versions.unpublishes else None
         self.result = result
         self.dry_run = dry_run
         self.slots = slots
