@@ -7,6 +7,7 @@ Strapi schema generation) reads these and never the raw YAML.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -226,7 +227,7 @@ class MappingSpec:
         """Strapi UID, e.g. api::product.product."""
         return f"api::{self.content_type}.{self.content_type}"
 
-    @property
+    @cached_property
     def read_fields(self) -> dict[str, Field]:
         """What the extractor reads and `transform` converts: the mapped fields, and the media attributes' URL
         sources read from Medusa (labelled `MediaAttribute.label`, never written as attributes)."""

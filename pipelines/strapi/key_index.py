@@ -49,7 +49,9 @@ def missing_key_indexes(specs: Iterable[MappingSpec], schemas: dict[str, dict[st
         schema = schemas.get(spec.uid)
         if schema is None:
             continue
-        attribute = (schema.get("attributes") or {}).get(spec.key) or {}
+        attribute = (schema.get("attributes") or {}).get(spec.key)
+        if not attribute:
+            continue  # no such attribute: `validate` says so, and an index on it would stop Strapi's boot
         plugin = ((schema.get("pluginOptions") or {}).get("bulk-upsert") or {}).get("uniqueKey")
         if (attribute.get("column") or {}).get("unique") or plugin == spec.key:
             continue

@@ -222,6 +222,13 @@ class ContentTypeSync:
             with nullcontext() if self.dry_run else lock.shared():
                 self._media_pass()
 
+    def _keep_media_urls(self, records: Iterable[Record]) -> None:
+        """The URL(s) the live records read from Medusa for their media attributes, kept for the media pass."""
+        for record in records:
+            if record.media and not record.deleted and not record.error:
+                for attribute, urls in record.media.items():
+                    self._media_urls.setdefault(attribute, {})[record.medusa_id] = urls
+
     def _log_progress(self, read: int, total: int | None) -> None:
         self.log.info(f"so far: {self.result.summary()}")
 
@@ -261,10 +268,8 @@ class ContentTypeSync:
             self.reconciler.note_read(records)
         if self._media_ids is not None and self.spec.media:
             self._media_ids.extend(r.medusa_id for r in records)
-        for record in records:
-            if record.media and not record.deleted and not record.error:
-                for attribute, urls in record.media.items():
-                    self._media_urls.setdefault(attribute, {})[record.medusa_id] = urls
+        if self.spec.media:
+            self._keep_media_urls(records)
         for record in records:
             if record.error and not record.deleted:
                 self._fail(RowFailure(record.medusa_id, "convert", record.error, permanent=True))

@@ -28,7 +28,7 @@ class Record:
     key: Any = None  # the source row's primary key value, as the database holds it
     error: str | None = None  # set when a value could not be converted
     deleted: bool = False  # the row is soft-deleted in Medusa: its entry is to be removed
-    media: dict[str, Any] = field(default_factory=dict)  # media attribute -> its URL(s) read from Medusa (`MediaAttribute.from_medusa`)
+    media: Mapping[str, Any] | None = None  # media attribute -> its URL(s) read from Medusa (`MediaAttribute.from_medusa`)
 
 
 PLAIN = frozenset({str, int, bool, type(None)})  # JSON-safe as they are
@@ -185,8 +185,8 @@ def _record(row: Sequence[Any], spec: MappingSpec, layout: _Layout) -> Record:
             if special is None and type(value) in AS_READ:
                 attributes[name] = value
             else:
-                attributes[name] = _value(special or spec.read_fields[name], value, None if currency is None else row[currency])
-        media = {name[len(MEDIA_PREFIX):]: attributes.pop(name) for name in layout.media}
+                attributes[name] = jsonable(value) if special is None else _value(special, value, None if currency is None else row[currency])
+        media = {name[len(MEDIA_PREFIX):]: attributes.pop(name) for name in layout.media} if layout.media else None
         targets = {}
         for name, at, to_many in layout.links:
             targets[name] = _link(to_many, row[at])

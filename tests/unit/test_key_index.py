@@ -18,7 +18,8 @@ def test_keys_declared_unique_alone_need_an_index_and_the_others_do_not():
         "api::post.post": {"collectionName": "posts", "pluginOptions": {"i18n": {"localized": True}},
                            "attributes": {"medusaId": {"type": "string", "unique": True}}},
     }
-    found = missing_key_indexes([spec("product"), spec("tag"), spec("page"), spec("post"), spec("absent")], schemas)
+    schemas["api::review.review"] = {"collectionName": "reviews", "attributes": {"title": {"type": "string"}}}  # no key
+    found = missing_key_indexes([spec("product"), spec("tag"), spec("page"), spec("post"), spec("absent"), spec("review")], schemas)
     assert found == [KeyIndex("api::product.product", "products", "medusa_id", False),
                      KeyIndex("api::post.post", "posts", "medusa_id", True)]
     assert [i.name for i in found] == ["products_medusa_id_key_uq", "posts_medusa_id_per_version_uq"]
