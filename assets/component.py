@@ -28,14 +28,13 @@ import dagster as dg
 from dagster import Definitions
 from pydantic import Field
 
-from pipelines.settings import REPO_MAPPINGS_DIR, Orchestration, SyncOptions, WritePaths
+from pipelines.mapping.shipped import mapping_set_folder
+from pipelines.settings import Orchestration, SyncOptions, WritePaths
 
 from .location import build_definitions
 from .naming import STRAPI_POOL, DagsterNames
 from .resources import Variables
 
-SHIPPED_SETS = {"medusa-v1": REPO_MAPPINGS_DIR, "medusa-v2": REPO_MAPPINGS_DIR / "medusa-v2",
-                "medusa-v2-guide": REPO_MAPPINGS_DIR / "medusa-v2-guide"}
 TEMPLATE = re.compile(r"""^\s*\{\{\s*env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*\))\s*\}\}\s*$""")
 
 
@@ -137,7 +136,7 @@ class MedusaStrapiSync(dg.Component, dg.Resolvable, dg.Model):
 
     def mappings_dir(self, base: Path) -> Path:
         """The mapping set's folder: a shipped set by name, else a folder relative to `base`."""
-        return SHIPPED_SETS.get(self.mappings) or (base / self.mappings).resolve()
+        return mapping_set_folder(self.mappings, base)
 
     def variables(self) -> Variables:
         """The environment variables the resources read, as the templates name them."""

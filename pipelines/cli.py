@@ -15,12 +15,13 @@ from . import health
 from .console import Display, configure_logging
 from .errors import RUN_ERRORS, USAGE_ERRORS, error_text
 from .mapping import MappingErrors, MappingSet, load_mapping_set, load_mappings
+from .mapping.shipped import mapping_set_folder
 from .mapping.spec import DEFAULT_PARTITION_COLUMN
 from .medusa.admin import MedusaAdmin
 from .medusa.source import DEFAULT_CHUNK_SIZE, FULL, MedusaSource, SourceError, Window
 from .recorders import Recording, recorders
 from .secrets import describe_error, redact
-from .settings import (DEFAULT_CONCURRENCY, REPO_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir, medusa_database_url,
+from .settings import (DEFAULT_CONCURRENCY, DEFAULT_STRAPI_APP, WRITE_MODES, Settings, SettingsError, WritePaths, mappings_dir, medusa_database_url,
                        strapi_credentials, strapi_url)
 from .strapi.bulk import BulkClient
 from .strapi.key_index import migration, missing_key_indexes
@@ -76,7 +77,9 @@ def _parser() -> argparse.ArgumentParser:
         found = sub.add_parser(name, help=text, description=text,
                                epilog=f"needs: {needs}; optional: MAPPINGS_DIR" + ("" if writes else ". Writes nothing."))
         _output_options(found, default=argparse.SUPPRESS)
-        found.add_argument("--mappings", type=Path, help="mappings folder (default: $MAPPINGS_DIR or the repo's mappings/)")
+        found.add_argument("--mappings", type=lambda value: mapping_set_folder(value, Path.cwd()),
+                           help="a mappings folder, or a shipped set by name: medusa-v1, medusa-v2, medusa-v2-guide "
+                                "(default: $MAPPINGS_DIR, else medusa-v1)")
         return found
 
     def rows(found: argparse.ArgumentParser, *, writes: bool = True, required: bool = False) -> None:
@@ -94,12 +97,12 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = command("validate", "check the mappings against the JSON Schema, Medusa's tables and Strapi's content types; "
                        "exit 1 with file:line: key: message", "nothing; checks what it can reach of " + CONNECTIONS, writes=False)
-    validate.add_argument("--strapi-app", type=Path, default=REPO_STRAPI_APP,
+    validate.add_argument("--strapi-app", type=Path, default=DEFAULT_STRAPI_APP,
                           help="Strapi app folder to check against when Strapi is not reachable (default: %(default)s)")
 
     init = command("init", "scaffold a mapping set from Medusa's tables and a Strapi app's content types, a YAML per type "
                    "with a comment on every guess; then validate it and print what is left to decide", "MEDUSA_DATABASE_URL")
-    init.add_argument("--strapi-app", type=Path, default=REPO_STRAPI_APP,
+    init.add_argument("--strapi-app", type=Path, default=DEFAULT_STRAPI_APP,
                       help="the Strapi app whose content types to map (its src/api/*/content-types/*/schema.json; "
                            "default: the bundled app, %(default)s)")
     init.add_argument("--out", type=Path, required=True, help="the folder to write the mapping set into")
@@ -108,7 +111,7 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = command("strapi-schema", "generate the Strapi content types from the mappings and Medusa's column types",
                      "MEDUSA_DATABASE_URL")
-    schema.add_argument("--app", type=Path, default=REPO_STRAPI_APP, help="Strapi app folder (default: %(default)s)")
+    schema.add_argument("--app", type=Path, default=DEFAULT_STRAPI_APP, help="Strapi app folder (default: %(default)s)")
     schema.add_argument("--check", action="store_true", help="write nothing; exit 1 if the generated files are out of date")
     schema.add_argument("--index-only", action="store_true",
                         help="only a database migration giving the mapped types' keys a unique index where the app's "

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+from .mapping.shipped import SHIPPED_MAPPINGS_DIR, mapping_set_folder
 from .medusa.admin import AdminAccount
 from .medusa.changes import DEFAULT_OVERLAP
 from .medusa.database_url import ambiguity, ambiguity_message
@@ -20,8 +21,10 @@ from .strapi.bulk import WriteMode
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network  # a CIDR the media fetch may reach (MEDIA_ALLOW_NETWORKS)
 
-REPO_MAPPINGS_DIR = Path(__file__).resolve().parent.parent / "mappings"
-REPO_STRAPI_APP = Path(__file__).resolve().parent.parent / "strapi"
+_CHECKOUT_STRAPI_APP = Path(__file__).resolve().parent.parent / "strapi"
+# The Strapi app the commands that read one default to: the repository's, when the package runs from a checkout of
+# it, else `strapi/` of the current folder (an installed wheel carries no Strapi app).
+DEFAULT_STRAPI_APP = _CHECKOUT_STRAPI_APP if _CHECKOUT_STRAPI_APP.is_dir() else Path("strapi")
 
 
 class SettingsError(Exception):
@@ -156,7 +159,7 @@ class Settings:
     medusa_database_url: str = field(repr=False)
     strapi_url: str
     strapi_api_token: str = field(repr=False)  # empty when a service account logs in instead
-    mappings_dir: Path = REPO_MAPPINGS_DIR
+    mappings_dir: Path = SHIPPED_MAPPINGS_DIR
     strapi_ca_bundle: str | None = None  # CA bundle for a Strapi behind a private CA (TLS is always verified)
     strapi_account: ServiceAccount | None = None  # STRAPI_IDENTIFIER / STRAPI_PASSWORD, instead of the token
     medusa_admin: AdminAccount | None = None  # MEDUSA_ADMIN_URL / _EMAIL / _PASSWORD: the write-back's Admin API
@@ -247,7 +250,7 @@ class Orchestration:
     """How the sync runs unattended (Dagster): which mappings, how often sensors look, how far back they
     re-read, when the reconcile runs. Every knob has a safe default; none is a secret."""
 
-    mappings_dir: Path = REPO_MAPPINGS_DIR
+    mappings_dir: Path = SHIPPED_MAPPINGS_DIR
     sensor_interval_seconds: int = 5
     reconcile_cron: str = "0 3 * * *"
     strapi_ca_bundle: str | None = None
@@ -403,6 +406,8 @@ def _whole(env, name: str, default: int, minimum: int, unit: str = "") -> int:
 
 
 def mappings_dir(environ: dict[str, str] | None = None) -> Path:
-    """MAPPINGS_DIR, or the repository's mappings/ folder."""
+    """MAPPINGS_DIR (a folder, or a shipped set's name: medusa-v1, medusa-v2, medusa-v2-guide), else the shipped
+    Medusa v1 set (the repository's mappings/)."""
     env = os.environ if environ is None else environ
-    return Path(env["MAPPINGS_DIR"]) if env.get("MAPPINGS_DIR", "").strip() else REPO_MAPPINGS_DIR
+    value = env.get("MAPPINGS_DIR", "").strip()
+    return mapping_set_folder(value, Path.cwd()) if value else SHIPPED_MAPPINGS_DIR

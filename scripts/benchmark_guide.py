@@ -28,7 +28,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from pipelines.mapping import load_mappings  # noqa: E402
 from pipelines.medusa.source import MedusaSource, engine_url  # noqa: E402
-from pipelines.settings import REPO_MAPPINGS_DIR, SyncOptions, WritePaths  # noqa: E402
+from pipelines.settings import SHIPPED_MAPPINGS_DIR, SyncOptions, WritePaths  # noqa: E402
 from pipelines.strapi.bulk import BulkClient  # noqa: E402
 from pipelines.strapi.client import StrapiClient  # noqa: E402
 from pipelines.sync.run import sync_all  # noqa: E402
@@ -108,7 +108,7 @@ def main() -> int:
     env = os.environ
     url, strapi = env["GUIDE_MEDUSA_DATABASE_URL"], env["GUIDE_STRAPI_URL"]
     os.environ.pop("MEDIA_ALLOWED_HOSTS", None)
-    mappings = load_mappings(REPO_MAPPINGS_DIR / "medusa-v2-guide")
+    mappings = load_mappings(SHIPPED_MAPPINGS_DIR / "medusa-v2-guide")
     client = StrapiClient(strapi, env["GUIDE_STRAPI_API_TOKEN"], pool_size=8)
     with database_copy(url, "bench") as big:
         counts = multiply(big, args.copies)

@@ -32,7 +32,7 @@ import sqlalchemy as sa  # noqa: E402
 
 from pipelines.mapping import load_mappings  # noqa: E402
 from pipelines.medusa.source import MedusaSource, engine_url  # noqa: E402
-from pipelines.settings import REPO_MAPPINGS_DIR, SyncOptions, WritePaths  # noqa: E402
+from pipelines.settings import SHIPPED_MAPPINGS_DIR, SyncOptions, WritePaths  # noqa: E402
 from pipelines.strapi.client import StrapiClient  # noqa: E402
 from pipelines.sync.run import sync_all  # noqa: E402
 from throwaway_db import database_copy  # noqa: E402
@@ -109,7 +109,7 @@ def main() -> int:
     parser.add_argument("--copies", type=int, default=300, help="copies of each live product (the demo has 7)")
     args = parser.parse_args()
     url = os.environ["MEDUSA_DATABASE_URL"]
-    mappings = load_mappings(REPO_MAPPINGS_DIR / "medusa-v2")
+    mappings = load_mappings(SHIPPED_MAPPINGS_DIR / "medusa-v2")
     client = StrapiClient(os.environ["STRAPI_URL"], os.environ["STRAPI_API_TOKEN"], pool_size=8)
     put_back(mappings, url, client)
     with database_copy(url, "bench") as big:

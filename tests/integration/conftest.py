@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from pipelines.entry_versions import PLAIN, EntryVersions
 from pipelines.medusa.source import MedusaSource, engine_url
 from pipelines.mapping import MappingSet, load_mappings
-from pipelines.settings import REPO_MAPPINGS_DIR
+from pipelines.settings import SHIPPED_MAPPINGS_DIR
 from pipelines.strapi.bulk import BulkClient
 from pipelines.strapi.client import StrapiClient, StrapiError
 
@@ -92,7 +92,7 @@ def stack_guide() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def mappings() -> MappingSet:
-    return load_mappings(REPO_MAPPINGS_DIR)
+    return load_mappings(SHIPPED_MAPPINGS_DIR)
 
 
 @pytest.fixture
@@ -199,7 +199,7 @@ def synced_strapi(strapi, mappings, source) -> StrapiClient:
 
 @pytest.fixture(scope="session")
 def mappings_v2() -> MappingSet:
-    return load_mappings(REPO_MAPPINGS_DIR / "medusa-v2")
+    return load_mappings(SHIPPED_MAPPINGS_DIR / "medusa-v2")
 
 
 @pytest.fixture

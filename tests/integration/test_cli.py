@@ -100,15 +100,15 @@ def test_the_suite_refuses_to_empty_a_strapi_it_did_not_start(mappings):
 def test_a_run_of_some_types_is_not_stopped_by_a_typo_in_a_mapping_they_do_not_use(stack, medusa_url, tmp_path):
     import shutil
 
-    from pipelines.settings import REPO_MAPPINGS_DIR
+    from pipelines.settings import SHIPPED_MAPPINGS_DIR
 
     folder = tmp_path / "mappings"
-    shutil.copytree(REPO_MAPPINGS_DIR, folder, ignore=shutil.ignore_patterns("medusa-v2"))
+    shutil.copytree(SHIPPED_MAPPINGS_DIR, folder, ignore=shutil.ignore_patterns("medusa-v2"))
     tag = folder / "product-tag.yaml"
     env = {**stack, "MEDUSA_DATABASE_URL": medusa_url, "MAPPINGS_DIR": str(folder)}
     for typo in (("table: product_tag", "tabel: product_tag"),  # the file does not load
                  ("value: value", "value: valeu")):  # it loads, but names a column Medusa lacks
-        tag.write_text((REPO_MAPPINGS_DIR / "product-tag.yaml").read_text().replace(*typo))
+        tag.write_text((SHIPPED_MAPPINGS_DIR / "product-tag.yaml").read_text().replace(*typo))
         currency = run_cli("sync", "--only", "currency", env=env)
         assert currency.returncode == 0, currency.stderr
         assert "currency: read=" in currency.stdout and "product-tag" not in currency.stderr

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from pipelines.mapping import load_mappings
 from pipelines.medusa.source import MedusaSource
-from pipelines.settings import REPO_MAPPINGS_DIR, WritePaths
+from pipelines.settings import SHIPPED_MAPPINGS_DIR, WritePaths
 from pipelines.strapi.client import StrapiClient
 from pipelines.sync.run import sync_all
 
@@ -21,7 +21,7 @@ from .conftest import database_copy, empty, sql_reader
 from .test_cli import run_cli
 
 GUIDE_APP = Path(__file__).resolve().parents[1] / "strapi_apps" / "medusa-guide"
-GUIDE_MAPPINGS = REPO_MAPPINGS_DIR / "medusa-v2-guide"
+GUIDE_MAPPINGS = SHIPPED_MAPPINGS_DIR / "medusa-v2-guide"
 GUIDE_TYPES = ("product", "product-variant", "product-option", "product-option-value")
 
 

@@ -22,7 +22,7 @@ from assets.backfills import build_backfill_jobs
 from assets.resources import MedusaDatabase, StrapiResource
 from pipelines.mapping import load_mappings
 from pipelines.medusa.source import engine_url
-from pipelines.settings import REPO_MAPPINGS_DIR, Orchestration, SyncOptions
+from pipelines.settings import SHIPPED_MAPPINGS_DIR, Orchestration, SyncOptions
 from pipelines.sync.run import sync_all
 
 from throwaway_db import empty_database  # scripts/, on the path by conftest
@@ -58,7 +58,7 @@ def run_partition(home: str, month: str, medusa_url: str, strapi_url: str, token
     """One partition of backfill_product, in a process of its own, on the shared instance in `home`; the exit
     code says whether it succeeded."""
     settings = Orchestration(sync=SyncOptions(max_writers=CAP))
-    (job,) = [j for j in build_backfill_jobs(load_mappings(REPO_MAPPINGS_DIR), settings) if j.name == "backfill_product"]
+    (job,) = [j for j in build_backfill_jobs(load_mappings(SHIPPED_MAPPINGS_DIR), settings) if j.name == "backfill_product"]
     resources = {"medusa": MedusaDatabase(url=medusa_url), "strapi": StrapiResource(url=strapi_url, api_token=token)}
     with DagsterInstance.from_config(home) as instance:
         success = job.execute_in_process(partition_key=month, instance=instance, resources=resources).success

@@ -12,7 +12,7 @@ from dagster import DagsterInstance, materialize
 from assets.sync import build_sync_assets
 from assets.resources import MedusaDatabase, StrapiResource
 from pipelines.mapping import load_mappings
-from pipelines.settings import REPO_MAPPINGS_DIR
+from pipelines.settings import SHIPPED_MAPPINGS_DIR
 
 from .test_cli import run_cli
 
@@ -30,7 +30,7 @@ EDITS = {
 def broken_mappings(tmp_path: Path, name: str) -> Path:
     file, old, new, _ = EDITS[name]
     folder = tmp_path / "mappings"
-    shutil.copytree(REPO_MAPPINGS_DIR, folder)
+    shutil.copytree(SHIPPED_MAPPINGS_DIR, folder)
     text = (folder / file).read_text()
     assert old in text, f"{old!r} not in {file}"
     (folder / file).write_text(text.replace(old, new, 1))

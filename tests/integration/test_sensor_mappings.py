@@ -11,7 +11,7 @@ from dagster import AssetCheckEvaluation, DagsterInstance
 from assets.naming import CHECK_MAPPING, strapi_key
 from assets.sensors import build_change_sensor
 from pipelines.mapping import load_mapping_set
-from pipelines.settings import REPO_MAPPINGS_DIR, Orchestration
+from pipelines.settings import SHIPPED_MAPPINGS_DIR, Orchestration
 
 from .dagster_harness import SensorHarness
 
@@ -34,7 +34,7 @@ def verdicts(result) -> dict[str, tuple[bool, str]]:
 @pytest.mark.parametrize("typo", list(TYPOS))
 def test_a_typo_and_its_fix_each_show_on_the_next_tick(stack, medusa_url, tmp_path, monkeypatch, typo):
     folder = tmp_path / "mappings"
-    shutil.copytree(REPO_MAPPINGS_DIR, folder, ignore=shutil.ignore_patterns("medusa-v2"))
+    shutil.copytree(SHIPPED_MAPPINGS_DIR, folder, ignore=shutil.ignore_patterns("medusa-v2"))
     tag = folder / "product-tag.yaml"
     good = tag.read_text()
     old, new, said = TYPOS[typo]
@@ -63,7 +63,7 @@ def test_a_typo_and_its_fix_each_show_on_the_next_tick(stack, medusa_url, tmp_pa
 
 def test_a_type_broken_when_the_code_loaded_reports_its_fix_and_says_to_reload(stack, medusa_url, tmp_path, monkeypatch):
     folder = tmp_path / "mappings"
-    shutil.copytree(REPO_MAPPINGS_DIR, folder, ignore=shutil.ignore_patterns("medusa-v2"))
+    shutil.copytree(SHIPPED_MAPPINGS_DIR, folder, ignore=shutil.ignore_patterns("medusa-v2"))
     tag = folder / "product-tag.yaml"
     good = tag.read_text()
     tag.write_text(good.replace("  table: product_tag\n", "  tabel: product_tag\n"))

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from pipelines.mapping import load_mappings
-from pipelines.settings import REPO_MAPPINGS_DIR, REPO_STRAPI_APP
+from pipelines.settings import SHIPPED_MAPPINGS_DIR, DEFAULT_STRAPI_APP
 from pipelines.strapi.content_types import generate_app
 from pipelines.validate import check_database, check_strapi, field_types
 
@@ -20,7 +20,7 @@ def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def test_committed_strapi_content_types_match_the_mappings(source, mappings):
-    stale = generate_app(mappings, source).diff(REPO_STRAPI_APP)
+    stale = generate_app(mappings, source).diff(DEFAULT_STRAPI_APP)
     assert stale == [], f"out of date (run `medusa-strapi strapi-schema`): {stale}"
 
 
@@ -50,7 +50,7 @@ def test_repo_mappings_pass_every_check(source, strapi, mappings, stack):
 
 def _broken_copy(tmp_path: Path, file: str, old: str, new: str) -> Path:
     target = tmp_path / "mappings"
-    shutil.copytree(REPO_MAPPINGS_DIR, target)
+    shutil.copytree(SHIPPED_MAPPINGS_DIR, target)
     path = target / file
     text = path.read_text()
     assert old in text
@@ -95,7 +95,7 @@ def test_mapping_naming_an_attribute_strapi_lacks_is_refused(stack, tmp_path):
 def test_validate_without_services_still_checks_files_and_the_app_folder(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("MEDUSA_DATABASE_URL", "STRAPI_URL", "STRAPI_API_TOKEN")}
     ok = subprocess.run([sys.executable, "-m", "pipelines.cli", "validate"], env=env, capture_output=True, text=True)
-    assert ok.returncode == 0 and "medusa: SKIPPED" in ok.stdout and f"content types of {REPO_STRAPI_APP} checked" in ok.stdout
+    assert ok.returncode == 0 and "medusa: SKIPPED" in ok.stdout and f"content types of {DEFAULT_STRAPI_APP} checked" in ok.stdout
     folder = _broken_copy(tmp_path, "region.yaml", "  tax_code: tax_code", "  vat_code: tax_code")
     bad = subprocess.run([sys.executable, "-m", "pipelines.cli", "validate", "--mappings", str(folder)],
                          env=env, capture_output=True, text=True)
@@ -120,7 +120,7 @@ def test_a_mapping_naming_a_missing_column_disables_only_its_types_in_dagster(st
     loaded = subprocess.run(
         [str(Path(sys.executable).with_name("dagster")), "definitions", "validate", "-m", "assets.definitions"],
         env={**os.environ, **stack, "MAPPINGS_DIR": str(folder)}, capture_output=True, text=True, timeout=120,
-        cwd=REPO_MAPPINGS_DIR.parent,
+        cwd=SHIPPED_MAPPINGS_DIR.parent,
     )
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     where = f"image.yaml:{_line_of(folder / 'image.yaml', 'url: link')}: fields.url: table 'image' has no column 'link'"

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from pipelines.mapping import MappingSet, load_mappings
 from pipelines.medusa.admin import AdminAccount, MedusaAdmin
 from pipelines.medusa.source import MedusaSource
-from pipelines.settings import REPO_MAPPINGS_DIR
+from pipelines.settings import SHIPPED_MAPPINGS_DIR
 from pipelines.strapi.client import StrapiClient
 from pipelines.sync.run import sync_all
 from pipelines.writeback.run import write_back
@@ -27,7 +27,7 @@ from pipelines.writeback.run import write_back
 from .conftest import reconcile_into
 from .test_cli import run_cli
 
-MAPPING_SETS = {"": REPO_MAPPINGS_DIR, "V2_": REPO_MAPPINGS_DIR / "medusa-v2"}
+MAPPING_SETS = {"": SHIPPED_MAPPINGS_DIR, "V2_": SHIPPED_MAPPINGS_DIR / "medusa-v2"}
 
 
 @dataclass

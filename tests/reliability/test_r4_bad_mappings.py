@@ -13,7 +13,7 @@ from assets.definitions import build_definitions
 from assets.naming import strapi_key
 from pipelines.cli import main
 from pipelines.settings import Orchestration
-from pipelines.settings import REPO_MAPPINGS_DIR
+from pipelines.settings import SHIPPED_MAPPINGS_DIR
 
 from .conftest import entry_counts
 
@@ -51,7 +51,7 @@ CASES = {
 def broken_folder(tmp_path: Path, name: str) -> Path:
     file, change, _ = CASES[name]
     folder = tmp_path / "mappings"
-    shutil.copytree(REPO_MAPPINGS_DIR, folder)
+    shutil.copytree(SHIPPED_MAPPINGS_DIR, folder)
     text = (folder / file).read_text()
     changed = change(text)
     assert changed != text or name == "empty file", f"{name}: the change did not apply"

@@ -14,7 +14,7 @@ from dagster import AssetKey, Definitions
 
 from assets.component import MedusaStrapiSync
 from assets.definitions import defs as repository_defs
-from pipelines.settings import REPO_MAPPINGS_DIR
+from pipelines.settings import SHIPPED_MAPPINGS_DIR
 
 DG = Path(sys.executable).parent / "dg"
 
@@ -62,7 +62,7 @@ def test_two_shops_live_in_one_code_location():
 
 
 def test_mappings_are_a_shipped_set_or_a_folder_beside_the_component(tmp_path):
-    assert MedusaStrapiSync(mappings="medusa-v2-guide").mappings_dir(tmp_path) == REPO_MAPPINGS_DIR / "medusa-v2-guide"
+    assert MedusaStrapiSync(mappings="medusa-v2-guide").mappings_dir(tmp_path) == SHIPPED_MAPPINGS_DIR / "medusa-v2-guide"
     assert MedusaStrapiSync(mappings="my-mappings").mappings_dir(tmp_path) == (tmp_path / "my-mappings").resolve()
 
 

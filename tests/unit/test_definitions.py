@@ -14,13 +14,13 @@ from dagster import AssetKey, BetaWarning, DefaultScheduleStatus, DefaultSensorS
 from assets.definitions import build_definitions, defs
 from assets.naming import CHECK_CONFLICTS, CHECK_COUNT, CHECK_HEALTH, CHECK_KEYS, CHECK_MAPPING, CHECK_QUARANTINE, FRESHNESS_SENSOR, strapi_key
 from pipelines.mapping import load_mappings
-from pipelines.settings import REPO_MAPPINGS_DIR, Orchestration
+from pipelines.settings import SHIPPED_MAPPINGS_DIR, Orchestration
 
 
 def test_one_asset_per_mapping_with_relation_deps():
     graph = defs.resolve_asset_graph()
     keys = {k for k in graph.get_all_asset_keys() if k.path[0] == "strapi"}
-    assert keys == {strapi_key(spec.content_type) for spec in load_mappings(REPO_MAPPINGS_DIR)}
+    assert keys == {strapi_key(spec.content_type) for spec in load_mappings(SHIPPED_MAPPINGS_DIR)}
     assert len(keys) == 19
     assert strapi_key("product-collection") in graph.get(strapi_key("product")).parent_keys
     assert strapi_key("product") in graph.get(strapi_key("product-variant")).parent_keys
@@ -82,7 +82,7 @@ def test_freshness_checks_fail_past_the_threshold_and_run_by_their_sensor():
 
 def test_a_broken_file_disables_only_itself_and_its_dependents(tmp_path):
     folder = tmp_path / "mappings"
-    shutil.copytree(REPO_MAPPINGS_DIR, folder)
+    shutil.copytree(SHIPPED_MAPPINGS_DIR, folder)
     text = (folder / "product-type.yaml").read_text()
     (folder / "product-type.yaml").write_text(text.replace("  value: value", "  value: [value]"))
     broken = build_definitions(Orchestration(mappings_dir=folder))
@@ -99,7 +99,7 @@ def test_a_broken_file_disables_only_itself_and_its_dependents(tmp_path):
 
 def test_a_write_back_mapping_gets_its_job_and_sensor(tmp_path):
     folder = tmp_path / "mappings"
-    shutil.copytree(REPO_MAPPINGS_DIR, folder, ignore=shutil.ignore_patterns("medusa-v2"))
+    shutil.copytree(SHIPPED_MAPPINGS_DIR, folder, ignore=shutil.ignore_patterns("medusa-v2"))
     product = folder / "product.yaml"
     if "write_back:" not in product.read_text():
         product.write_text(product.read_text() + "write_back: [title, subtitle]\n")
@@ -113,7 +113,7 @@ def test_a_write_back_mapping_gets_its_job_and_sensor(tmp_path):
     assert build_definitions(Orchestration()).resources["medusa_admin"].configured is False
 
 
-MAPPING_SETS = [REPO_MAPPINGS_DIR, REPO_MAPPINGS_DIR / "medusa-v2"]
+MAPPING_SETS = [SHIPPED_MAPPINGS_DIR, SHIPPED_MAPPINGS_DIR / "medusa-v2"]
 
 
 @pytest.mark.parametrize("folder", MAPPING_SETS, ids=lambda f: f.name)

@@ -1,10 +1,10 @@
 """Who owns each attribute, as editors see it in Strapi's content manager (pipelines/strapi/editor_view.py)."""
 
 from pipelines.mapping import load_mappings
-from pipelines.settings import REPO_MAPPINGS_DIR
+from pipelines.settings import SHIPPED_MAPPINGS_DIR
 from pipelines.strapi.editor_view import content_manager_config, field_source, list_columns
 
-MAPPINGS = load_mappings(REPO_MAPPINGS_DIR)
+MAPPINGS = load_mappings(SHIPPED_MAPPINGS_DIR)
 PRODUCT = MAPPINGS.get("product")
 TYPES = {name: {"type": "string"} for name in PRODUCT.fields} | {"metadata": {"type": "json"}}
 

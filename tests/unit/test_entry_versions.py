@@ -11,12 +11,12 @@ import sqlalchemy as sa
 
 from pipelines.entry_versions import PLAIN, EntryVersions
 from pipelines.mapping import MappingErrors, load_mapping, load_mappings
-from pipelines.settings import REPO_MAPPINGS_DIR
+from pipelines.settings import SHIPPED_MAPPINGS_DIR
 from pipelines.strapi.content_types import content_type_schema
 from pipelines.sync.plan import PlanContext, plan_entry, plan_other_locale
 from pipelines.sync.transform import Record
 
-V2 = load_mappings(REPO_MAPPINGS_DIR / "medusa-v2")
+V2 = load_mappings(SHIPPED_MAPPINGS_DIR / "medusa-v2")
 
 WIDGET = """\
 content_type: widget
@@ -59,7 +59,7 @@ def test_a_localized_type_deletes_every_locale_and_reads_them_all_for_the_others
 def test_the_strapi_block_is_read_from_the_mapping(tmp_path):
     spec = load(tmp_path, "draft_and_publish: true\npublish: editor\non_delete: unpublish\nlocalized: true\n")
     assert spec.strapi == EntryVersions(True, True, "editor", "unpublish")
-    assert load_mapping(REPO_MAPPINGS_DIR / "product.yaml").strapi == PLAIN  # v1: as before
+    assert load_mapping(SHIPPED_MAPPINGS_DIR / "product.yaml").strapi == PLAIN  # v1: as before
 
 
 @pytest.mark.parametrize("block, line, key, fragment", [

@@ -15,13 +15,13 @@ from assets.write_back import build_write_back_job
 from pipelines.mapping import load_mappings
 from pipelines.medusa.source import SourceError
 from pipelines.secrets import remember
-from pipelines.settings import REPO_MAPPINGS_DIR, Orchestration
+from pipelines.settings import SHIPPED_MAPPINGS_DIR, Orchestration
 from pipelines.strapi.auth import API_TOKEN
 from pipelines.strapi.client import StrapiAuthError, StrapiUnavailable
 
 from .fake_http import ScriptedServer
 
-MAPPINGS = load_mappings(REPO_MAPPINGS_DIR)
+MAPPINGS = load_mappings(SHIPPED_MAPPINGS_DIR)
 NO_MEDUSA = "postgresql://postgres@127.0.0.1:9/none"  # a closed port
 NO_STRAPI = "http://127.0.0.1:9"
 TOKEN = "a-token-of-the-test"

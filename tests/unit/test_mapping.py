@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.mapping import MappingErrors, load_mapping, load_mappings
-from pipelines.settings import REPO_MAPPINGS_DIR
+from pipelines.settings import SHIPPED_MAPPINGS_DIR
 
 VALID = """\
 content_type: widget
@@ -37,7 +37,7 @@ SEED_CONTENT_TYPES = {
 
 
 def test_repo_mappings_cover_the_seed_content_types_in_dependency_order():
-    mappings = load_mappings(REPO_MAPPINGS_DIR)
+    mappings = load_mappings(SHIPPED_MAPPINGS_DIR)
     assert set(mappings.content_types) == SEED_CONTENT_TYPES
     position = {name: i for i, name in enumerate(mappings.content_types)}
     for spec in mappings:
@@ -46,7 +46,7 @@ def test_repo_mappings_cover_the_seed_content_types_in_dependency_order():
 
 
 def test_repo_product_mapping_has_the_seed_renames():
-    product = load_mappings(REPO_MAPPINGS_DIR).get("product")
+    product = load_mappings(SHIPPED_MAPPINGS_DIR).get("product")
     assert product.table == "product" and product.primary_key == "id"
     assert product.cursor == "updated_at" and product.soft_delete == "deleted_at"
     relations = {r.attribute: r for r in product.relations}
@@ -58,7 +58,7 @@ def test_repo_product_mapping_has_the_seed_renames():
 
 
 def test_repo_mappings_use_every_relation_kind():
-    mappings = load_mappings(REPO_MAPPINGS_DIR)
+    mappings = load_mappings(SHIPPED_MAPPINGS_DIR)
     category = mappings.get("product-category")
     assert category.relation("parent_category").target == "product-category"  # self-relation
     assert category.soft_delete is None
@@ -71,7 +71,7 @@ def test_repo_mappings_use_every_relation_kind():
 
 
 def test_every_repo_mapping_has_the_editor_schema_hint():
-    for path in REPO_MAPPINGS_DIR.glob("*.yaml"):
+    for path in SHIPPED_MAPPINGS_DIR.glob("*.yaml"):
         assert path.read_text().startswith("# yaml-language-server: $schema=../pipelines/mapping/schema.json")
 
 

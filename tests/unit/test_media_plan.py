@@ -9,7 +9,7 @@ import pytest
 from pipelines.mapping import MappingErrors, load_mappings
 from pipelines.media.plan import (GalleryEntry, MediaEntry, MediaRecord, described, file_name, gallery_urls, linked_order,
                                   plan_gallery, plan_media)
-from pipelines.settings import REPO_MAPPINGS_DIR
+from pipelines.settings import SHIPPED_MAPPINGS_DIR
 from pipelines.strapi.content_types import MEDIA_ATTRIBUTE
 
 URL = "https://cdn.shop.io/a/shirt.png"
@@ -73,7 +73,7 @@ def test_file_names_carry_the_content_hash():
 
 
 def test_the_image_mappings_declare_the_file_and_it_generates_a_media_attribute():
-    for folder in (REPO_MAPPINGS_DIR, REPO_MAPPINGS_DIR / "medusa-v2"):
+    for folder in (SHIPPED_MAPPINGS_DIR, SHIPPED_MAPPINGS_DIR / "medusa-v2"):
         media = load_mappings(folder).get("image").media["file"]
         assert (media.source, media.alt) == ("url", "alt_text")
     assert MEDIA_ATTRIBUTE == {"type": "media", "multiple": False, "required": False, "allowedTypes": ["images"]}
@@ -91,7 +91,7 @@ def test_the_image_mappings_declare_the_file_and_it_generates_a_media_attribute(
 ])
 def test_a_bad_media_block_is_a_file_line_error(tmp_path, block, message):
     folder = tmp_path / "mappings"
-    shutil.copytree(REPO_MAPPINGS_DIR, folder, ignore=shutil.ignore_patterns("medusa-v2*"))
+    shutil.copytree(SHIPPED_MAPPINGS_DIR, folder, ignore=shutil.ignore_patterns("medusa-v2*"))
     image = folder / "image.yaml"
     text = image.read_text()
     start = text.index("media:")

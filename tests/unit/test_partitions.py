@@ -5,9 +5,9 @@ from datetime import datetime, timezone
 from assets.partitions import covered_partitions, partitions_for
 from pipelines.mapping import load_mappings
 from pipelines.medusa.source import FULL, Window
-from pipelines.settings import REPO_MAPPINGS_DIR
+from pipelines.settings import SHIPPED_MAPPINGS_DIR
 
-MAPPINGS = load_mappings(REPO_MAPPINGS_DIR)
+MAPPINGS = load_mappings(SHIPPED_MAPPINGS_DIR)
 PRODUCT = MAPPINGS.get("product")  # monthly by created_at from 2020-01-01
 
 

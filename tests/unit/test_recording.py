@@ -9,7 +9,7 @@ from assets.recording import DagsterRecorder
 from pipelines.mapping import load_mappings
 from pipelines.medusa.source import FULL, Window
 from pipelines.recorders import Recording, recorders
-from pipelines.settings import REPO_MAPPINGS_DIR, Settings
+from pipelines.settings import SHIPPED_MAPPINGS_DIR, Settings
 from pipelines.row_failure import RowFailure
 from pipelines.sync.result import SyncResult
 
@@ -24,11 +24,11 @@ def test_the_dagster_recorder_is_registered_and_on_only_with_dagster_home(tmp_pa
 
 
 def test_each_type_synced_without_failures_is_a_materialization_with_the_runs_metadata(tmp_path):
-    shutil.copy(REPO_MAPPINGS_DIR.parent / "dagster.yaml", tmp_path / "dagster.yaml")
+    shutil.copy(SHIPPED_MAPPINGS_DIR.parent / "dagster.yaml", tmp_path / "dagster.yaml")
     currency = SyncResult("currency", read=120, created=120, seconds=0.4, write_path="bulk", window="every row")
     product = SyncResult("product", read=12, created=11)
     product.record_failure(RowFailure("prod_1", "create", "Strapi answered 503"))
-    mappings = load_mappings(REPO_MAPPINGS_DIR)
+    mappings = load_mappings(SHIPPED_MAPPINGS_DIR)
     line = DagsterRecorder(tmp_path).record([currency, product], Recording("medusa-strapi sync", "sync", FULL, mappings))
     assert "recorded 1 materialization(s)" in line and "1 type(s) with failed rows left out" in line
     with DagsterInstance.from_config(str(tmp_path)) as instance:
@@ -43,8 +43,8 @@ def test_each_type_synced_without_failures_is_a_materialization_with_the_runs_me
 def test_a_partitioned_types_full_sync_covers_every_partition_and_a_backfill_those_inside_it(tmp_path):
     from datetime import datetime, timezone
 
-    shutil.copy(REPO_MAPPINGS_DIR.parent / "dagster.yaml", tmp_path / "dagster.yaml")
-    mappings = load_mappings(REPO_MAPPINGS_DIR)  # product: monthly by created_at from 2020-01-01
+    shutil.copy(SHIPPED_MAPPINGS_DIR.parent / "dagster.yaml", tmp_path / "dagster.yaml")
+    mappings = load_mappings(SHIPPED_MAPPINGS_DIR)  # product: monthly by created_at from 2020-01-01
     recorder = DagsterRecorder(tmp_path)
     key = strapi_key("product")
     spring = Window.between("created_at", datetime(2024, 3, 1, tzinfo=timezone.utc), datetime(2024, 5, 15, tzinfo=timezone.utc))

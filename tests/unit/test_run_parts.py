@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.mapping import load_mappings
 from pipelines.row_failure import RowFailure
-from pipelines.settings import REPO_MAPPINGS_DIR, SettingsError, SyncOptions, WritePaths
+from pipelines.settings import SHIPPED_MAPPINGS_DIR, SettingsError, SyncOptions, WritePaths
 from pipelines.sync.plan import EntryPlan
 from pipelines.sync.quarantine_book import QuarantineBook
 from pipelines.sync.reconcile import Reconciler
@@ -17,7 +17,7 @@ from pipelines.sync.state import QuarantinedRow
 from pipelines.sync.targets import TargetResolver
 from pipelines.sync.transform import Record
 
-MAPPINGS = load_mappings(REPO_MAPPINGS_DIR)
+MAPPINGS = load_mappings(SHIPPED_MAPPINGS_DIR)
 PRODUCT = MAPPINGS.get("product")
 RELATIONS = {rel.attribute: rel.target for rel in PRODUCT.relations}
 

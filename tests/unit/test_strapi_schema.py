@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 from pipelines.mapping import Field, MappingSet, MappingSpec, Relation, load_mappings
-from pipelines.settings import REPO_MAPPINGS_DIR, REPO_STRAPI_APP
+from pipelines.settings import SHIPPED_MAPPINGS_DIR, DEFAULT_STRAPI_APP
 from pipelines.system_types import SYSTEM_TYPES, uid_of
 from pipelines.strapi.attributes import field_attribute, strapi_type
 from pipelines.strapi.content_types import MEDUSA_ID_ATTRIBUTE, read_app_schemas
@@ -43,8 +43,8 @@ def test_field_types_follow_converters_and_overrides():
 
 
 def test_committed_content_types_carry_unique_medusa_id_and_both_relation_sides():
-    schemas = read_app_schemas(REPO_STRAPI_APP)
-    mappings = load_mappings(REPO_MAPPINGS_DIR)
+    schemas = read_app_schemas(DEFAULT_STRAPI_APP)
+    mappings = load_mappings(SHIPPED_MAPPINGS_DIR)
     assert set(schemas) == {spec.uid for spec in mappings} | {uid_of(name) for name in SYSTEM_TYPES}
     for spec in mappings:
         assert schemas[spec.uid]["pluralName"] == spec.plural

@@ -10,7 +10,7 @@ from assets.naming import TAG_LAUNCH
 from assets.sensors import _outcomes
 from assets.tags import content_types_tag, new_launch_id
 from pipelines.mapping import load_mappings
-from pipelines.settings import REPO_MAPPINGS_DIR
+from pipelines.settings import SHIPPED_MAPPINGS_DIR
 from pipelines.sync.tick import TickState
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
@@ -27,7 +27,7 @@ def test_the_content_types_tag_names_three_types_at_most(names, tag):
 
 
 def test_every_mapped_type_fits_in_a_short_tag():
-    names = load_mappings(REPO_MAPPINGS_DIR).content_types
+    names = load_mappings(SHIPPED_MAPPINGS_DIR).content_types
     assert len(names) == 19
     tag = content_types_tag(names)
     assert tag.endswith(" +16 more") and len(tag) < 60, tag
