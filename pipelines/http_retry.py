@@ -4,10 +4,13 @@ were sent and got no answer. A leaf: both clients build on it."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from urllib3.exceptions import ProtocolError
 from urllib3.util.retry import Retry
+
+log = logging.getLogger(__name__)
 
 
 class BoundedRetry(Retry):
@@ -40,6 +43,16 @@ class BoundedRetry(Retry):
         # connection budget. Only a request that hangs (a read timeout) spends the small read budget.
         # Not on a route whose requests must not be sent twice: there a reset counts against the read budget.
         return (self.resend_unanswered and isinstance(err, ProtocolError)) or super()._is_connection_error(err)
+
+    def increment(self, method: str | None = None, url: str | None = None, response: Any = None, error: Exception | None = None,
+                  _pool: Any = None, _stacktrace: Any = None) -> "BoundedRetry":
+        """urllib3's next Retry (MaxRetryError once spent), and an INFO line for each retry: which request (its path, no
+        query), why, how many retries are left. With `-v` a run's log shows the retries it spent, e.g. on the 502s of a
+        balancer whose node went away (urllib3 logs a retry on a status at DEBUG only)."""
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        why = type(error).__name__ if error is not None else f"answer {getattr(response, 'status', '?')}"
+        log.info("retrying %s %s after %s (%s retries left)", method, (url or "").split("?")[0], why, retry.total)
+        return retry
 
     def get_retry_after(self, response: Any) -> float | None:
         seconds = super().get_retry_after(response)
