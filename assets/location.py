@@ -23,7 +23,23 @@ from .sensors import sensor_definitions
 from .sync import sync_definitions
 from .write_back import write_back_definitions
 
-EXECUTORS = {"in_process": in_process_executor, "multiprocess": multiprocess_executor}
+
+class _Executors(dict):
+    """DAGSTER_EXECUTOR's choices; asking for Celery's without the `celery` extra says what to install."""
+
+    def __missing__(self, name: str):
+        raise KeyError(f"DAGSTER_EXECUTOR={name} needs the `celery` extra: pip install 'medusa-strapi-sync[celery]'")
+
+
+try:  # dagster-celery: the `celery` extra (pyproject.toml)
+    from .celery_executor import celery_executor
+except ImportError:  # pragma: no cover - installed in the dev extra
+    celery_executor = None
+
+# DAGSTER_EXECUTOR: in-process runs (the default), a process per step, or each step on a Celery worker
+# (assets/celery_executor.py; its broker: DAGSTER_CELERY_BROKER; its workers: scripts/celery-workers).
+EXECUTORS = _Executors({"in_process": in_process_executor, "multiprocess": multiprocess_executor,
+                        **({"celery": celery_executor} if celery_executor else {})})
 SETTINGS_EXECUTOR = object()  # build_definitions' default: the executor DAGSTER_EXECUTOR names (settings.executor)
 
 

@@ -245,6 +245,50 @@ def _needed_credentials(env) -> str | ServiceAccount:
     return credentials
 
 
+EXECUTOR_CHOICES = ("in_process", "multiprocess", "celery")  # DAGSTER_EXECUTOR (assets.location.EXECUTORS)
+BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp")
+DEFAULT_CELERY_BROKER = "redis://127.0.0.1:6379/11"  # a Redis database of the sync's own, not Redis' default 0
+
+
+@dataclass(frozen=True)
+class CelerySettings:
+    """Where Dagster's Celery executor (DAGSTER_EXECUTOR=celery) sends the steps and reads their results: the
+    runs and the workers (scripts/celery-workers) must agree on both. The URLs may hold a password: never shown."""
+
+    broker: str = field(default=DEFAULT_CELERY_BROKER, repr=False)  # DAGSTER_CELERY_BROKER
+    backend: str = field(default=DEFAULT_CELERY_BROKER, repr=False)  # DAGSTER_CELERY_BACKEND, else the broker's
+    lost_after: int = 10  # DAGSTER_CELERY_LOST_SECONDS: a running step's worker silent this long is lost (the step fails)
+    visibility_timeout: int = 3600  # DAGSTER_CELERY_VISIBILITY_TIMEOUT: Redis redelivers an unacknowledged task after it
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "CelerySettings":
+        """Read DAGSTER_CELERY_BROKER (redis://, rediss://, amqp:// or pyamqp://; default a Redis database of its
+        own on 127.0.0.1), DAGSTER_CELERY_BACKEND (the result backend: default the broker's URL when it is Redis,
+        else rpc://), DAGSTER_CELERY_LOST_SECONDS and DAGSTER_CELERY_VISIBILITY_TIMEOUT (all optional)."""
+        env = os.environ if environ is None else environ
+        broker = _broker_url(env, "DAGSTER_CELERY_BROKER", DEFAULT_CELERY_BROKER)
+        default_backend = broker if broker.split(":", 1)[0] in ("redis", "rediss") else "rpc://"
+        backend = _broker_url(env, "DAGSTER_CELERY_BACKEND", default_backend, schemes=(*BROKER_SCHEMES, "rpc"))
+        return cls(broker=broker, backend=backend,
+                   lost_after=_seconds(env, "DAGSTER_CELERY_LOST_SECONDS", cls.lost_after, minimum=2),
+                   visibility_timeout=_seconds(env, "DAGSTER_CELERY_VISIBILITY_TIMEOUT", cls.visibility_timeout, minimum=60))
+
+
+def _broker_url(env, name: str, default: str, schemes: tuple[str, ...] = BROKER_SCHEMES) -> str:
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        url = clean_secret(name, text)
+    except SecretError as exc:
+        raise SettingsError(str(exc)) from None
+    remember_url(url)  # user:password@host: redacted wherever the URL is quoted
+    if url.split("://", 1)[0].lower() not in schemes or "://" not in url:
+        raise SettingsError(f"{name} must be a URL starting with {', '.join(s + '://' for s in schemes)} "
+                            f"such as {DEFAULT_CELERY_BROKER} (its value is not shown)")
+    return url
+
+
 @dataclass(frozen=True)
 class Orchestration:
     """How the sync runs unattended (Dagster): which mappings, how often sensors look, how far back they
@@ -254,7 +298,8 @@ class Orchestration:
     sensor_interval_seconds: int = 5
     reconcile_cron: str = "0 3 * * *"
     strapi_ca_bundle: str | None = None
-    executor: str = "in_process"  # or "multiprocess": a process per step (assets.definitions.EXECUTORS)
+    executor: str = "in_process"  # or "multiprocess": a process per step, "celery": steps on Celery workers (assets.location.EXECUTORS)
+    celery: CelerySettings = CelerySettings()  # DAGSTER_CELERY_*: the broker and result backend of DAGSTER_EXECUTOR=celery
     strapi_login: bool = False  # STRAPI_IDENTIFIER is set: the runs log in as a service account
     freshness: timedelta = timedelta(hours=26)  # a type not synced for this long fails its freshness check
     medusa_admin_configured: bool = False  # MEDUSA_ADMIN_URL is set: the write-back sensors can write to Medusa
@@ -263,15 +308,17 @@ class Orchestration:
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> "Orchestration":
         """Read MAPPINGS_DIR, SENSOR_INTERVAL_SECONDS, SYNC_OVERLAP_SECONDS, RECONCILE_CRON, STRAPI_CA_BUNDLE,
-        WRITE_PATH_FULL, WRITE_PATH_CHANGES, DAGSTER_EXECUTOR, FRESHNESS_SECONDS, MEDIA_*, STRAPI_MAX_WRITERS and
+        WRITE_PATH_FULL, WRITE_PATH_CHANGES, DAGSTER_EXECUTOR (with DAGSTER_CELERY_* for celery), FRESHNESS_SECONDS, MEDIA_*, STRAPI_MAX_WRITERS and
         whether STRAPI_IDENTIFIER is set (all optional). The freshness default, 26 hours, is the nightly reconcile's day plus two hours of slack."""
         env = os.environ if environ is None else environ
+        executor = _choice(env, "DAGSTER_EXECUTOR", cls.executor, EXECUTOR_CHOICES)
         return cls(
             mappings_dir=mappings_dir(env),
             sensor_interval_seconds=_seconds(env, "SENSOR_INTERVAL_SECONDS", cls.sensor_interval_seconds, minimum=1),
             reconcile_cron=env.get("RECONCILE_CRON", "").strip() or cls.reconcile_cron,
             strapi_ca_bundle=env.get("STRAPI_CA_BUNDLE", "").strip() or None,
-            executor=_choice(env, "DAGSTER_EXECUTOR", cls.executor, ("in_process", "multiprocess")),
+            executor=executor,
+            celery=CelerySettings.from_env(env) if executor == "celery" else CelerySettings(),
             strapi_login=bool(env.get("STRAPI_IDENTIFIER", "").strip()),
             freshness=timedelta(seconds=_seconds(env, "FRESHNESS_SECONDS", int(cls.freshness.total_seconds()), minimum=60)),
             medusa_admin_configured=bool(env.get("MEDUSA_ADMIN_URL", "").strip()),
