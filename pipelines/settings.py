@@ -299,7 +299,9 @@ class Orchestration:
     reconcile_cron: str = "0 3 * * *"
     strapi_ca_bundle: str | None = None
     executor: str = "in_process"  # or "multiprocess": a process per step, "celery": steps on Celery workers (assets.location.EXECUTORS)
-    celery: CelerySettings = CelerySettings()  # DAGSTER_CELERY_*: the broker and result backend of DAGSTER_EXECUTOR=celery
+    # DAGSTER_CELERY_*: the broker and result backend of DAGSTER_EXECUTOR=celery, checked when the code location loads;
+    # the executor reads them again in each run, since a URL in the executor's config would be stored with the run
+    celery: CelerySettings = CelerySettings()
     strapi_login: bool = False  # STRAPI_IDENTIFIER is set: the runs log in as a service account
     freshness: timedelta = timedelta(hours=26)  # a type not synced for this long fails its freshness check
     medusa_admin_configured: bool = False  # MEDUSA_ADMIN_URL is set: the write-back sensors can write to Medusa

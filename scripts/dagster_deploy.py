@@ -26,6 +26,9 @@ from dagster import DagsterEventType, DagsterInstance  # noqa: E402
 
 from pipelines.medusa.source import engine_url  # noqa: E402
 
+sys.path.insert(0, str(REPO / "scripts"))
+from dagster_dev import wait_for  # noqa: E402,F401 - one poll loop for the scripts (and their tests import it from here)
+
 DEPLOY = REPO / "scripts" / "deploy"
 WORKERS = REPO / "scripts" / "celery-workers"
 WORKSPACE = REPO / "workspace.yaml"
@@ -58,17 +61,6 @@ def webserver_port(strapi_url: str, offset: int = 2000) -> int:
 def storage_url(database_url: str) -> str:
     """A database's URL as Dagster's Postgres storage takes it: postgresql://, password included."""
     return engine_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def wait_for(predicate, timeout: float, what: str, every: float = 0.5):
-    """Poll `predicate` until it returns a truthy value; AssertionError after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 class Deployment:

@@ -16,6 +16,7 @@ import pytest
 
 from assets.naming import strapi_key
 
+from ..support.dg_project import dg_project
 from .helpers import assert_in_sync
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,23 +62,6 @@ def venv(tmp_path_factory) -> Path:
     return root / "venv"
 
 
-def _project(root: Path) -> Path:
-    """A Dagster project as Dagster's docs lay one out: pyproject's [tool.dg], src/<module>/definitions.py, defs/."""
-    project = root / "shop-project"
-    package = project / "src" / "shop_project"
-    (package / "defs").mkdir(parents=True)
-    (project / "pyproject.toml").write_text(
-        '[build-system]\nrequires = ["setuptools>=69"]\nbuild-backend = "setuptools.build_meta"\n'
-        '[project]\nname = "shop_project"\nversion = "0.1.0"\nrequires-python = ">=3.11"\ndependencies = ["medusa-strapi-sync"]\n'
-        '[tool.dg]\ndirectory_type = "project"\n[tool.dg.project]\nroot_module = "shop_project"\n')
-    (package / "__init__.py").write_text("")
-    (package / "defs" / "__init__.py").write_text("")
-    (package / "definitions.py").write_text(
-        "from pathlib import Path\n\nimport dagster as dg\n\n\n@dg.definitions\ndef defs() -> dg.Definitions:\n"
-        "    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)\n")
-    return project
-
-
 def _install(project: Path, venv: Path) -> None:
     """`uv pip install -e .` of the project into the venv, as Dagster's docs have a project installed."""
     _run([str(UV), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), "-e", str(project)],
@@ -103,7 +87,7 @@ def test_the_wheel_carries_the_engine_the_component_and_the_mapping_sets(venv):
 
 def test_a_dg_project_with_one_defs_yaml_checks_lists_prefixed_assets_and_syncs_the_demo_catalog(
         venv, tmp_path, stack, medusa_url, mappings, clean_strapi, source):
-    project = _project(tmp_path)
+    project = dg_project(tmp_path, installable=True)
     _install(project, venv)
     env = _environment(venv, stack, medusa_url)
     dg = str(venv / "bin" / "dg")

@@ -8,19 +8,15 @@ part, and the test only speaks to the content API."""
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 import requests
 
-from throwaway_db import empty_database  # scripts/, on the path by conftest
+from ..support.strapi_boot import BundledStrapi
 
 REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "strapi-plugin-bulk-upsert"
@@ -54,12 +50,6 @@ def _run(command: list[str], cwd: Path, timeout: int = 600) -> str:
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
     assert done.returncode == 0, f"{' '.join(command)}: {done.stdout}\n{done.stderr}"
     return done.stdout
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _fresh_app(root: Path) -> Path:
@@ -98,59 +88,18 @@ def test_the_package_holds_the_server_code_and_nothing_of_the_tests(packed):
 
 
 @pytest.fixture(scope="module")
-def running_app(packed, tmp_path_factory, stack):
+def running_app(packed, tmp_path_factory):
     """The fresh app with the packed plugin installed, started on a database and a port of its own."""
     app = _fresh_app(tmp_path_factory.mktemp("fresh"))
     _run(["npm", "ci", "--prefer-offline", "--no-audit", "--no-fund"], cwd=app, timeout=900)
     _run(["npm", "install", "--prefer-offline", "--no-audit", "--no-fund", str(packed)], cwd=app, timeout=900)
     assert "strapi-plugin-bulk-upsert" in json.loads((app / "package.json").read_text())["dependencies"]
-    port = _free_port()
-    with empty_database(stack["STRAPI_DATABASE_URL"], "fresh_app") as url:
-        from sqlalchemy.engine import make_url
-
-        db = make_url(url)
-        env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "NODE_ENV": "production",
-               "HOST": "127.0.0.1", "PORT": str(port), "DATABASE_HOST": db.host or "127.0.0.1",
-               "DATABASE_PORT": str(db.port or 5432), "DATABASE_NAME": db.database, "DATABASE_USERNAME": db.username or "postgres",
-               "DATABASE_PASSWORD": db.password or "", "STRAPI_TELEMETRY_DISABLED": "true",
-               "APP_KEYS": ",".join(secrets.token_hex(16) for _ in range(2)),
-               **{name: secrets.token_hex(16) for name in ("API_TOKEN_SALT", "ADMIN_JWT_SECRET", "TRANSFER_TOKEN_SALT",
-                                                           "JWT_SECRET", "ENCRYPTION_KEY")}}
-        log = (app / "strapi.log").open("w")
-        process = subprocess.Popen(["node", "node_modules/@strapi/strapi/bin/strapi.js", "start"], cwd=app, env=env,
-                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            _wait_healthy(base, process, app / "strapi.log")
-            yield base
-        finally:
-            _stop(process)
-            log.close()
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """SIGTERM to Strapi's process group, SIGKILL after 30 s."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
+    strapi = BundledStrapi(app=app)
     try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-def _wait_healthy(base: str, process: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, f"Strapi exited {process.returncode}:\n{log.read_text()[-4000:]}"
-        try:
-            if requests.get(f"{base}/_health", timeout=2).status_code == 204:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(1)
-    raise AssertionError(f"Strapi did not answer in {timeout:.0f} s:\n{log.read_text()[-4000:]}")
+        assert strapi.boot({}, timeout=180), strapi.log.decode(errors="replace")[-4000:]
+        yield strapi.url
+    finally:
+        strapi.close()
 
 
 def _full_access_token(base: str) -> str:

@@ -1,5 +1,6 @@
-"""The bundled Strapi app (strapi/) booted on a throwaway database of its own, for tests of what its bootstrap
-does with a given environment (the service account, the first admin). Generated secrets; loopback only."""
+"""A Strapi app (by default the bundled one, strapi/) booted on a throwaway database of its own, for tests of what
+its bootstrap does with a given environment (the service account, the first admin) and of an app that is not ours
+(the plugin installed from its npm package). Generated secrets; loopback only."""
 
 from __future__ import annotations
 
@@ -24,9 +25,11 @@ def _free_port() -> int:
 
 
 class BundledStrapi:
-    """Boots `strapi/` on a new database (dropped by `close()`); `boot(env)` starts it, `stop()` stops it."""
+    """Boots the Strapi app in `app` (default `strapi/`) on a new database (dropped by `close()`); `boot(env)` starts
+    it, `stop()` stops it."""
 
-    def __init__(self, pg_host: str = "127.0.0.1", pg_port: int = 5432, pg_user: str = "postgres"):
+    def __init__(self, pg_host: str = "127.0.0.1", pg_port: int = 5432, pg_user: str = "postgres", app: Path = APP):
+        self.app = app
         self.database = f"strapi_boot_{uuid.uuid4().hex[:8]}"
         self.pg = {"PGHOST": pg_host, "PGPORT": str(pg_port), "PGUSER": pg_user}
         subprocess.run(["createdb", self.database], check=True, env={**os.environ, **self.pg})
@@ -44,7 +47,7 @@ class BundledStrapi:
                 "PORT": str(self.port), "NODE_ENV": "production", "STRAPI_TELEMETRY_DISABLED": "true",
                 "DATABASE_HOST": self.pg["PGHOST"], "DATABASE_PORT": self.pg["PGPORT"], "DATABASE_NAME": self.database,
                 "DATABASE_USERNAME": self.pg["PGUSER"], **env}
-        self.process = subprocess.Popen(["node", "node_modules/@strapi/strapi/bin/strapi.js", "start"], cwd=APP, env=full,
+        self.process = subprocess.Popen(["node", "node_modules/@strapi/strapi/bin/strapi.js", "start"], cwd=self.app, env=full,
                                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -57,7 +60,7 @@ class BundledStrapi:
             except requests.RequestException:
                 pass
             time.sleep(0.5)
-        raise TimeoutError(f"the bundled Strapi did not come up in {timeout:.0f} s")
+        raise TimeoutError(f"the Strapi app in {self.app} did not come up in {timeout:.0f} s")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -16,6 +16,8 @@ from assets.component import MedusaStrapiSync
 from assets.definitions import defs as repository_defs
 from pipelines.settings import SHIPPED_MAPPINGS_DIR
 
+from ..support.dg_project import dg_project
+
 DG = Path(sys.executable).parent / "dg"
 
 SHOP_A = """
@@ -80,17 +82,8 @@ def _dg(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 @pytest.mark.skipif(not DG.exists(), reason="dg (dagster-dg-cli, a dev dependency) is not installed")
 def test_dg_lists_scaffolds_and_checks_it_in_a_project_of_its_own(tmp_path):
     """A project laid out as Dagster's docs lay one out (pyproject's [tool.dg], src/<module>/defs)."""
-    project = tmp_path / "shop-project"
+    project = dg_project(tmp_path)
     package = project / "src" / "shop_project"
-    (package / "defs").mkdir(parents=True)
-    (project / "pyproject.toml").write_text(
-        '[project]\nname = "shop_project"\nversion = "0.1.0"\nrequires-python = ">=3.11"\n'
-        '[tool.dg]\ndirectory_type = "project"\n[tool.dg.project]\nroot_module = "shop_project"\n')
-    (package / "__init__.py").write_text("")
-    (package / "defs" / "__init__.py").write_text("")
-    (package / "definitions.py").write_text(
-        "from pathlib import Path\n\nimport dagster as dg\n\n\n@dg.definitions\ndef defs() -> dg.Definitions:\n"
-        "    return dg.load_from_defs_folder(path_within_project=Path(__file__).parent)\n")
     listed = _dg("list", "components", cwd=project)
     assert "assets.component.MedusaStrapiSync" in listed.stdout, listed.stdout + listed.stderr
     for shop in ("shop_a", "shop_b"):
